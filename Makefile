@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# sroce top level.
+#
+#   make            build sroce.ko for every kernel of the matrix and the
+#                   provider, inside the cached Debian 13 root filesystem
+#   make test       host unit tests, style gates and the VM tests on every
+#                   kernel of the matrix; ends with "N passed, N failed"
+#   make demo       boot a VM, create sroce0 and show it
+#   make local      build for this host's running kernel and rdma-core
+#   make install    install the local build (run as root)
+#
+# The first run on a fresh machine provisions everything (scripts/provision).
+
+KERNELS ?= 6.12 7.3
+IN_ROOTFS := scripts/in-rootfs
+W ?= 1
+
+all: modules provider
+
+provision:
+	scripts/provision
+
+modules:
+	@for k in $(KERNELS); do \
+	  kver=$$(scripts/kernel-version $$k) || exit 1; \
+	  $(IN_ROOTFS) $(MAKE) -C driver KVER=$$kver W=$(W) || exit 1; \
+	done
+
+provider:
+	$(IN_ROOTFS) $(MAKE) -C provider
+
+checkpatch:
+	$(IN_ROOTFS) scripts/checkpatch-driver
+
+unit:
+	$(MAKE) -C tests/unit
+
+test:
+	scripts/test-all
+
+demo: all
+	scripts/demo
+
+local:
+	$(MAKE) -C driver
+	$(MAKE) -C provider
+
+install:
+	$(MAKE) -C driver install
+	$(MAKE) -C provider install
+
+clean:
+	$(MAKE) -C driver clean
+	$(MAKE) -C provider clean
+	$(MAKE) -C tests/unit clean
+
+.PHONY: all provision modules provider checkpatch unit test demo local \
+	install clean

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * An sroce ib_device: creation on a netdev, its port and its attributes.
+ *
+ * Port state, speed and MTU are read from the netdev each time they are
+ * queried, so they can never go stale.  GIDs are not handled here: the RDMA
+ * core's RoCE GID management fills the GID table from the netdev's IP
+ * addresses because the port advertises RoCEv2 (UDP encapsulation).
+ */
+#include <linux/etherdevice.h>
+#include <linux/module.h>
+#include <rdma/ib_mad.h>
+#include <rdma/sroce-abi.h>
+
+#include "sroce.h"
+#include "sroce_link.h"
+
+static int sroce_query_device(struct ib_device *ibdev,
+			      struct ib_device_attr *attr,
+			      struct ib_udata *udata)
+{
+	/* The core queries with no udata at registration. */
+	if (udata && (udata->inlen || udata->outlen))
+		return -EINVAL;
+
+	memset(attr, 0, sizeof(*attr));
+	attr->fw_ver = SROCE_FW_VERSION;
+	attr->sys_image_guid = ibdev->node_guid;
+	attr->page_size_cap = PAGE_SIZE;
+	attr->device_cap_flags = IB_DEVICE_PORT_ACTIVE_EVENT |
+				 IB_DEVICE_SYS_IMAGE_GUID;
+	attr->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
+	attr->max_pd = SROCE_MAX_PD;
+	attr->max_pkeys = 1;
+	return 0;
+}
+
+static void sroce_read_link(struct ib_device *ibdev, bool *up, bool *carrier,
+			    unsigned int *mtu)
+{
+	struct net_device *ndev = ib_device_get_netdev(ibdev, SROCE_PORT);
+
+	*up = false;
+	*carrier = false;
+	*mtu = 0;
+	if (!ndev)
+		return;
+	*up = netif_running(ndev);
+	*carrier = netif_carrier_ok(ndev);
+	*mtu = READ_ONCE(ndev->mtu);
+	dev_put(ndev);
+}
+
+static int sroce_query_port(struct ib_device *ibdev, u32 port,
+			    struct ib_port_attr *attr)
+{
+	bool up, carrier;
+	unsigned int ndev_mtu;
+	int ib_mtu;
+	int err;
+
+	sroce_read_link(ibdev, &up, &carrier, &ndev_mtu);
+
+	/* The core has zeroed *attr. */
+	attr->state = sroce_port_state(up, carrier);
+	attr->phys_state = sroce_port_phys_state(up, carrier);
+	ib_mtu = sroce_ib_mtu_for_netdev(ndev_mtu);
+	attr->max_mtu = ib_mtu ? ib_mtu : IB_MTU_256;
+	attr->active_mtu = attr->max_mtu;
+	attr->gid_tbl_len = SROCE_GID_TABLE_LEN;
+	attr->pkey_tbl_len = 1;
+	attr->max_msg_sz = 0;
+	attr->ip_gids = true;
+
+	err = ib_get_eth_speed(ibdev, port, &attr->active_speed,
+			       &attr->active_width);
+	return err;
+}
+
+static int sroce_get_port_immutable(struct ib_device *ibdev, u32 port,
+				    struct ib_port_immutable *immutable)
+{
+	struct ib_port_attr attr;
+	int err;
+
+	immutable->core_cap_flags = RDMA_CORE_PORT_IBA_ROCE_UDP_ENCAP;
+	err = ib_query_port(ibdev, port, &attr);
+	if (err)
+		return err;
+	immutable->pkey_tbl_len = attr.pkey_tbl_len;
+	immutable->gid_tbl_len = attr.gid_tbl_len;
+	return 0;
+}
+
+/* An IB node type would otherwise make the core assume an IB link layer. */
+static enum rdma_link_layer sroce_get_link_layer(struct ib_device *ibdev,
+						 u32 port)
+{
+	return IB_LINK_LAYER_ETHERNET;
+}
+
+static int sroce_query_pkey(struct ib_device *ibdev, u32 port, u16 index,
+			    u16 *pkey)
+{
+	if (index > 0)
+		return -EINVAL;
+	*pkey = IB_DEFAULT_PKEY_FULL;
+	return 0;
+}
+
+static void sroce_get_dev_fw_str(struct ib_device *ibdev, char *str)
+{
+	snprintf(str, IB_FW_VERSION_NAME_MAX, "%u.%u.%u",
+		 (u32)(SROCE_FW_VERSION >> 32),
+		 (u32)(SROCE_FW_VERSION >> 16) & 0xffff,
+		 (u32)SROCE_FW_VERSION & 0xffff);
+}
+
+static ssize_t hca_type_show(struct device *device,
+			     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", SROCE_HCA_TYPE);
+}
+static DEVICE_ATTR_RO(hca_type);
+
+static ssize_t parent_show(struct device *device,
+			   struct device_attribute *attr, char *buf)
+{
+	struct sroce_dev *sdev =
+		rdma_device_to_drv_device(device, struct sroce_dev, ibdev);
+	struct net_device *ndev;
+	ssize_t len;
+
+	ndev = ib_device_get_netdev(&sdev->ibdev, SROCE_PORT);
+	if (!ndev)
+		return -ENODEV;
+	len = sysfs_emit(buf, "%s\n", netdev_name(ndev));
+	dev_put(ndev);
+	return len;
+}
+static DEVICE_ATTR_RO(parent);
+
+static struct attribute *sroce_dev_attrs[] = {
+	&dev_attr_hca_type.attr,
+	&dev_attr_parent.attr,
+	NULL,
+};
+
+static const struct attribute_group sroce_dev_attr_group = {
+	.attrs = sroce_dev_attrs,
+};
+
+/* Called by the core once the device is unregistered, before it is freed. */
+static void sroce_dealloc_driver(struct ib_device *ibdev)
+{
+	struct sroce_dev *sdev = to_sdev(ibdev);
+
+	sroce_devs_remove(sdev);
+	ida_destroy(&sdev->pd_ida);
+}
+
+static const struct ib_device_ops sroce_dev_ops = {
+	.owner = THIS_MODULE,
+	.driver_id = RDMA_DRIVER_UNKNOWN,
+	.uverbs_abi_ver = SROCE_UVERBS_ABI_VERSION,
+
+	.alloc_pd = sroce_alloc_pd,
+	.alloc_ucontext = sroce_alloc_ucontext,
+	.dealloc_driver = sroce_dealloc_driver,
+	.dealloc_pd = sroce_dealloc_pd,
+	.dealloc_ucontext = sroce_dealloc_ucontext,
+	.device_group = &sroce_dev_attr_group,
+	.get_dev_fw_str = sroce_get_dev_fw_str,
+	.get_link_layer = sroce_get_link_layer,
+	.get_port_immutable = sroce_get_port_immutable,
+	.query_device = sroce_query_device,
+	.query_pkey = sroce_query_pkey,
+	.query_port = sroce_query_port,
+
+	INIT_RDMA_OBJ_SIZE(ib_pd, sroce_pd, ibpd),
+	INIT_RDMA_OBJ_SIZE(ib_ucontext, sroce_ucontext, ibuc),
+};
+
+/*
+ * Report a port state change as an IB event, once per change.  Called from
+ * the netdev notifier (under RTNL), so it reads the netdev directly instead
+ * of going through query_port, which takes RTNL for the link speed.
+ */
+void sroce_port_event(struct sroce_dev *sdev)
+{
+	struct ib_event event = {
+		.device = &sdev->ibdev,
+		.element.port_num = SROCE_PORT,
+	};
+	enum ib_port_state state;
+
+	state = sroce_port_state(netif_running(sdev->ndev),
+				 netif_carrier_ok(sdev->ndev));
+	if (state == sdev->reported_state)
+		return;
+	sdev->reported_state = state;
+	event.event = state == IB_PORT_ACTIVE ? IB_EVENT_PORT_ACTIVE :
+						IB_EVENT_PORT_ERR;
+	ib_dispatch_event(&event);
+}
+
+int sroce_dev_add(const char *name, struct net_device *ndev)
+{
+	struct sroce_dev *sdev;
+	struct ib_device *ibdev;
+	int err;
+
+	if (!ndev->dev_addr || ndev->addr_len != ETH_ALEN ||
+	    ndev->type != ARPHRD_ETHER)
+		return -EOPNOTSUPP;
+
+	sdev = ib_alloc_device(sroce_dev, ibdev);
+	if (!sdev)
+		return -ENOMEM;
+	ibdev = &sdev->ibdev;
+	sdev->ndev = ndev;
+	INIT_LIST_HEAD(&sdev->list);
+	ida_init(&sdev->pd_ida);
+	sdev->reported_state = sroce_port_state(netif_running(ndev),
+						netif_carrier_ok(ndev));
+
+	ibdev->node_type = RDMA_NODE_IB_CA;
+	ibdev->phys_port_cnt = 1;
+	ibdev->num_comp_vectors = 1;
+	sroce_guid_from_mac((u8 *)&ibdev->node_guid, ndev->dev_addr);
+	strscpy(ibdev->node_desc, "sroce", sizeof(ibdev->node_desc));
+	ib_set_device_ops(ibdev, &sroce_dev_ops);
+
+	err = ib_device_set_netdev(ibdev, ndev, SROCE_PORT);
+	if (err)
+		goto err_dealloc;
+
+	/*
+	 * Once registered, the device can be unregistered and freed by a
+	 * concurrent "rdma link delete" at any moment; this reference keeps
+	 * its memory valid until it is on the device list.
+	 */
+	get_device(&ibdev->dev);
+	err = ib_register_device(ibdev, name, NULL);
+	if (err)
+		goto err_put;
+	sroce_devs_add(sdev);
+	put_device(&ibdev->dev);
+	return 0;
+
+err_put:
+	put_device(&ibdev->dev);
+err_dealloc:
+	/* Also releases the netdev and calls sroce_dealloc_driver. */
+	ib_dealloc_device(ibdev);
+	return err;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Command wrappers that pair each uverbs command with sroce's driver data,
+ * as defined by the shared ABI header driver/include/uapi/rdma/sroce-abi.h.
+ */
+#ifndef SROCE_PROVIDER_ABI_H
+#define SROCE_PROVIDER_ABI_H
+
+#include <infiniband/kern-abi.h>
+#include <rdma/sroce-abi.h>
+#include <kernel-abi/sroce-abi.h>
+
+DECLARE_DRV_CMD(usroce_alloc_pd, IB_USER_VERBS_CMD_ALLOC_PD,
+		empty, sroce_alloc_pd_resp);
+
+#endif /* SROCE_PROVIDER_ABI_H */

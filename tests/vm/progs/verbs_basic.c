@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Opens an RDMA device by name and checks what user space sees of it:
+ * device, port and GID queries, PD allocation, and that every object type
+ * the device advertises (max_* > 0) can be created while every type it
+ * does not advertise is refused.
+ *
+ * usage: verbs_basic <device>
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <infiniband/verbs.h>
+
+#define NUM_PDS 64
+
+static int failures;
+
+#define check(cond, ...)                                                \
+	do {                                                            \
+		if (!(cond)) {                                          \
+			printf("FAIL: " __VA_ARGS__);                   \
+			printf("\n");                                   \
+			failures++;                                     \
+		}                                                       \
+	} while (0)
+
+static struct ibv_context *open_by_name(const char *name)
+{
+	struct ibv_device **list = ibv_get_device_list(NULL);
+	struct ibv_context *ctx = NULL;
+	int i;
+
+	if (!list)
+		return NULL;
+	for (i = 0; list[i]; i++)
+		if (!strcmp(ibv_get_device_name(list[i]), name))
+			ctx = ibv_open_device(list[i]);
+	ibv_free_device_list(list);
+	return ctx;
+}
+
+static void check_pds(struct ibv_context *ctx)
+{
+	struct ibv_pd *pds[NUM_PDS];
+	int i;
+
+	for (i = 0; i < NUM_PDS; i++) {
+		pds[i] = ibv_alloc_pd(ctx);
+		check(pds[i], "ibv_alloc_pd #%d: %s", i, strerror(errno));
+	}
+	for (i = 0; i < NUM_PDS; i++)
+		if (pds[i])
+			check(!ibv_dealloc_pd(pds[i]), "ibv_dealloc_pd #%d", i);
+}
+
+/* Advertised object types must work; others must be refused. */
+static void check_honesty(struct ibv_context *ctx,
+			  const struct ibv_device_attr *attr)
+{
+	struct ibv_pd *pd = ibv_alloc_pd(ctx);
+	struct ibv_cq *cq;
+	struct ibv_mr *mr;
+	static char buf[4096];
+
+	if (!pd) {
+		check(0, "ibv_alloc_pd");
+		return;
+	}
+	cq = ibv_create_cq(ctx, 16, NULL, NULL, 0);
+	check(!!cq == (attr->max_cq > 0),
+	      "max_cq %d but ibv_create_cq %s", attr->max_cq,
+	      cq ? "works" : strerror(errno));
+	if (cq)
+		ibv_destroy_cq(cq);
+
+	mr = ibv_reg_mr(pd, buf, sizeof(buf), IBV_ACCESS_LOCAL_WRITE);
+	check(!!mr == (attr->max_mr > 0),
+	      "max_mr %d but ibv_reg_mr %s", attr->max_mr,
+	      mr ? "works" : strerror(errno));
+	if (mr)
+		ibv_dereg_mr(mr);
+
+	if (attr->max_qp == 0) {
+		struct ibv_qp_init_attr init = {
+			.qp_type = IBV_QPT_RC,
+			.cap = { .max_send_wr = 1, .max_recv_wr = 1,
+				 .max_send_sge = 1, .max_recv_sge = 1 },
+		};
+		struct ibv_qp *qp = ibv_create_qp(pd, &init);
+
+		check(!qp, "max_qp 0 but ibv_create_qp works");
+		if (qp)
+			ibv_destroy_qp(qp);
+	}
+	ibv_dealloc_pd(pd);
+}
+
+int main(int argc, char **argv)
+{
+	struct ibv_device_attr attr;
+	struct ibv_port_attr port, port2;
+	struct ibv_context *ctx;
+	union ibv_gid gid;
+	int i, nonzero = 0;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s <device>\n", argv[0]);
+		return 2;
+	}
+	ctx = open_by_name(argv[1]);
+	if (!ctx) {
+		printf("FAIL: cannot open %s\n", argv[1]);
+		return 1;
+	}
+
+	check(!ibv_query_device(ctx, &attr), "ibv_query_device");
+	check(attr.phys_port_cnt == 1, "phys_port_cnt %d", attr.phys_port_cnt);
+	check(attr.max_pd > 0, "max_pd %d", attr.max_pd);
+	check(attr.node_guid != 0, "node_guid is zero");
+
+	check(!ibv_query_port(ctx, 1, &port), "ibv_query_port 1");
+	check(port.link_layer == IBV_LINK_LAYER_ETHERNET, "link layer %d",
+	      port.link_layer);
+	check(port.gid_tbl_len > 0, "gid_tbl_len %d", port.gid_tbl_len);
+	check(ibv_query_port(ctx, 2, &port2) != 0, "port 2 exists");
+
+	for (i = 0; i < port.gid_tbl_len; i++)
+		if (!ibv_query_gid(ctx, 1, i, &gid) &&
+		    (gid.global.subnet_prefix || gid.global.interface_id))
+			nonzero++;
+	check(nonzero >= 2, "only %d GIDs set", nonzero);
+
+	check_pds(ctx);
+	check_honesty(ctx, &attr);
+
+	check(!ibv_close_device(ctx), "ibv_close_device");
+	printf("%s: %s\n", argv[1], failures ? "FAILED" : "ok");
+	return failures ? 1 : 0;
+}
