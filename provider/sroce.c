@@ -17,6 +17,15 @@
 #include "sroce.h"
 #include "sroce-abi.h"
 
+/*
+ * libibverbs walks every provider's match table when it matches a device
+ * by driver id, so the table must exist even though it never matches:
+ * the decision is sroce_match_device's.
+ */
+static const struct verbs_match_ent sroce_match_table[] = {
+	{},
+};
+
 static bool sroce_match_device(struct verbs_sysfs_dev *sysfs_dev)
 {
 	char hca_type[32];
@@ -152,6 +161,7 @@ static const struct verbs_device_ops sroce_dev_ops = {
 	.name = "sroce",
 	.match_min_abi_version = SROCE_UVERBS_ABI_VERSION,
 	.match_max_abi_version = SROCE_UVERBS_ABI_VERSION,
+	.match_table = sroce_match_table,
 	.match_device = sroce_match_device,
 	.alloc_device = sroce_alloc_device,
 	.uninit_device = sroce_uninit_device,
