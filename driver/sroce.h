@@ -14,8 +14,12 @@
 #include <linux/netdevice.h>
 #include <rdma/ib_verbs.h>
 
+#include "sroce_compat.h"
+
 #define SROCE_PORT		1
 #define SROCE_MAX_PD		0x10000
+#define SROCE_MAX_MR		0xfffff		/* key index is 24 bits */
+#define SROCE_MAX_MR_SIZE	BIT_ULL(40)
 #define SROCE_GID_TABLE_LEN	128
 
 /* Firmware version as uverbs reports it: major << 32 | minor << 16 | sub. */
@@ -46,6 +50,10 @@ struct sroce_dev {
 	enum ib_port_state reported_state;
 
 	struct ida pd_ida;	/* PD numbers; the IDA has its own lock */
+
+	/* MRs by key index (sroce_mr.c); the xarray has its own lock. */
+	struct xarray mr_xa;
+	u32 mr_next;		/* cyclic allocation hint, under mr_xa's lock */
 };
 
 struct sroce_ucontext {
@@ -55,6 +63,12 @@ struct sroce_ucontext {
 struct sroce_pd {
 	struct ib_pd ibpd;
 	u32 pdn;
+};
+
+struct sroce_mr {
+	struct ib_mr ibmr;	/* keys, iova and length live here */
+	struct sroce_umem *umem;	/* NULL for a DMA MR */
+	int access;
 };
 
 static inline struct sroce_dev *to_sdev(struct ib_device *ibdev)
@@ -67,6 +81,11 @@ static inline struct sroce_pd *to_spd(struct ib_pd *ibpd)
 	return container_of(ibpd, struct sroce_pd, ibpd);
 }
 
+static inline struct sroce_mr *to_smr(struct ib_mr *ibmr)
+{
+	return container_of(ibmr, struct sroce_mr, ibmr);
+}
+
 /* sroce_dev.c */
 int sroce_dev_add(const char *name, struct net_device *ndev);
 void sroce_port_event(struct sroce_dev *sdev);
@@ -74,6 +93,14 @@ void sroce_port_event(struct sroce_dev *sdev);
 /* sroce_main.c */
 void sroce_devs_add(struct sroce_dev *sdev);
 void sroce_devs_remove(struct sroce_dev *sdev);
+
+/* sroce_mr.c */
+struct ib_mr *sroce_get_dma_mr(struct ib_pd *ibpd, int access);
+struct ib_mr *sroce_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
+				u64 iova, int access,
+				SROCE_REG_USER_MR_DMAH_ARG
+				struct ib_udata *udata);
+int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
 
 /* sroce_verbs.c */
 int sroce_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata);

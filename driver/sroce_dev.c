@@ -31,6 +31,8 @@ static int sroce_query_device(struct ib_device *ibdev,
 				 IB_DEVICE_SYS_IMAGE_GUID;
 	attr->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
 	attr->max_pd = SROCE_MAX_PD;
+	attr->max_mr = SROCE_MAX_MR;
+	attr->max_mr_size = SROCE_MAX_MR_SIZE;
 	attr->max_pkeys = 1;
 	return 0;
 }
@@ -156,6 +158,7 @@ static void sroce_dealloc_driver(struct ib_device *ibdev)
 	struct sroce_dev *sdev = to_sdev(ibdev);
 
 	sroce_devs_remove(sdev);
+	xa_destroy(&sdev->mr_xa);
 	ida_destroy(&sdev->pd_ida);
 }
 
@@ -169,13 +172,16 @@ static const struct ib_device_ops sroce_dev_ops = {
 	.dealloc_driver = sroce_dealloc_driver,
 	.dealloc_pd = sroce_dealloc_pd,
 	.dealloc_ucontext = sroce_dealloc_ucontext,
+	.dereg_mr = sroce_dereg_mr,
 	.device_group = &sroce_dev_attr_group,
 	.get_dev_fw_str = sroce_get_dev_fw_str,
+	.get_dma_mr = sroce_get_dma_mr,
 	.get_link_layer = sroce_get_link_layer,
 	.get_port_immutable = sroce_get_port_immutable,
 	.query_device = sroce_query_device,
 	.query_pkey = sroce_query_pkey,
 	.query_port = sroce_query_port,
+	.reg_user_mr = sroce_reg_user_mr,
 
 	INIT_RDMA_OBJ_SIZE(ib_pd, sroce_pd, ibpd),
 	INIT_RDMA_OBJ_SIZE(ib_ucontext, sroce_ucontext, ibuc),
@@ -221,6 +227,7 @@ int sroce_dev_add(const char *name, struct net_device *ndev)
 	sdev->ndev = ndev;
 	INIT_LIST_HEAD(&sdev->list);
 	ida_init(&sdev->pd_ida);
+	xa_init_flags(&sdev->mr_xa, XA_FLAGS_ALLOC);
 	sdev->reported_state = sroce_port_state(netif_running(ndev),
 						netif_carrier_ok(ndev));
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * libsroce: device matching, contexts, queries and protection domains.
+ * libsroce: device matching, contexts, queries, protection domains and
+ * memory regions.
  *
  * sroce is an out-of-tree driver, so the kernel reports RDMA_DRIVER_UNKNOWN
  * and the device may carry any name ("rdma link add <name> type sroce").
@@ -100,6 +101,39 @@ static int sroce_dealloc_pd(struct ibv_pd *ibpd)
 	return 0;
 }
 
+static struct ibv_mr *sroce_reg_mr(struct ibv_pd *pd, void *addr,
+				   size_t length, uint64_t hca_va, int access)
+{
+	struct ib_uverbs_reg_mr_resp resp;
+	struct ibv_reg_mr cmd;
+	struct verbs_mr *vmr;
+	int ret;
+
+	vmr = calloc(1, sizeof(*vmr));
+	if (!vmr)
+		return NULL;
+
+	ret = ibv_cmd_reg_mr(pd, addr, length, hca_va, access, vmr, &cmd,
+			     sizeof(cmd), &resp, sizeof(resp));
+	if (ret) {
+		free(vmr);
+		errno = ret;
+		return NULL;
+	}
+	return &vmr->ibv_mr;
+}
+
+static int sroce_dereg_mr(struct verbs_mr *vmr)
+{
+	int ret;
+
+	ret = ibv_cmd_dereg_mr(vmr);
+	if (ret)
+		return ret;
+	free(vmr);
+	return 0;
+}
+
 static void sroce_free_context(struct ibv_context *ibctx)
 {
 	struct sroce_context *ctx = to_sctx(ibctx);
@@ -111,9 +145,11 @@ static void sroce_free_context(struct ibv_context *ibctx)
 static const struct verbs_context_ops sroce_ctx_ops = {
 	.alloc_pd = sroce_alloc_pd,
 	.dealloc_pd = sroce_dealloc_pd,
+	.dereg_mr = sroce_dereg_mr,
 	.free_context = sroce_free_context,
 	.query_device_ex = sroce_query_device,
 	.query_port = sroce_query_port,
+	.reg_mr = sroce_reg_mr,
 };
 
 static struct verbs_context *sroce_alloc_context(struct ibv_device *ibdev,

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What differs between the kernels sroce builds for (6.12 to 7.3), in one
+ * place.  Feature macros (SROCE_*) come from tests in Kbuild.
+ */
+#ifndef SROCE_COMPAT_H
+#define SROCE_COMPAT_H
+
+#include <linux/slab.h>
+
+/* Typed allocation helpers arrived after 6.12. */
+#ifndef kzalloc_obj
+#define kzalloc_obj(obj)	kzalloc(sizeof(obj), GFP_KERNEL)
+#endif
+
+/*
+ * Kernels with DMA handles (struct ib_dmah) pass one to reg_user_mr; sroce
+ * has no use for it, but must take it.
+ */
+#ifdef SROCE_REG_USER_MR_HAS_DMAH
+#define SROCE_REG_USER_MR_DMAH_ARG	struct ib_dmah *dmah,
+#else
+#define SROCE_REG_USER_MR_DMAH_ARG
+#endif
+
+#endif /* SROCE_COMPAT_H */

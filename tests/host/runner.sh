@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Host-side checks of the tooling itself: provisioning notices a stale
+# cache, and the VM runner propagates exit statuses, offers what guest
+# commands rely on, fails runs whose guest kernel log is dirty, and make
+# demo shows the device.  One PASS/FAIL line per check.
+set -u
+cd "$(dirname "$0")/../.."
+kernel=${1:-7.3}
+
+verdict() {	# verdict <0|1> <what>
+	if [ "$1" -eq 0 ]; then echo "PASS runner: $2"; else echo "FAIL runner: $2"; fi
+}
+
+# A cache whose stamp does not match the recipe is stale.
+fake=$(mktemp -d)
+mkdir -p "$fake/rootfs/usr"
+echo stale > "$fake/rootfs.stamp"
+SROCE_CACHE=$fake scripts/provision --check 2>/dev/null
+[ $? -ne 0 ]; verdict $? "provision --check reports a stale cache"
+cat scripts/provision scripts/rootfs-packages.txt | sha256sum | cut -d' ' -f1 > "$fake/rootfs.stamp"
+SROCE_CACHE=$fake scripts/provision --check 2>/dev/null
+[ $? -eq 0 ]
+verdict $? "provision --check accepts a current cache"
+rm -rf "$fake"
+
+# What a guest command can count on, then a status that must come back.
+out=$(scripts/vm-run --kernel "$kernel" -- '
+	set -e
+	echo probe > "$SROCE_REPO/.vm-write-probe"
+	echo x > /dev/shm/x && echo y > /tmp/y
+	printf "#include <infiniband/verbs.h>\nint main(void){return 0;}\n" > /tmp/t.c
+	gcc -o /tmp/t /tmp/t.c -libverbs
+	test -f /usr/src/rdma-core-*/libibverbs/driver.h
+	test "$(cat /sys/class/net/eth0/operstate)" = up
+	ip -6 addr show dev eth0 | grep -q 2001:db8::1
+	exit 7' 2>&1)
+rc=$?
+[ $rc -eq 7 ]; verdict $? "a guest command's exit status comes back (got $rc)"
+[ -f .vm-write-probe ]; verdict $? "the guest writes to the repository"
+rm -f .vm-write-probe
+
+out=$(scripts/vm-run --kernel "$kernel" -- 'echo "WARNING: planted by the runner test" > /dev/kmsg' 2>&1)
+rc=$?
+[ $rc -eq 99 ] && grep -q "planted by the runner test" <<<"$out"
+verdict $? "a WARNING in the guest kernel log fails the run (got $rc)"
+
+out=$(KERNEL=$kernel scripts/demo 2>&1)
+rc=$?
+[ $rc -eq 0 ] && grep -q "hca_id:.*sroce0" <<<"$out" && grep -q "PORT_ACTIVE" <<<"$out"
+verdict $? "make demo shows sroce0 with an active port"

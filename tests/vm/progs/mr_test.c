@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Memory registration through sroce's umem layer, seen from user space:
+ * pinned-page accounting (VmPin), repeated and overlapping registrations of
+ * the same page (including the pattern of the coherency seed commit's trace:
+ * offset 0 length 0x1000, then offset 1 length 0xfff), an iova that differs
+ * from the address, read-only mappings, huge pages, shared memory, and
+ * refusals with the right errno.
+ *
+ * usage: mr_test <device> all        every check below
+ *        mr_test <device> memlock    run unprivileged with a small
+ *                                    RLIMIT_MEMLOCK: over-limit fails
+ *        mr_test <device> hold N     register N MRs, print "held", then
+ *                                    wait to be killed with them registered
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <infiniband/verbs.h>
+
+#define PAGE 4096UL
+#define HUGE (2UL << 20)
+
+static int failures;
+static struct ibv_pd *pd;
+static struct ibv_device_attr dev_attr;
+
+#define check(cond, ...)                                                \
+	do {                                                            \
+		if (!(cond)) {                                          \
+			printf("FAIL: " __VA_ARGS__);                   \
+			printf("\n");                                   \
+			failures++;                                     \
+		}                                                       \
+	} while (0)
+
+static long vm_pin_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static struct ibv_context *open_by_name(const char *name)
+{
+	struct ibv_device **list = ibv_get_device_list(NULL);
+	struct ibv_context *ctx = NULL;
+	int i;
+
+	for (i = 0; list && list[i]; i++)
+		if (!strcmp(ibv_get_device_name(list[i]), name))
+			ctx = ibv_open_device(list[i]);
+	ibv_free_device_list(list);
+	return ctx;
+}
+
+static void *map_anon(size_t len, int prot, int flags)
+{
+	void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | flags,
+		       -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Registration pins exactly the pages it covers; deregistration unpins. */
+static void check_accounting(void)
+{
+	long base = vm_pin_kb();
+	char *buf = map_anon(64 * PAGE, PROT_READ | PROT_WRITE, 0);
+	struct ibv_mr *mr;
+
+	mr = ibv_reg_mr(pd, buf + 100, 64 * PAGE - 200, IBV_ACCESS_LOCAL_WRITE);
+	check(mr, "reg 64 pages: %s", strerror(errno));
+	if (!mr)
+		return;
+	check(vm_pin_kb() == base + 256, "VmPin %ld kB, want %ld",
+	      vm_pin_kb(), base + 256);
+	check(mr->addr == buf + 100 && mr->length == 64 * PAGE - 200,
+	      "mr addr/length");
+	check(!ibv_dereg_mr(mr), "dereg");
+	check(vm_pin_kb() == base, "VmPin %ld kB after dereg, want %ld",
+	      vm_pin_kb(), base);
+	munmap(buf, 64 * PAGE);
+}
+
+/* The seed trace: one page registered twice, at offsets 0 and 1. */
+static void check_overlap(void)
+{
+	long base = vm_pin_kb();
+	char *buf = map_anon(PAGE, PROT_READ | PROT_WRITE, 0);
+	struct ibv_mr *a, *b, *many[64];
+	int i, j;
+
+	a = ibv_reg_mr(pd, buf, 0x1000, IBV_ACCESS_LOCAL_WRITE);
+	b = ibv_reg_mr(pd, buf + 1, 0xfff, IBV_ACCESS_LOCAL_WRITE);
+	check(a && b, "seed pattern registration: %s", strerror(errno));
+	if (!a || !b)
+		return;
+	check(a->lkey != b->lkey && a->rkey != b->rkey, "keys differ");
+	check(!ibv_dereg_mr(a), "dereg first");
+	check(vm_pin_kb() == base + 4, "second MR still pins its page");
+	check(!ibv_dereg_mr(b), "dereg second");
+
+	for (i = 0; i < 64; i++) {
+		many[i] = ibv_reg_mr(pd, buf + i, PAGE - i,
+				     IBV_ACCESS_LOCAL_WRITE |
+				     IBV_ACCESS_REMOTE_READ);
+		check(many[i], "same page, MR #%d: %s", i, strerror(errno));
+		if (!many[i])
+			return;
+		for (j = 0; j < i; j++)
+			check(many[j]->rkey != many[i]->rkey,
+			      "MR %d and %d share a key", i, j);
+	}
+	for (i = 0; i < 64; i += 2)
+		check(!ibv_dereg_mr(many[i]), "dereg #%d", i);
+	check(vm_pin_kb() == base + 32 * 4, "half the MRs left pinned");
+	for (i = 1; i < 64; i += 2)
+		check(!ibv_dereg_mr(many[i]), "dereg #%d", i);
+	check(vm_pin_kb() == base, "all unpinned");
+	munmap(buf, PAGE);
+}
+
+static void check_iova(void)
+{
+	char *buf = map_anon(4 * PAGE, PROT_READ | PROT_WRITE, 0);
+	struct ibv_mr *mr;
+
+	mr = ibv_reg_mr_iova(pd, buf + 8, 3 * PAGE, 0x7000000000ULL + 8,
+			     IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+	check(mr, "iova != address: %s", strerror(errno));
+	if (mr)
+		ibv_dereg_mr(mr);
+	munmap(buf, 4 * PAGE);
+}
+
+/* Read-only memory can be registered for reading, not for writing. */
+static void check_read_only(void)
+{
+	char *buf = map_anon(2 * PAGE, PROT_READ, MAP_POPULATE);
+	struct ibv_mr *mr;
+
+	mr = ibv_reg_mr(pd, buf, 2 * PAGE, IBV_ACCESS_REMOTE_READ);
+	check(mr, "read-only mapping, read access: %s", strerror(errno));
+	if (mr)
+		ibv_dereg_mr(mr);
+	mr = ibv_reg_mr(pd, buf, 2 * PAGE, IBV_ACCESS_LOCAL_WRITE);
+	check(!mr && errno == EFAULT,
+	      "read-only mapping, write access: %s", mr ? "works" :
+	      strerror(errno));
+	if (mr)
+		ibv_dereg_mr(mr);
+	munmap(buf, 2 * PAGE);
+}
+
+static void reg_and_check(void *buf, size_t len, const char *what)
+{
+	struct ibv_mr *mr = ibv_reg_mr(pd, buf, len, IBV_ACCESS_LOCAL_WRITE |
+				       IBV_ACCESS_REMOTE_WRITE |
+				       IBV_ACCESS_REMOTE_READ);
+
+	check(mr, "%s: %s", what, strerror(errno));
+	if (mr)
+		check(!ibv_dereg_mr(mr), "%s: dereg", what);
+}
+
+static void check_memory_kinds(void)
+{
+	char *thp, *huge, *shm;
+	int fd;
+
+	thp = map_anon(2 * HUGE, PROT_READ | PROT_WRITE, 0);
+	if (thp) {
+		char *aligned = (char *)(((unsigned long)thp + HUGE - 1) &
+					 ~(HUGE - 1));
+
+		madvise(aligned, HUGE, MADV_HUGEPAGE);
+		memset(aligned, 1, HUGE);
+		reg_and_check(aligned, HUGE, "transparent huge page");
+		munmap(thp, 2 * HUGE);
+	}
+
+	huge = map_anon(HUGE, PROT_READ | PROT_WRITE, MAP_HUGETLB);
+	check(huge, "MAP_HUGETLB mmap (are hugepages reserved?)");
+	if (huge) {
+		reg_and_check(huge + 4096, HUGE - 8192, "hugetlbfs page");
+		munmap(huge, HUGE);
+	}
+
+	fd = memfd_create("sroce-mr", 0);
+	check(fd >= 0 && !ftruncate(fd, 8 * PAGE), "memfd");
+	shm = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	check(shm != MAP_FAILED, "memfd mmap");
+	if (shm != MAP_FAILED) {
+		reg_and_check(shm, 8 * PAGE, "memfd shared mapping");
+		munmap(shm, 8 * PAGE);
+	}
+	close(fd);
+}
+
+static void check_refusals(void)
+{
+	char *buf = map_anon(PAGE, PROT_READ | PROT_WRITE, 0);
+	struct ibv_mr *mr;
+	int want;
+
+	mr = ibv_reg_mr(pd, buf, 0, IBV_ACCESS_LOCAL_WRITE);
+	check(!mr && errno == EINVAL, "zero length: %s",
+	      mr ? "works" : strerror(errno));
+	munmap(buf, PAGE);
+	mr = ibv_reg_mr(pd, buf, PAGE, IBV_ACCESS_LOCAL_WRITE);
+	check(!mr && errno == EFAULT, "unmapped memory: %s",
+	      mr ? "works" : strerror(errno));
+
+	buf = map_anon(PAGE, PROT_READ | PROT_WRITE, 0);
+	mr = ibv_reg_mr(pd, buf, PAGE, IBV_ACCESS_LOCAL_WRITE |
+			IBV_ACCESS_ON_DEMAND);
+	check(!mr && errno == EOPNOTSUPP, "ODP without ODP support: %s",
+	      mr ? "works" : strerror(errno));
+
+	/* Atomic access is accepted exactly when atomics are advertised. */
+	mr = ibv_reg_mr(pd, buf, PAGE, IBV_ACCESS_LOCAL_WRITE |
+			IBV_ACCESS_REMOTE_ATOMIC);
+	want = dev_attr.atomic_cap != IBV_ATOMIC_NONE;
+	check(!!mr == want, "REMOTE_ATOMIC with atomic_cap %d: %s",
+	      dev_attr.atomic_cap, mr ? "works" : strerror(errno));
+	if (mr)
+		ibv_dereg_mr(mr);
+	munmap(buf, PAGE);
+}
+
+static void check_memlock(void)
+{
+	size_t big = 1UL << 20;
+	char *buf = map_anon(big, PROT_READ | PROT_WRITE, 0);
+	struct ibv_mr *mr;
+
+	mr = ibv_reg_mr(pd, buf, big, IBV_ACCESS_LOCAL_WRITE);
+	check(!mr && errno == ENOMEM, "1 MiB over RLIMIT_MEMLOCK: %s",
+	      mr ? "works" : strerror(errno));
+	if (mr)
+		ibv_dereg_mr(mr);
+	mr = ibv_reg_mr(pd, buf, 8 * PAGE, IBV_ACCESS_LOCAL_WRITE);
+	check(mr, "32 KiB within RLIMIT_MEMLOCK: %s", strerror(errno));
+	if (mr)
+		ibv_dereg_mr(mr);
+	check(vm_pin_kb() == 0, "nothing left pinned");
+	munmap(buf, big);
+}
+
+int main(int argc, char **argv)
+{
+	struct ibv_context *ctx;
+	int i, n;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s <device> all|memlock|hold N\n",
+			argv[0]);
+		return 2;
+	}
+	ctx = open_by_name(argv[1]);
+	if (!ctx || ibv_query_device(ctx, &dev_attr)) {
+		printf("FAIL: cannot open %s\n", argv[1]);
+		return 1;
+	}
+	pd = ibv_alloc_pd(ctx);
+	if (!pd) {
+		printf("FAIL: ibv_alloc_pd\n");
+		return 1;
+	}
+
+	if (!strcmp(argv[2], "memlock")) {
+		check_memlock();
+	} else if (!strcmp(argv[2], "hold") && argc == 4) {
+		n = atoi(argv[3]);
+		for (i = 0; i < n; i++)
+			check(ibv_reg_mr(pd, map_anon(PAGE, PROT_READ |
+						      PROT_WRITE, 0),
+					 PAGE, IBV_ACCESS_LOCAL_WRITE),
+			      "held MR %d", i);
+		printf("held\n");
+		fflush(stdout);
+		for (;;)
+			pause();
+	} else {
+		check_accounting();
+		check_overlap();
+		check_iova();
+		check_read_only();
+		check_memory_kinds();
+		check_refusals();
+	}
+
+	check(!ibv_dealloc_pd(pd), "dealloc pd");
+	check(!ibv_close_device(ctx), "close");
+	printf("%s %s: %s\n", argv[1], argv[2], failures ? "FAILED" : "ok");
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,27 @@
+# Memory registration through the umem layer: accounting, overlapping and
+# repeated registrations, iova, read-only, huge and shared memory, errnos;
+# RLIMIT_MEMLOCK for an unprivileged user; MRs of an exiting process are
+# released.
+set -eu
+. "$SROCE_REPO/tests/vm/lib.sh"
+
+gcc -O2 -Wall -Werror -o /tmp/mr_test "$SROCE_REPO/tests/vm/progs/mr_test.c" -libverbs
+echo 8 > /proc/sys/vm/nr_hugepages
+/tmp/mr_test sroce0 all
+
+# Unprivileged, with 64 KiB of lockable memory.
+chmod 0666 /dev/infiniband/uverbs*
+setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	bash -c 'ulimit -l 64 && exec /tmp/mr_test sroce0 memlock'
+
+# A process killed with MRs registered leaves nothing behind: its MRs
+# (restrack), PDs and pinned pages all go.
+/tmp/mr_test sroce0 hold 32 > /tmp/hold.out &
+holder=$!
+wait_for 'grep -q held /tmp/hold.out' 20 || fail "holder did not start"
+[ "$(rdma res show mr dev sroce0 | wc -l)" -eq 32 ] || fail "32 MRs not listed"
+grep -q "VmPin:.*128 kB" "/proc/$holder/status" || fail "holder's VmPin"
+kill -9 "$holder"
+wait "$holder" 2>/dev/null || true
+wait_for '[ -z "$(rdma res show mr dev sroce0)" ]' 10 || fail "MRs left after kill"
+[ -z "$(rdma res show pd dev sroce0)" ] || fail "PDs left after kill"
