@@ -49,3 +49,20 @@ out=$(KERNEL=$kernel scripts/demo 2>&1)
 rc=$?
 [ $rc -eq 0 ] && grep -q "hca_id:.*sroce0" <<<"$out" && grep -q "PORT_ACTIVE" <<<"$out"
 verdict $? "make demo shows sroce0 with an active port"
+
+# Two VMs on one segment: a with sroce0, b with rdma_rxe (--peer-rxe); each
+# reaches the other over IPv4 and IPv6 and sees its own device.
+out=$(scripts/vm-run --kernel "$kernel" --pair --peer-rxe -- '
+	set -e
+	ping -c 1 -w 60 "$SROCE_PEER_IP4" > /dev/null
+	ibv_devinfo -d "$SROCE_DEV" | grep -q PORT_ACTIVE
+	echo "role $SROCE_ROLE dev $SROCE_DEV"
+	sleep 5' -- '
+	set -e
+	ping -c 1 -w 60 "$SROCE_PEER_IP6" > /dev/null
+	ibv_devinfo -d "$SROCE_DEV" | grep -q PORT_ACTIVE
+	echo "role $SROCE_ROLE dev $SROCE_DEV"' 2>&1)
+rc=$?
+[ $rc -eq 0 ] && grep -q "^\[a\] role a dev sroce0" <<<"$out" &&
+	grep -q "^\[b\] role b dev rxe0" <<<"$out"
+verdict $? "--pair --peer-rxe: sroce0 and rxe0 VMs reach each other (got $rc)"

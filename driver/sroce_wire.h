@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * RoCEv2 on the wire: the IBTA transport headers that follow the UDP header
+ * (BTH and its extension headers), the opcode table, packet parsing and
+ * building, the ICRC, and 24-bit PSN arithmetic.
+ *
+ * This is pure protocol logic: no kernel calls, only <linux/types.h> types
+ * and byte-array loads and stores, so the host unit tests and the fuzzer
+ * (tests/unit/) compile it unchanged.  The one external need, CRC-32, comes
+ * from the environment through sroce_crc32().
+ */
+#ifndef SROCE_WIRE_H
+#define SROCE_WIRE_H
+
+#include <linux/types.h>
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#else
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#endif
+
+#define SROCE_ROCEV2_UDP_PORT	4791
+
+/* Header lengths in bytes. */
+#define SROCE_BTH_LEN		12
+#define SROCE_RETH_LEN		16
+#define SROCE_AETH_LEN		4
+#define SROCE_ATMETH_LEN	28
+#define SROCE_ATMACK_LEN	8
+#define SROCE_IMMDT_LEN		4
+#define SROCE_IETH_LEN		4
+#define SROCE_DETH_LEN		8
+#define SROCE_ICRC_LEN		4
+
+/* Opcodes (IBTA 9.2.1): the top three bits select the transport. */
+enum sroce_opcode {
+	SROCE_RC_SEND_FIRST			= 0x00,
+	SROCE_RC_SEND_MIDDLE			= 0x01,
+	SROCE_RC_SEND_LAST			= 0x02,
+	SROCE_RC_SEND_LAST_IMM			= 0x03,
+	SROCE_RC_SEND_ONLY			= 0x04,
+	SROCE_RC_SEND_ONLY_IMM			= 0x05,
+	SROCE_RC_WRITE_FIRST			= 0x06,
+	SROCE_RC_WRITE_MIDDLE			= 0x07,
+	SROCE_RC_WRITE_LAST			= 0x08,
+	SROCE_RC_WRITE_LAST_IMM			= 0x09,
+	SROCE_RC_WRITE_ONLY			= 0x0a,
+	SROCE_RC_WRITE_ONLY_IMM			= 0x0b,
+	SROCE_RC_READ_REQUEST			= 0x0c,
+	SROCE_RC_READ_RESPONSE_FIRST		= 0x0d,
+	SROCE_RC_READ_RESPONSE_MIDDLE		= 0x0e,
+	SROCE_RC_READ_RESPONSE_LAST		= 0x0f,
+	SROCE_RC_READ_RESPONSE_ONLY		= 0x10,
+	SROCE_RC_ACKNOWLEDGE			= 0x11,
+	SROCE_RC_ATOMIC_ACKNOWLEDGE		= 0x12,
+	SROCE_RC_COMPARE_SWAP			= 0x13,
+	SROCE_RC_FETCH_ADD			= 0x14,
+	SROCE_RC_SEND_LAST_INV			= 0x16,
+	SROCE_RC_SEND_ONLY_INV			= 0x17,
+	SROCE_UC_SEND_FIRST			= 0x20,
+	SROCE_UD_SEND_ONLY			= 0x64,
+	SROCE_UD_SEND_ONLY_IMM			= 0x65,
+};
+
+/* Extension headers present after the BTH, in wire order. */
+enum sroce_hdr {
+	SROCE_HDR_DETH		= 1 << 0,
+	SROCE_HDR_RETH		= 1 << 1,
+	SROCE_HDR_ATMETH	= 1 << 2,
+	SROCE_HDR_AETH		= 1 << 3,
+	SROCE_HDR_ATMACK	= 1 << 4,
+	SROCE_HDR_IMMDT		= 1 << 5,
+	SROCE_HDR_IETH		= 1 << 6,
+};
+
+/* What a packet of an opcode is and where it sits in its message. */
+enum sroce_op_flag {
+	SROCE_OP_REQUEST	= 1 << 0,	/* requester to responder */
+	SROCE_OP_RESPONSE	= 1 << 1,	/* responder to requester */
+	SROCE_OP_FIRST		= 1 << 2,
+	SROCE_OP_MIDDLE		= 1 << 3,
+	SROCE_OP_LAST		= 1 << 4,
+	SROCE_OP_ONLY		= SROCE_OP_FIRST | SROCE_OP_LAST,
+	SROCE_OP_PAYLOAD	= 1 << 5,	/* may carry data */
+	SROCE_OP_SEND		= 1 << 6,
+	SROCE_OP_WRITE		= 1 << 7,
+	SROCE_OP_READ		= 1 << 8,
+	SROCE_OP_ATOMIC		= 1 << 9,
+	SROCE_OP_ACK		= 1 << 10,	/* ACK, NAK or atomic ACK */
+};
+
+struct sroce_opcode_info {
+	const char *name;
+	__u16 hdrs;		/* enum sroce_hdr */
+	__u16 flags;		/* enum sroce_op_flag */
+};
+
+/* NULL for a reserved or unsupported opcode. */
+const struct sroce_opcode_info *sroce_opcode_info(__u8 opcode);
+/* The BTH and all extension headers of a packet of this opcode. */
+unsigned int sroce_opcode_hdr_len(const struct sroce_opcode_info *op);
+
+struct sroce_bth {
+	__u8 opcode;
+	bool se;		/* solicited event */
+	bool mig;		/* migration state */
+	__u8 pad;		/* 0..3 bytes after the payload */
+	__u8 tver;		/* transport header version, 0 */
+	__u16 pkey;
+	bool fecn, becn;
+	__u32 dqpn;		/* 24 bits */
+	bool ack_req;
+	__u32 psn;		/* 24 bits */
+};
+
+struct sroce_reth {
+	__u64 va;
+	__u32 rkey;
+	__u32 dma_len;
+};
+
+struct sroce_atmeth {
+	__u64 va;
+	__u32 rkey;
+	__u64 swap_add;
+	__u64 compare;
+};
+
+/* AETH syndrome (IBTA 9.7.5.2.1): top bits say ACK, RNR NAK or NAK. */
+#define SROCE_AETH_TYPE_MASK	0x60
+#define SROCE_AETH_ACK		0x00	/* low 5 bits: credit count */
+#define SROCE_AETH_RNR_NAK	0x20	/* low 5 bits: RNR timer code */
+#define SROCE_AETH_NAK		0x60	/* low 5 bits: NAK code */
+#define SROCE_AETH_VALUE_MASK	0x1f
+#define SROCE_AETH_CREDITS_INVALID	0x1f
+
+enum sroce_nak_code {
+	SROCE_NAK_PSN_SEQ_ERROR		= 0,
+	SROCE_NAK_INVALID_REQUEST	= 1,
+	SROCE_NAK_REMOTE_ACCESS		= 2,
+	SROCE_NAK_REMOTE_OP_ERROR	= 3,
+	SROCE_NAK_INVALID_RD_REQUEST	= 4,
+};
+
+struct sroce_aeth {
+	__u8 syndrome;
+	__u32 msn;		/* 24 bits */
+};
+
+static inline __u8 sroce_aeth_ack(__u8 credits)
+{
+	return SROCE_AETH_ACK | (credits & SROCE_AETH_VALUE_MASK);
+}
+
+static inline __u8 sroce_aeth_rnr_nak(__u8 timer_code)
+{
+	return SROCE_AETH_RNR_NAK | (timer_code & SROCE_AETH_VALUE_MASK);
+}
+
+static inline __u8 sroce_aeth_nak(enum sroce_nak_code code)
+{
+	return SROCE_AETH_NAK | (code & SROCE_AETH_VALUE_MASK);
+}
+
+struct sroce_deth {
+	__u32 qkey;
+	__u32 sqpn;		/* 24 bits */
+};
+
+/* A parsed packet: which headers it has and where its payload is. */
+struct sroce_pkt {
+	const struct sroce_opcode_info *op;
+	struct sroce_bth bth;
+	struct sroce_reth reth;
+	struct sroce_atmeth atmeth;
+	struct sroce_aeth aeth;
+	__u64 atmack;		/* original data of an atomic ACK */
+	__u32 immdt;		/* host order */
+	__u32 ieth;		/* invalidated R_Key */
+	struct sroce_deth deth;
+	unsigned int payload_off;	/* from the BTH */
+	unsigned int payload_len;	/* without the pad */
+};
+
+int sroce_parse(const void *buf, unsigned int len, struct sroce_pkt *pkt);
+int sroce_build(void *buf, unsigned int len, const struct sroce_pkt *pkt);
+unsigned int sroce_pad_for(unsigned int payload_len);
+
+void sroce_bth_pack(void *buf, const struct sroce_bth *bth);
+void sroce_bth_unpack(const void *buf, struct sroce_bth *bth);
+
+/*
+ * ICRC (IBTA Annex A17.3.3).  @l3 points at the IPv4 or IPv6 header, whose
+ * version nibble selects the masking; @len runs from there to the end of
+ * the UDP payload, ICRC included.
+ */
+__u32 sroce_crc32(__u32 crc, const void *buf, unsigned int len);
+int sroce_icrc_compute(const void *l3, unsigned int len, __u32 *icrc);
+int sroce_icrc_check(const void *l3, unsigned int len);
+int sroce_icrc_fill(void *l3, unsigned int len);
+
+/* 24-bit PSN arithmetic (IBTA 9.7.2.1). */
+#define SROCE_PSN_MASK		0xffffffU
+
+static inline __u32 sroce_psn_add(__u32 psn, __u32 n)
+{
+	return (psn + n) & SROCE_PSN_MASK;
+}
+
+/* Signed distance a - b in the 24-bit window: positive when a is after b. */
+static inline int sroce_psn_diff(__u32 a, __u32 b)
+{
+	return (int)((a - b) << 8) >> 8;
+}
+
+static inline bool sroce_psn_before(__u32 a, __u32 b)
+{
+	return sroce_psn_diff(a, b) < 0;
+}
+
+/* IBTA timer encodings. */
+unsigned int sroce_rnr_timer_us(__u8 code);
+__u64 sroce_local_ack_timeout_ns(__u8 timeout);	/* 0: infinite, returns 0 */
+
+#endif /* SROCE_WIRE_H */
