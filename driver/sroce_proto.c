@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * RC transport rules: responder resources and the requester's reaction to
+ * ACKs, NAKs and timeouts.  Kernel-independent; see sroce_proto.h.
+ */
+#ifdef __KERNEL__
+#include <linux/string.h>
+#else
+#include <string.h>
+#endif
+
+#include "sroce_proto.h"
+
+#define SROCE_RNR_RETRY_FOREVER	7
+
+/* Take the oldest slot for a new READ or ATOMIC, forgetting what it held. */
+struct sroce_rd_res *sroce_rd_res_next(struct sroce_rd_res_ring *ring)
+{
+	struct sroce_rd_res *res = &ring->slot[ring->next];
+
+	ring->next = (ring->next + 1) % ring->size;
+	memset(res, 0, sizeof(*res));
+	return res;
+}
+
+static bool sroce_psn_in(__u32 psn, __u32 first, __u32 last)
+{
+	return sroce_psn_diff(psn, first) >= 0 &&
+	       sroce_psn_diff(last, psn) >= 0;
+}
+
+/*
+ * The resource a duplicate request refers to: an ATOMIC by its own PSN,
+ * a READ by any PSN of its responses (a requester re-asks from the first
+ * response it lacks).
+ */
+const struct sroce_rd_res *
+sroce_rd_res_find(const struct sroce_rd_res_ring *ring, __u8 opcode,
+		  __u32 psn)
+{
+	unsigned int i;
+
+	for (i = 0; i < ring->size; i++) {
+		const struct sroce_rd_res *res = &ring->slot[i];
+
+		if (!res->opcode || res->opcode != opcode)
+			continue;
+		if (opcode == SROCE_RC_READ_REQUEST ?
+		    sroce_psn_in(psn, res->first_psn, res->last_psn) :
+		    psn == res->first_psn)
+			return res;
+	}
+	return NULL;
+}
+
+bool sroce_rd_res_replay(const struct sroce_rd_res *res, __u32 psn,
+			 unsigned int mtu, __u32 *offset)
+{
+	__u64 off;
+
+	if (!sroce_psn_in(psn, res->first_psn, res->last_psn))
+		return false;
+	off = (__u64)sroce_psn_diff(psn, res->first_psn) * mtu;
+	if (off > res->length)
+		return false;
+	*offset = off;
+	return true;
+}
+
+void sroce_retry_init(struct sroce_retry *r, __u8 retry_cnt, __u8 rnr_retry)
+{
+	r->retry_cnt = retry_cnt & 7;
+	r->rnr_retry = rnr_retry & 7;
+	r->retry_left = r->retry_cnt;
+	r->rnr_left = r->rnr_retry;
+}
+
+/* Forward progress refills both budgets (IBTA 9.7.6.1.3). */
+static void sroce_retry_progress(struct sroce_retry *r)
+{
+	r->retry_left = r->retry_cnt;
+	r->rnr_left = r->rnr_retry;
+}
+
+static void sroce_req_fail(struct sroce_req_verdict *v,
+			   enum sroce_req_status status)
+{
+	v->action = SROCE_REQ_FAIL;
+	v->status = status;
+}
+
+/* Spend one transport retry: resend from @psn, or fail when none is left. */
+static void sroce_req_retry(struct sroce_retry *r, __u32 psn,
+			    struct sroce_req_verdict *v)
+{
+	if (!r->retry_left) {
+		sroce_req_fail(v, SROCE_REQ_RETRY_EXC_ERR);
+		return;
+	}
+	r->retry_left--;
+	v->action = SROCE_REQ_RESEND;
+	v->resend_psn = psn;
+}
+
+/*
+ * Complete the oldest WQEs that end at or before @psn (@inclusive) or
+ * strictly before it.  A READ or ATOMIC without its response stops the
+ * walk and is resent: its response must have been lost.
+ */
+static void sroce_req_complete_upto(const struct sroce_req_wqe *wqe,
+				    unsigned int n, __u32 psn, bool inclusive,
+				    struct sroce_req_verdict *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		int d = sroce_psn_diff(psn, wqe[i].last_psn);
+
+		if (d < 0 || (!inclusive && d == 0))
+			break;
+		if (wqe[i].needs_response && !wqe[i].responded) {
+			v->action = SROCE_REQ_RESEND;
+			v->resend_psn = wqe[i].first_psn;
+			break;
+		}
+		v->completed++;
+	}
+}
+
+static enum sroce_req_status sroce_nak_status(__u8 code)
+{
+	switch (code) {
+	case SROCE_NAK_INVALID_REQUEST:
+		return SROCE_REQ_REM_INV_REQ_ERR;
+	case SROCE_NAK_REMOTE_ACCESS:
+		return SROCE_REQ_REM_ACCESS_ERR;
+	case SROCE_NAK_INVALID_RD_REQUEST:
+		return SROCE_REQ_REM_INV_RD_REQ_ERR;
+	default:
+		return SROCE_REQ_REM_OP_ERR;
+	}
+}
+
+void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_wqe *wqe,
+		      unsigned int n, __u8 syndrome, __u32 psn,
+		      struct sroce_req_verdict *v)
+{
+	__u8 value = syndrome & SROCE_AETH_VALUE_MASK;
+
+	memset(v, 0, sizeof(*v));
+	switch (syndrome & SROCE_AETH_TYPE_MASK) {
+	case SROCE_AETH_ACK:
+		sroce_req_complete_upto(wqe, n, psn, true, v);
+		break;
+	case SROCE_AETH_RNR_NAK:
+		/* Everything before the refused request was accepted. */
+		sroce_req_complete_upto(wqe, n, psn, false, v);
+		if (v->action != SROCE_REQ_NONE)
+			break;
+		if (v->completed)
+			sroce_retry_progress(r);
+		if (r->rnr_retry != SROCE_RNR_RETRY_FOREVER) {
+			if (!r->rnr_left) {
+				sroce_req_fail(v, SROCE_REQ_RNR_RETRY_EXC_ERR);
+				return;
+			}
+			r->rnr_left--;
+		}
+		v->action = SROCE_REQ_RNR_WAIT;
+		v->resend_psn = psn;
+		v->wait_us = sroce_rnr_timer_us(value);
+		return;
+	case SROCE_AETH_NAK:
+		sroce_req_complete_upto(wqe, n, psn, false, v);
+		if (v->action != SROCE_REQ_NONE)
+			break;
+		if (value == SROCE_NAK_PSN_SEQ_ERROR) {
+			if (v->completed)
+				sroce_retry_progress(r);
+			sroce_req_retry(r, psn, v);
+			return;
+		}
+		if (value > SROCE_NAK_INVALID_RD_REQUEST)
+			return;		/* reserved code: ignore the packet */
+		sroce_req_fail(v, sroce_nak_status(value));
+		return;
+	default:
+		return;			/* reserved syndrome: ignore */
+	}
+	if (v->completed)
+		sroce_retry_progress(r);
+}
+
+void sroce_req_on_timeout(struct sroce_retry *r,
+			  const struct sroce_req_wqe *wqe, unsigned int n,
+			  struct sroce_req_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (!n)
+		return;
+	sroce_req_retry(r, wqe[0].first_psn, v);
+}

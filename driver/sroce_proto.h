@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * RC transport rules (IBTA 9.7), as pure functions over small state:
+ *  - the responder's PSN check: new, duplicate or ahead (sequence error);
+ *  - the responder's READ/ATOMIC resources, from which duplicate requests
+ *    are answered again without executing twice;
+ *  - the requester's handling of ACKs, NAKs and timeouts: which work
+ *    requests complete, where to resume sending, when to give up.
+ *
+ * No kernel calls (see sroce_wire.h); the data path keeps the state and
+ * acts on the verdicts, and tests/unit/test_proto.c checks every rule.
+ */
+#ifndef SROCE_PROTO_H
+#define SROCE_PROTO_H
+
+#include "sroce_wire.h"
+
+/* --- Responder ----------------------------------------------------------- */
+
+enum sroce_psn_verdict {
+	SROCE_PSN_NEW,		/* the expected PSN: execute */
+	SROCE_PSN_DUPLICATE,	/* already seen: acknowledge or replay */
+	SROCE_PSN_AHEAD,	/* a packet was lost: NAK sequence error */
+};
+
+/*
+ * Half the PSN space is "behind" the expected PSN and counts as duplicate;
+ * the other half is ahead (IBTA 9.7.5.1.1).
+ */
+static inline enum sroce_psn_verdict sroce_rsp_check_psn(__u32 epsn,
+							 __u32 psn)
+{
+	int d = sroce_psn_diff(psn, epsn);
+
+	if (!d)
+		return SROCE_PSN_NEW;
+	return d < 0 ? SROCE_PSN_DUPLICATE : SROCE_PSN_AHEAD;
+}
+
+/* One executed READ or ATOMIC request, kept for duplicates. */
+struct sroce_rd_res {
+	__u8 opcode;		/* 0: slot unused */
+	__u32 first_psn;	/* of the request */
+	__u32 last_psn;		/* of its last response packet */
+	__u64 va;		/* READ: start of the data */
+	__u32 rkey;
+	__u32 length;		/* READ: bytes */
+	__u64 atomic_orig;	/* ATOMIC: the value returned */
+};
+
+/* max_dest_rd_atomic slots, reused oldest first. */
+struct sroce_rd_res_ring {
+	struct sroce_rd_res *slot;
+	unsigned int size;
+	unsigned int next;
+};
+
+struct sroce_rd_res *sroce_rd_res_next(struct sroce_rd_res_ring *ring);
+const struct sroce_rd_res *
+sroce_rd_res_find(const struct sroce_rd_res_ring *ring, __u8 opcode,
+		  __u32 psn);
+
+/*
+ * Where a duplicate READ request asking from @psn restarts in @res's data:
+ * each response packet but the last carries @mtu bytes.  Returns false if
+ * @psn is not one of @res's responses.
+ */
+bool sroce_rd_res_replay(const struct sroce_rd_res *res, __u32 psn,
+			 unsigned int mtu, __u32 *offset);
+
+/* --- Requester ----------------------------------------------------------- */
+
+/* An outstanding work request: its PSN range and what it waits for. */
+struct sroce_req_wqe {
+	__u32 first_psn;
+	__u32 last_psn;
+	bool needs_response;	/* READ or ATOMIC: an ACK alone won't do */
+	bool responded;		/* its READ data or atomic result arrived */
+};
+
+/* Retry budgets (QP attributes retry_cnt and rnr_retry). */
+struct sroce_retry {
+	__u8 retry_cnt;		/* 0..7 */
+	__u8 rnr_retry;		/* 0..7, 7 means retry forever */
+	__u8 retry_left;
+	__u8 rnr_left;
+};
+
+void sroce_retry_init(struct sroce_retry *r, __u8 retry_cnt, __u8 rnr_retry);
+
+enum sroce_req_action {
+	SROCE_REQ_NONE,		/* nothing to do but complete what's done */
+	SROCE_REQ_RESEND,	/* resend from resend_psn now */
+	SROCE_REQ_RNR_WAIT,	/* resend from resend_psn after wait_us */
+	SROCE_REQ_FAIL,		/* the oldest WQE not completed fails */
+};
+
+/* Completion statuses the transport produces (enum ib_wc_status values). */
+enum sroce_req_status {
+	SROCE_REQ_OK			= 0,
+	SROCE_REQ_REM_INV_REQ_ERR	= 9,
+	SROCE_REQ_REM_ACCESS_ERR	= 10,
+	SROCE_REQ_REM_OP_ERR		= 11,
+	SROCE_REQ_RETRY_EXC_ERR		= 12,
+	SROCE_REQ_RNR_RETRY_EXC_ERR	= 13,
+	SROCE_REQ_REM_INV_RD_REQ_ERR	= 15,
+};
+
+struct sroce_req_verdict {
+	unsigned int completed;	/* oldest WQEs now complete, in order */
+	enum sroce_req_action action;
+	__u32 resend_psn;
+	unsigned int wait_us;
+	enum sroce_req_status status;	/* with SROCE_REQ_FAIL */
+};
+
+/*
+ * An ACK or NAK (@syndrome, @psn) arrived for the @n outstanding WQEs in
+ * @wqe (oldest first).  An ACK acknowledges every packet up to @psn, but a
+ * READ or ATOMIC it covers without its response having arrived means the
+ * response was lost, so sending resumes at that WQE.
+ */
+void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_wqe *wqe,
+		      unsigned int n, __u8 syndrome, __u32 psn,
+		      struct sroce_req_verdict *v);
+
+/* The local ACK timer expired with @n WQEs outstanding. */
+void sroce_req_on_timeout(struct sroce_retry *r,
+			  const struct sroce_req_wqe *wqe, unsigned int n,
+			  struct sroce_req_verdict *v);
+
+#endif /* SROCE_PROTO_H */

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Host unit tests for driver/sroce_proto.c: the responder's PSN check and
+ * READ/ATOMIC resources, and the requester's reaction to ACKs, NAKs and
+ * timeouts.  One PASS/FAIL line per check; exits non-zero on failure.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../driver/sroce_proto.h"
+
+static int passed, failed;
+
+static void expect(int ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void expect(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s unit/proto: ", ok ? "PASS" : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+/* The proto code pulls in nothing that needs it, but the symbol must exist. */
+__u32 sroce_crc32(__u32 crc, const void *buf, unsigned int len)
+{
+	(void)buf;
+	(void)len;
+	return crc;
+}
+
+static void test_psn_check(void)
+{
+	expect(sroce_rsp_check_psn(100, 100) == SROCE_PSN_NEW, "expected PSN");
+	expect(sroce_rsp_check_psn(100, 99) == SROCE_PSN_DUPLICATE,
+	       "previous PSN is a duplicate");
+	expect(sroce_rsp_check_psn(100, 101) == SROCE_PSN_AHEAD,
+	       "next-but-one PSN is ahead");
+	expect(sroce_rsp_check_psn(0, 0xffffff) == SROCE_PSN_DUPLICATE,
+	       "duplicate across the wrap");
+	expect(sroce_rsp_check_psn(0xffffff, 0) == SROCE_PSN_AHEAD,
+	       "ahead across the wrap");
+	expect(sroce_rsp_check_psn(0, 0x800000) == SROCE_PSN_DUPLICATE &&
+	       sroce_rsp_check_psn(0, 0x7fffff) == SROCE_PSN_AHEAD,
+	       "half the space behind, half ahead");
+}
+
+static void test_rd_res(void)
+{
+	struct sroce_rd_res slots[2];
+	struct sroce_rd_res_ring ring = { slots, 2, 0 };
+	struct sroce_rd_res *a, *b, *c;
+	const struct sroce_rd_res *f;
+	__u32 off;
+
+	memset(slots, 0, sizeof(slots));
+	a = sroce_rd_res_next(&ring);
+	*a = (struct sroce_rd_res){ SROCE_RC_READ_REQUEST, 0xfffffe, 2,
+				    0x1000, 7, 5 * 1024, 0 };
+	b = sroce_rd_res_next(&ring);
+	*b = (struct sroce_rd_res){ SROCE_RC_FETCH_ADD, 3, 3, 0x2000, 7, 8,
+				    42 };
+
+	f = sroce_rd_res_find(&ring, SROCE_RC_READ_REQUEST, 0);
+	expect(f == a, "duplicate READ found by a middle PSN across the wrap");
+	expect(sroce_rd_res_replay(a, 0, 1024, &off) && off == 2048,
+	       "READ replay from its third response starts at byte 2048");
+	expect(!sroce_rd_res_replay(a, 3, 1024, &off),
+	       "a PSN past the READ's responses does not replay");
+	expect(sroce_rd_res_find(&ring, SROCE_RC_FETCH_ADD, 3) == b &&
+	       b->atomic_orig == 42, "duplicate ATOMIC finds its result");
+	expect(!sroce_rd_res_find(&ring, SROCE_RC_COMPARE_SWAP, 3),
+	       "an ATOMIC of another kind at that PSN does not match");
+	expect(!sroce_rd_res_find(&ring, SROCE_RC_READ_REQUEST, 5),
+	       "unknown PSN finds nothing");
+	c = sroce_rd_res_next(&ring);
+	expect(c == a && !c->opcode, "a third request reuses the oldest slot");
+	expect(!sroce_rd_res_find(&ring, SROCE_RC_READ_REQUEST, 0),
+	       "the overwritten READ is forgotten");
+}
+
+/* Three outstanding WQEs: SEND 10-12, READ 13-15, SEND 16. */
+static struct sroce_req_wqe wqes[3] = {
+	{ 10, 12, false, false },
+	{ 13, 15, true, false },
+	{ 16, 16, false, false },
+};
+
+static void test_acks(void)
+{
+	struct sroce_req_verdict v;
+	struct sroce_retry r;
+
+	sroce_retry_init(&r, 3, 2);
+	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_ack(0), 11, &v);
+	expect(v.completed == 0 && v.action == SROCE_REQ_NONE,
+	       "ACK inside the first SEND completes nothing");
+	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_ack(0), 12, &v);
+	expect(v.completed == 1 && v.action == SROCE_REQ_NONE,
+	       "ACK of the SEND's last PSN completes it");
+	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_ack(0), 16, &v);
+	expect(v.completed == 1 && v.action == SROCE_REQ_RESEND &&
+	       v.resend_psn == 13,
+	       "coalesced ACK past a READ without data resends the READ");
+	wqes[1].responded = true;
+	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_ack(0), 16, &v);
+	expect(v.completed == 3 && v.action == SROCE_REQ_NONE,
+	       "coalesced ACK completes all three in order");
+	wqes[1].responded = false;
+	sroce_req_on_ack(&r, wqes, 3, 0x40, 16, &v);
+	expect(v.completed == 0 && v.action == SROCE_REQ_NONE,
+	       "reserved syndrome is ignored");
+}
+
+static void test_naks(void)
+{
+	struct sroce_req_verdict v;
+	struct sroce_retry r;
+	int i;
+
+	sroce_retry_init(&r, 2, 1);
+	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
+			 12, &v);
+	expect(v.completed == 0 && v.action == SROCE_REQ_RESEND &&
+	       v.resend_psn == 12 && r.retry_left == 1,
+	       "sequence NAK resends from its PSN and spends a retry");
+	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
+			 13, &v);
+	expect(v.completed == 1 && v.action == SROCE_REQ_RESEND &&
+	       r.retry_left == 1,
+	       "sequence NAK acks what precedes it; progress refills retries");
+	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
+			 10, &v);
+	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
+			 10, &v);
+	expect(v.action == SROCE_REQ_FAIL &&
+	       v.status == SROCE_REQ_RETRY_EXC_ERR,
+	       "retries exhausted: transport retry exceeded");
+
+	sroce_retry_init(&r, 2, 1);
+	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_nak(SROCE_NAK_REMOTE_ACCESS),
+			 10, &v);
+	expect(v.completed == 0 && v.action == SROCE_REQ_FAIL &&
+	       v.status == SROCE_REQ_REM_ACCESS_ERR,
+	       "remote access NAK fails the WQE");
+	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_nak(SROCE_NAK_INVALID_REQUEST),
+			 16, &v);
+	expect(v.action == SROCE_REQ_RESEND && v.resend_psn == 13,
+	       "a NAK past an unanswered READ resends the READ first");
+	sroce_req_on_ack(&r, wqes, 1, sroce_aeth_nak(SROCE_NAK_INVALID_REQUEST),
+			 10, &v);
+	expect(v.action == SROCE_REQ_FAIL &&
+	       v.status == SROCE_REQ_REM_INV_REQ_ERR,
+	       "invalid request NAK");
+	sroce_req_on_ack(&r, wqes, 1, sroce_aeth_nak(SROCE_NAK_REMOTE_OP_ERROR),
+			 10, &v);
+	expect(v.status == SROCE_REQ_REM_OP_ERR, "remote operational NAK");
+	sroce_req_on_ack(&r, wqes, 1, SROCE_AETH_NAK | 9, 10, &v);
+	expect(v.action == SROCE_REQ_NONE, "reserved NAK code is ignored");
+
+	/* RNR: wait and resend; rnr_retry 7 never gives up. */
+	sroce_retry_init(&r, 3, 1);
+	sroce_req_on_ack(&r, wqes, 1, sroce_aeth_rnr_nak(14), 10, &v);
+	expect(v.action == SROCE_REQ_RNR_WAIT && v.wait_us == 1280 &&
+	       v.resend_psn == 10, "RNR NAK waits its timer, then resends");
+	sroce_req_on_ack(&r, wqes, 1, sroce_aeth_rnr_nak(14), 10, &v);
+	expect(v.action == SROCE_REQ_FAIL &&
+	       v.status == SROCE_REQ_RNR_RETRY_EXC_ERR,
+	       "RNR retries exhausted");
+	sroce_retry_init(&r, 3, 7);
+	for (i = 0; i < 100; i++)
+		sroce_req_on_ack(&r, wqes, 1, sroce_aeth_rnr_nak(1), 10, &v);
+	expect(v.action == SROCE_REQ_RNR_WAIT, "rnr_retry 7 retries forever");
+}
+
+static void test_timeouts(void)
+{
+	struct sroce_req_verdict v;
+	struct sroce_retry r;
+	int i;
+
+	sroce_retry_init(&r, 2, 0);
+	sroce_req_on_timeout(&r, wqes, 0, &v);
+	expect(v.action == SROCE_REQ_NONE, "timeout with nothing outstanding");
+	for (i = 0; i < 2; i++) {
+		sroce_req_on_timeout(&r, wqes, 3, &v);
+		expect(v.action == SROCE_REQ_RESEND && v.resend_psn == 10,
+		       "timeout %d resends from the oldest WQE", i + 1);
+	}
+	sroce_req_on_timeout(&r, wqes, 3, &v);
+	expect(v.action == SROCE_REQ_FAIL &&
+	       v.status == SROCE_REQ_RETRY_EXC_ERR,
+	       "third timeout with retry_cnt 2: retry exceeded");
+	sroce_retry_init(&r, 0, 0);
+	sroce_req_on_timeout(&r, wqes, 3, &v);
+	expect(v.action == SROCE_REQ_FAIL, "retry_cnt 0 fails at once");
+	sroce_retry_init(&r, 1, 0);
+	sroce_req_on_timeout(&r, wqes, 3, &v);
+	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_ack(0), 12, &v);
+	expect(r.retry_left == 1, "an ACK with progress refills the budget");
+}
+
+int main(void)
+{
+	test_psn_check();
+	test_rd_res();
+	test_acks();
+	test_naks();
+	test_timeouts();
+	printf("unit/proto: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
