@@ -7,17 +7,7 @@
 #include <string.h>
 
 #include "../../driver/sroce_link.h"
-
-static int passed, failed;
-
-static void expect(int ok, const char *what)
-{
-	printf("%s unit/link: %s\n", ok ? "PASS" : "FAIL", what);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
+#include "unit.h"
 
 static void test_mtu(void)
 {
@@ -35,7 +25,7 @@ static void test_mtu(void)
 		snprintf(what, sizeof(what), "netdev mtu %u -> ib mtu %d",
 			 cases[i].ndev, cases[i].ib);
 		expect(sroce_ib_mtu_for_netdev(cases[i].ndev) == cases[i].ib,
-		       what);
+		       "%s", what);
 	}
 	expect(sroce_ib_mtu_bytes(1) == 256 && sroce_ib_mtu_bytes(5) == 4096,
 	       "ib mtu enum to bytes");
@@ -70,9 +60,9 @@ static void test_port_state(void)
 
 int main(void)
 {
+	unit_suite = "link";
 	test_mtu();
 	test_guid();
 	test_port_state();
-	printf("unit/link: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_report();
 }

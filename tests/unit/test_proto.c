@@ -4,39 +4,11 @@
  * READ/ATOMIC resources, and the requester's reaction to ACKs, NAKs and
  * timeouts.  One PASS/FAIL line per check; exits non-zero on failure.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../../driver/sroce_proto.h"
-
-static int passed, failed;
-
-static void expect(int ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void expect(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s unit/proto: ", ok ? "PASS" : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
-
-/* The proto code pulls in nothing that needs it, but the symbol must exist. */
-__u32 sroce_crc32(__u32 crc, const void *buf, unsigned int len)
-{
-	(void)buf;
-	(void)len;
-	return crc;
-}
+#include "unit.h"
 
 static void test_psn_check(void)
 {
@@ -211,11 +183,11 @@ static void test_timeouts(void)
 
 int main(void)
 {
+	unit_suite = "proto";
 	test_psn_check();
 	test_rd_res();
 	test_acks();
 	test_naks();
 	test_timeouts();
-	printf("unit/proto: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_report();
 }

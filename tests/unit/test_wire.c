@@ -11,54 +11,9 @@
 #include <string.h>
 
 #include "../../driver/sroce_wire.h"
+#include "unit.h"
 
 #define PCAP_PATH "../data/rxe-rocev2.pcap"
-
-static int passed, failed;
-
-static void expect(int ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-#include <stdarg.h>
-static void expect(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s unit/wire: ", ok ? "PASS" : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
-
-/* The kernel binds sroce_crc32 to crc32_le; this is the same function. */
-static __u32 crc_table[256];
-
-static void crc_init(void)
-{
-	__u32 c;
-	int i, k;
-
-	for (i = 0; i < 256; i++) {
-		c = i;
-		for (k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320 ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-__u32 sroce_crc32(__u32 crc, const void *buf, unsigned int len)
-{
-	const __u8 *p = buf;
-
-	while (len--)
-		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return crc;
-}
 
 static void test_opcode_table(void)
 {
@@ -322,7 +277,7 @@ static void test_rxe_capture(void)
 
 int main(void)
 {
-	crc_init();
+	unit_suite = "wire";
 	test_opcode_table();
 	test_bth_round_trip();
 	test_build_parse();
@@ -330,6 +285,5 @@ int main(void)
 	test_psn_and_timers();
 	test_random_input();
 	test_rxe_capture();
-	printf("unit/wire: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_report();
 }

@@ -22,21 +22,13 @@
 #include <sys/mman.h>
 #include <infiniband/verbs.h>
 
+#include "common.h"
+
 #define PAGE 4096UL
 #define HUGE (2UL << 20)
 
-static int failures;
 static struct ibv_pd *pd;
 static struct ibv_device_attr dev_attr;
-
-#define check(cond, ...)                                                \
-	do {                                                            \
-		if (!(cond)) {                                          \
-			printf("FAIL: " __VA_ARGS__);                   \
-			printf("\n");                                   \
-			failures++;                                     \
-		}                                                       \
-	} while (0)
 
 static long vm_pin_kb(void)
 {
@@ -51,19 +43,6 @@ static long vm_pin_kb(void)
 			break;
 	fclose(f);
 	return kb;
-}
-
-static struct ibv_context *open_by_name(const char *name)
-{
-	struct ibv_device **list = ibv_get_device_list(NULL);
-	struct ibv_context *ctx = NULL;
-	int i;
-
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), name))
-			ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	return ctx;
 }
 
 static void *map_anon(size_t len, int prot, int flags)

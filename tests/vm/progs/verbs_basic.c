@@ -13,33 +13,9 @@
 #include <string.h>
 #include <infiniband/verbs.h>
 
+#include "common.h"
+
 #define NUM_PDS 64
-
-static int failures;
-
-#define check(cond, ...)                                                \
-	do {                                                            \
-		if (!(cond)) {                                          \
-			printf("FAIL: " __VA_ARGS__);                   \
-			printf("\n");                                   \
-			failures++;                                     \
-		}                                                       \
-	} while (0)
-
-static struct ibv_context *open_by_name(const char *name)
-{
-	struct ibv_device **list = ibv_get_device_list(NULL);
-	struct ibv_context *ctx = NULL;
-	int i;
-
-	if (!list)
-		return NULL;
-	for (i = 0; list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), name))
-			ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	return ctx;
-}
 
 static void check_pds(struct ibv_context *ctx)
 {

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * libFuzzer target for the wire and transport layers: arbitrary bytes as
+ * a RoCEv2 packet (parser, builder round trip, ICRC over an IP packet) and
+ * as a stream of ACKs/NAKs for the requester rules.
+ *
+ *   make -C tests/unit fuzz        (needs clang with libFuzzer)
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../driver/sroce_proto.h"
+#include "unit.h"
+
+static void fuzz_packet(const __u8 *data, size_t size)
+{
+	struct sroce_pkt pkt;
+	__u8 hdr[64];
+	int hlen;
+
+	if (sroce_parse(data, size, &pkt))
+		return;
+	if (pkt.payload_off + pkt.payload_len + pkt.bth.pad + SROCE_ICRC_LEN !=
+	    size)
+		abort();
+	hlen = sroce_build(hdr, sizeof(hdr), &pkt);
+	if (hlen != (int)pkt.payload_off)
+		abort();
+	/* Reserved bits aside, the headers come back as they were. */
+	hdr[4] = (hdr[4] & 0xc0) | (data[4] & 0x3f);
+	hdr[8] = (hdr[8] & 0x80) | (data[8] & 0x7f);
+	if (pkt.op->hdrs & SROCE_HDR_DETH)
+		hdr[SROCE_BTH_LEN + 4] = data[SROCE_BTH_LEN + 4];
+	if (memcmp(hdr, data, hlen))
+		abort();
+}
+
+static void fuzz_requester(const __u8 *data, size_t size)
+{
+	struct sroce_req_wqe wqe[4] = {
+		{ 0xfffffe, 1, false, false }, { 2, 2, true, false },
+		{ 3, 9, false, false }, { 10, 10, true, true },
+	};
+	struct sroce_req_verdict v;
+	struct sroce_retry r;
+	size_t i;
+
+	if (size < 2)
+		return;
+	sroce_retry_init(&r, data[0], data[1]);
+	for (i = 2; i + 4 <= size; i += 4) {
+		__u32 psn = data[i + 1] << 16 | data[i + 2] << 8 | data[i + 3];
+
+		if (data[i] == 0xff)
+			sroce_req_on_timeout(&r, wqe, 4, &v);
+		else
+			sroce_req_on_ack(&r, wqe, 4, data[i], psn, &v);
+		if (v.completed > 4 || r.retry_left > 7 || r.rnr_left > 7)
+			abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_packet(data, size);
+	sroce_icrc_check(data, size);
+	fuzz_requester(data, size);
+	return 0;
+}
