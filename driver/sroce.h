@@ -22,6 +22,12 @@
 #define SROCE_MAX_MR_SIZE	BIT_ULL(40)
 #define SROCE_GID_TABLE_LEN	128
 
+/* sroce has no IEEE OUI; FF-FF-FF is the customary "none". */
+#define SROCE_VENDOR_ID		0xffffff
+
+/* The largest RoCE message (IBTA: 2^31 bytes). */
+#define SROCE_MAX_MSG_SIZE	0x80000000U
+
 /* Firmware version as uverbs reports it: major << 32 | minor << 16 | sub. */
 #define SROCE_FW_VERSION	(0ULL << 32 | 1ULL << 16)
 

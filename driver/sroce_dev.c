@@ -25,6 +25,7 @@ static int sroce_query_device(struct ib_device *ibdev,
 
 	memset(attr, 0, sizeof(*attr));
 	attr->fw_ver = SROCE_FW_VERSION;
+	attr->vendor_id = SROCE_VENDOR_ID;
 	attr->sys_image_guid = ibdev->node_guid;
 	attr->page_size_cap = PAGE_SIZE;
 	attr->device_cap_flags = IB_DEVICE_PORT_ACTIVE_EVENT |
@@ -71,7 +72,7 @@ static int sroce_query_port(struct ib_device *ibdev, u32 port,
 	attr->active_mtu = attr->max_mtu;
 	attr->gid_tbl_len = SROCE_GID_TABLE_LEN;
 	attr->pkey_tbl_len = 1;
-	attr->max_msg_sz = 0;
+	attr->max_msg_sz = SROCE_MAX_MSG_SIZE;
 	attr->ip_gids = true;
 
 	err = ib_get_eth_speed(ibdev, port, &attr->active_speed,
