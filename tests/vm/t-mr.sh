@@ -1,7 +1,7 @@
 # Memory registration through the umem layer: accounting, overlapping and
 # repeated registrations, iova, read-only, huge and shared memory, errnos;
 # RLIMIT_MEMLOCK for an unprivileged user; MRs of an exiting process are
-# released.
+# released; fork() leaves the parent on the pages its MR pinned.
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
@@ -25,3 +25,7 @@ kill -9 "$holder"
 wait "$holder" 2>/dev/null || true
 wait_for '[ -z "$(rdma res show mr dev sroce0)" ]' 10 || fail "MRs left after kill"
 [ -z "$(rdma res show pd dev sroce0)" ] || fail "PDs left after kill"
+
+# fork() after registration, without and with ibv_fork_init().
+/tmp/mr_test sroce0 fork
+/tmp/mr_test sroce0 fork-init

@@ -1,5 +1,5 @@
 # rdma-core's own pyverbs tests for the objects sroce implements, on
-# sroce0 and, for comparison, rxe0 from the same VM.  The PD and MR
+# sroce0 and, for comparison, rxe0 from the same VM.  The PD, MR and fork
 # modules must have no failures or errors on sroce0 (skips are tests of
 # features sroce does not offer yet); test_device is reported only, since
 # it demands QPs and CQs.  Prints REPORT lines with the counts.
@@ -26,7 +26,7 @@ counts() {
 devs=sroce0
 rdma_dev_exists rxe0 && devs="sroce0 rxe0"
 status=0
-for module in test_device test_pd test_mr; do
+for module in test_device test_pd test_mr test_fork; do
 	for dev in $devs; do
 		read -r ran ok skip fail err < <(counts "$dev" "$module")
 		echo "REPORT pyverbs $module on $dev: $ok ok, $skip skipped, $fail failed, $err errors (of $ran)"

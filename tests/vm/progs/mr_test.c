@@ -12,6 +12,10 @@
  *                                    RLIMIT_MEMLOCK: over-limit fails
  *        mr_test <device> hold N     register N MRs, print "held", then
  *                                    wait to be killed with them registered
+ *        mr_test <device> fork       fork() after registering: the parent
+ *                                    keeps the very pages its MR pinned and
+ *                                    the child's writes never reach them
+ *        mr_test <device> fork-init  the same after ibv_fork_init()
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,7 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <infiniband/verbs.h>
 
 #include "common.h"
@@ -220,6 +228,80 @@ static void check_refusals(void)
 	munmap(buf, PAGE);
 }
 
+/* The physical frame behind a virtual address (root only). */
+static uint64_t pfn_of(void *addr)
+{
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &entry, sizeof(entry),
+		  (uintptr_t)addr / PAGE * sizeof(entry)) != sizeof(entry))
+		entry = 0;
+	close(fd);
+	return entry & ((1ULL << 55) - 1);
+}
+
+/*
+ * fork() must not move the parent off the pages its MR pinned: whichever
+ * side writes first, the parent keeps its frames and the child gets
+ * copies (or, after ibv_fork_init, no mapping at all).
+ */
+static void check_fork(bool fork_init)
+{
+	const int npages = 4;
+	char *buf = map_anon(npages * PAGE, PROT_READ | PROT_WRITE, 0);
+	uint64_t pfn[4];
+	struct ibv_mr *mr;
+	int i, status, go[2];
+	pid_t child;
+
+	memset(buf, 0x11, npages * PAGE);
+	mr = ibv_reg_mr(pd, buf, npages * PAGE, IBV_ACCESS_LOCAL_WRITE |
+			IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
+	check(mr, "register before fork: %s", strerror(errno));
+	if (!mr)
+		return;
+	for (i = 0; i < npages; i++) {
+		pfn[i] = pfn_of(buf + i * PAGE);
+		check(pfn[i], "no frame for page %d (not root?)", i);
+	}
+
+	/*
+	 * The parent writes while the child still maps the buffer, so a
+	 * page shared copy-on-write would move the parent to a new frame;
+	 * then the child writes, and must not reach the parent's pages.
+	 */
+	check(!pipe(go), "pipe");
+	child = fork();
+	if (child == 0) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) == 1 && !fork_init)
+			memset(buf, 0xcc, npages * PAGE);
+		_exit(0);
+	}
+	close(go[0]);
+	memset(buf, 0xaa, npages * PAGE);
+	for (i = 0; i < npages; i++)
+		check(pfn_of(buf + i * PAGE) == pfn[i],
+		      "page %d moved to another frame across fork", i);
+	check(write(go[1], "x", 1) == 1, "wake the child");
+	close(go[1]);
+	check(child > 0 && waitpid(child, &status, 0) == child &&
+	      WIFEXITED(status) && !WEXITSTATUS(status), "child");
+	for (i = 0; i < npages; i++) {
+		check(pfn_of(buf + i * PAGE) == pfn[i],
+		      "page %d moved after the child wrote", i);
+		check(buf[i * PAGE] == (char)0xaa && buf[i * PAGE + 7] ==
+		      (char)0xaa, "page %d holds what the parent wrote", i);
+	}
+	check(!ibv_dereg_mr(mr), "dereg after fork");
+	munmap(buf, npages * PAGE);
+}
+
 static void check_memlock(void)
 {
 	size_t big = 1UL << 20;
@@ -245,10 +327,13 @@ int main(int argc, char **argv)
 	int i, n;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s <device> all|memlock|hold N\n",
+		fprintf(stderr,
+			"usage: %s <device> all|memlock|hold N|fork|fork-init\n",
 			argv[0]);
 		return 2;
 	}
+	if (!strcmp(argv[2], "fork-init"))
+		check(!ibv_fork_init(), "ibv_fork_init");
 	ctx = open_by_name(argv[1]);
 	if (!ctx || ibv_query_device(ctx, &dev_attr)) {
 		printf("FAIL: cannot open %s\n", argv[1]);
@@ -262,6 +347,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(argv[2], "memlock")) {
 		check_memlock();
+	} else if (!strcmp(argv[2], "fork") || !strcmp(argv[2], "fork-init")) {
+		check_fork(!strcmp(argv[2], "fork-init"));
 	} else if (!strcmp(argv[2], "hold") && argc == 4) {
 		n = atoi(argv[3]);
 		for (i = 0; i < n; i++)
