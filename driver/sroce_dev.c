@@ -60,38 +60,36 @@ static int sroce_query_port(struct ib_device *ibdev, u32 port,
 	bool up, carrier;
 	unsigned int ndev_mtu;
 	int ib_mtu;
-	int err;
 
 	sroce_read_link(ibdev, &up, &carrier, &ndev_mtu);
 
 	/* The core has zeroed *attr. */
 	attr->state = sroce_port_state(up, carrier);
 	attr->phys_state = sroce_port_phys_state(up, carrier);
+	/* Any MTU fits with a large enough netdev MTU; the active one fits now. */
+	attr->max_mtu = IB_MTU_4096;
 	ib_mtu = sroce_ib_mtu_for_netdev(ndev_mtu);
-	attr->max_mtu = ib_mtu ? ib_mtu : IB_MTU_256;
-	attr->active_mtu = attr->max_mtu;
+	attr->active_mtu = ib_mtu ? ib_mtu : IB_MTU_256;
 	attr->gid_tbl_len = SROCE_GID_TABLE_LEN;
 	attr->pkey_tbl_len = 1;
 	attr->max_msg_sz = SROCE_MAX_MSG_SIZE;
 	attr->ip_gids = true;
 
-	err = ib_get_eth_speed(ibdev, port, &attr->active_speed,
-			       &attr->active_width);
-	return err;
+	/* A netdev on its way out has no speed; the port is down anyway. */
+	if (ib_get_eth_speed(ibdev, port, &attr->active_speed,
+			     &attr->active_width)) {
+		attr->active_speed = IB_SPEED_SDR;
+		attr->active_width = IB_WIDTH_1X;
+	}
+	return 0;
 }
 
 static int sroce_get_port_immutable(struct ib_device *ibdev, u32 port,
 				    struct ib_port_immutable *immutable)
 {
-	struct ib_port_attr attr;
-	int err;
-
 	immutable->core_cap_flags = RDMA_CORE_PORT_IBA_ROCE_UDP_ENCAP;
-	err = ib_query_port(ibdev, port, &attr);
-	if (err)
-		return err;
-	immutable->pkey_tbl_len = attr.pkey_tbl_len;
-	immutable->gid_tbl_len = attr.gid_tbl_len;
+	immutable->pkey_tbl_len = 1;
+	immutable->gid_tbl_len = SROCE_GID_TABLE_LEN;
 	return 0;
 }
 

@@ -17,6 +17,7 @@ int sroce_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata)
 	return 0;
 }
 
+/* The core calls this unconditionally; a context owns nothing of its own yet. */
 void sroce_dealloc_ucontext(struct ib_ucontext *ibuc)
 {
 }
