@@ -54,14 +54,18 @@ verdict $? "make demo shows sroce0 with an active port"
 # reaches the other over IPv4 and IPv6 and sees its own device.
 out=$(scripts/vm-run --kernel "$kernel" --pair --peer-rxe -- '
 	set -e
-	ping -c 1 -w 60 "$SROCE_PEER_IP4" > /dev/null
+	ping -c 1 -w 120 "$SROCE_PEER_IP4" > /dev/null
 	ibv_devinfo -d "$SROCE_DEV" | grep -q PORT_ACTIVE
 	echo "role $SROCE_ROLE dev $SROCE_DEV"
-	sleep 5' -- '
+	timeout 120 busybox nc -l -p 5000 > /dev/null	# until b is done' -- '
 	set -e
-	ping -c 1 -w 60 "$SROCE_PEER_IP6" > /dev/null
+	ping -c 1 -w 120 "$SROCE_PEER_IP6" > /dev/null
 	ibv_devinfo -d "$SROCE_DEV" | grep -q PORT_ACTIVE
-	echo "role $SROCE_ROLE dev $SROCE_DEV"' 2>&1)
+	echo "role $SROCE_ROLE dev $SROCE_DEV"
+	for _ in $(seq 60); do
+		echo done | busybox nc "$SROCE_PEER_IP4" 5000 && break
+		sleep 1
+	done' 2>&1)
 rc=$?
 [ $rc -eq 0 ] && grep -q "^\[a\] role a dev sroce0" <<<"$out" &&
 	grep -q "^\[b\] role b dev rxe0" <<<"$out"
