@@ -18,7 +18,7 @@
 
 #define SROCE_PORT		1
 #define SROCE_MAX_PD		0x10000
-#define SROCE_MAX_MR		0xfffff		/* key index is 24 bits */
+#define SROCE_MAX_MR		0xfffff		/* keys are index << 8 | tag */
 #define SROCE_MAX_MR_SIZE	BIT_ULL(40)
 #define SROCE_GID_TABLE_LEN	128
 
