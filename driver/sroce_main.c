@@ -20,6 +20,13 @@ static LIST_HEAD(sroce_devs);
 static DEFINE_MUTEX(sroce_devs_lock);
 
 /*
+ * Serializes "rdma link add" for sroce, so that the one-device-per-netdev
+ * check and the registration that follows it are atomic.  Taken outside
+ * RTNL and outside sroce_devs_lock; the netdev notifier never takes it.
+ */
+static DEFINE_MUTEX(sroce_newlink_lock);
+
+/*
  * Ask the core to unregister @sdev from a context that cannot wait for it.
  * A device whose registration reference can't be taken is already being
  * unregistered by someone else.
@@ -60,7 +67,9 @@ static int sroce_newlink(const char *name, struct net_device *ndev)
 {
 	struct sroce_dev *sdev;
 	bool taken = false;
+	int err;
 
+	mutex_lock(&sroce_newlink_lock);
 	mutex_lock(&sroce_devs_lock);
 	list_for_each_entry(sdev, &sroce_devs, list)
 		taken |= sdev->ndev == ndev;
@@ -68,9 +77,12 @@ static int sroce_newlink(const char *name, struct net_device *ndev)
 	if (taken) {
 		pr_info("sroce: %s already has an sroce device\n",
 			netdev_name(ndev));
-		return -EEXIST;
+		err = -EEXIST;
+	} else {
+		err = sroce_dev_add(name, ndev);
 	}
-	return sroce_dev_add(name, ndev);
+	mutex_unlock(&sroce_newlink_lock);
+	return err;
 }
 
 static struct rdma_link_ops sroce_link_ops = {
