@@ -6,21 +6,46 @@
  *   sroce_main.c   module init/exit, rdma link type, netdev events
  *   sroce_dev.c    ib_device creation, port and device attributes
  *   sroce_verbs.c  user contexts and protection domains
+ *   sroce_mr.c     memory regions; sroce_mem.c: the data path's access to them
+ *   sroce_queue.c  the rings shared with the provider
+ *   sroce_cq.c     completion queues
+ *   sroce_ah.c     address handles and RoCEv2 address vectors
+ *   sroce_qp.c     RC queue pairs: verbs, state machine, the per-QP work
+ *   sroce_req.c    requester: sending WQEs, ACKs, retransmission
+ *   sroce_resp.c   responder: executing requests, ACKs and NAKs
+ *   sroce_net.c    UDP port 4791: receiving and transmitting packets
  */
 #ifndef SROCE_H
 #define SROCE_H
 
+#include <linux/completion.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/timer.h>
+#include <linux/workqueue.h>
 #include <rdma/ib_verbs.h>
+#include <rdma/sroce-abi.h>
 
 #include "sroce_compat.h"
+#include "sroce_proto.h"
 
 #define SROCE_PORT		1
 #define SROCE_MAX_PD		0x10000
 #define SROCE_MAX_MR		0xfffff		/* keys are index << 8 | tag */
+#define SROCE_MR_KEY_TAG_BITS	8
 #define SROCE_MAX_MR_SIZE	BIT_ULL(40)
 #define SROCE_GID_TABLE_LEN	128
+#define SROCE_MAX_CQ		0x10000
+#define SROCE_MAX_CQE		0x10000
+#define SROCE_MAX_QP		0x10000
+#define SROCE_FIRST_QPN		0x11		/* above the special QPs */
+#define SROCE_MAX_QP_WR		0x4000
+#define SROCE_MAX_SGE		16
+#define SROCE_MAX_INLINE	256
+#define SROCE_MAX_RD_ATOMIC	16
+#define SROCE_MAX_AH		0x10000
 
 /* sroce has no IEEE OUI; FF-FF-FF is the customary "none". */
 #define SROCE_VENDOR_ID		0xffffff
@@ -60,6 +85,9 @@ struct sroce_dev {
 	/* MRs by key index (sroce_mr.c); the xarray has its own lock. */
 	struct xarray mr_xa;
 	u32 mr_next;		/* cyclic allocation hint, under mr_xa's lock */
+
+	/* The UDP sockets of the device's network namespace (sroce_net.c). */
+	struct sroce_udp *udp;
 };
 
 struct sroce_ucontext {
@@ -75,6 +103,167 @@ struct sroce_mr {
 	struct ib_mr ibmr;	/* keys, iova and length live here */
 	struct sroce_umem *umem;	/* NULL for a DMA MR */
 	int access;
+	/*
+	 * One reference for the registration and one for each data path
+	 * user that found the MR in mr_xa; deregistration unpublishes the MR,
+	 * drops its reference and waits for @released.
+	 */
+	refcount_t ref;
+	struct completion released;
+};
+
+/*
+ * A ring shared with the provider (or private, for kernel users): a
+ * struct sroce_ring_hdr followed by @num slots of @stride bytes, in
+ * vmalloc_user() memory.  For a user ring the mmap entry owns the memory,
+ * which lives until the process unmaps it even after the queue is gone.
+ */
+struct sroce_queue {
+	struct sroce_ring_hdr *hdr;
+	u32 num;		/* a power of two */
+	u32 stride;
+	size_t size;
+	struct sroce_mmap_entry *mmap;	/* NULL for a kernel ring */
+	u32 idx;		/* the kernel's own index (cons or prod) */
+};
+
+struct sroce_mmap_entry {
+	struct rdma_user_mmap_entry rdma;
+	void *buf;
+};
+
+struct sroce_cq {
+	struct ib_cq ibcq;
+	/*
+	 * Serializes the QPs that complete work on this CQ, and arming.
+	 * Taken with interrupts saved so any context may post.
+	 */
+	spinlock_t lock;
+	struct sroce_queue q;		/* kernel produces, user consumes */
+	u8 notify;			/* 0, IB_CQ_SOLICITED or IB_CQ_NEXT_COMP */
+	bool overflow;			/* reported once */
+};
+
+/* Where RoCEv2 packets of a connection go from and to. */
+struct sroce_av {
+	sa_family_t family;		/* AF_INET or AF_INET6 */
+	struct in6_addr saddr;		/* IPv4 as v4-mapped */
+	struct in6_addr daddr;
+	u8 tclass;
+	u8 hop_limit;
+	u32 flow_label;
+	/* What query_qp and query_ah give back. */
+	union ib_gid dgid;
+	u8 sgid_index;
+	u8 dmac[ETH_ALEN];
+};
+
+struct sroce_ah {
+	struct ib_ah ibah;
+	struct sroce_av av;
+};
+
+/* The requester's copy of a send WQE, taken once from the ring. */
+struct sroce_swqe {
+	struct sroce_send_wqe wqe;
+	union {
+		struct sroce_sge sge[SROCE_MAX_SGE];
+		u8 inline_data[SROCE_MAX_INLINE];
+	};
+	u32 length;			/* message bytes */
+	struct sroce_req_wqe tr;	/* PSNs and response state */
+	u32 resp_psn;			/* READ: next response PSN expected */
+	u8 status;			/* a local error fails it: IB_WC_* */
+};
+
+/* The responder's copy of the receive WQE a SEND is filling. */
+struct sroce_rwqe {
+	struct sroce_recv_wqe wqe;
+	struct sroce_sge sge[SROCE_MAX_SGE];
+	u32 length;			/* sum of the SGE lengths */
+};
+
+struct sroce_qp {
+	struct ib_qp ibqp;
+	struct sroce_dev *sdev;
+
+	/*
+	 * One reference for the QP's existence and one for each packet
+	 * being handed to it from the receive path; destroy waits for
+	 * @released.  The global QP table's lock is held while a reference
+	 * is taken from it.
+	 */
+	refcount_t ref;
+	struct completion released;
+
+	/*
+	 * Protects everything below except the fields noted: the state, the
+	 * attributes, the rings' kernel indices and all transport state.
+	 * Held by the QP's work item (which runs the requester, responder
+	 * and completer), by modify, query and destroy.  Never taken in
+	 * atomic context: the receive path only queues to @rxq.
+	 */
+	struct mutex mutex;
+	enum ib_qp_state state;
+	bool destroyed;
+	bool sq_drained_notify;		/* en_sqd_async_notify */
+	bool sq_draining;
+	bool sig_all;
+	int access;			/* remote access the responder allows */
+	struct sroce_av av;
+	u32 dest_qpn;
+	u16 src_port;			/* UDP source port, per QP */
+	u32 mtu;			/* path MTU in bytes */
+	u8 path_mtu;			/* enum ib_mtu */
+	u8 timeout;			/* local ACK timeout code */
+	u8 min_rnr_timer;
+	u8 max_rd_atomic;
+	u8 max_dest_rd_atomic;
+	u32 max_inline;
+	u32 max_send_sge, max_recv_sge;
+
+	struct sroce_queue sq, rq;
+	struct sroce_cq *scq, *rcq;
+
+	/* Requester (sroce_req.c).  sq.idx is the oldest WQE not retired. */
+	struct sroce_swqe *swqe;	/* sq.num copies, by slot */
+	struct sroce_req_wqe *tr_tmp;	/* scratch for sroce_req_on_ack */
+	u32 sq_fetched;			/* next ring index to copy */
+	u32 sq_send;			/* WQE being transmitted */
+	u32 sq_send_pkt;		/* its next packet */
+	u32 sq_sent_hi;			/* one past the furthest WQE sent */
+	u32 req_psn;			/* PSN of the next new WQE */
+	u32 acked_psn;			/* newest PSN acknowledged */
+	struct sroce_retry retry;
+	bool rnr_wait;			/* sending paused by an RNR NAK */
+	struct timer_list retrans_timer;
+	struct timer_list rnr_timer;
+	unsigned long events;		/* SROCE_EV_*, atomic bitops */
+
+	/* Responder (sroce_resp.c). */
+	u32 epsn;			/* expected PSN */
+	u32 msn;
+	bool nak_seq_sent;		/* one sequence NAK per gap */
+	u8 resp_op;			/* SEND or WRITE in progress, or 0 */
+	struct sroce_rwqe rwqe;		/* SEND in progress */
+	u32 recv_off;			/* its bytes so far */
+	u32 write_rkey;			/* WRITE in progress */
+	u64 write_va;
+	u32 write_left;
+	u32 write_len;
+	struct sroce_rd_res_ring rd_res;
+	const struct sroce_rd_res *rd_cur;	/* READ being answered */
+	u32 rd_next;				/* its next response packet */
+
+	/* Filled in softirq, emptied by the work; the list has its own lock. */
+	struct sk_buff_head rxq;
+	struct work_struct work;
+};
+
+/* sroce_qp.events: what timers and doorbells ask of the work item. */
+enum {
+	SROCE_EV_TIMEOUT,		/* the retransmit timer expired */
+	SROCE_EV_RNR_DONE,		/* the RNR wait is over */
 };
 
 static inline struct sroce_dev *to_sdev(struct ib_device *ibdev)
@@ -92,6 +281,48 @@ static inline struct sroce_mr *to_smr(struct ib_mr *ibmr)
 	return container_of(ibmr, struct sroce_mr, ibmr);
 }
 
+static inline struct sroce_cq *to_scq(struct ib_cq *ibcq)
+{
+	return container_of(ibcq, struct sroce_cq, ibcq);
+}
+
+static inline struct sroce_qp *to_sqp(struct ib_qp *ibqp)
+{
+	return container_of(ibqp, struct sroce_qp, ibqp);
+}
+
+static inline struct sroce_ah *to_sah(struct ib_ah *ibah)
+{
+	return container_of(ibah, struct sroce_ah, ibah);
+}
+
+/* The copy of a received packet's addresses, in skb->cb. */
+struct sroce_skb_cb {
+	struct in6_addr saddr;		/* IPv4 as v4-mapped */
+	struct in6_addr daddr;
+};
+
+static inline struct sroce_skb_cb *sroce_skb_cb(struct sk_buff *skb)
+{
+	return (struct sroce_skb_cb *)skb->cb;
+}
+
+/* sroce_ah.c */
+int sroce_av_from_attr(struct sroce_av *av, const struct rdma_ah_attr *attr);
+void sroce_av_to_attr(const struct sroce_av *av, struct rdma_ah_attr *attr);
+int sroce_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init_attr,
+		    struct ib_udata *udata);
+int sroce_query_ah(struct ib_ah *ibah, struct rdma_ah_attr *attr);
+int sroce_destroy_ah(struct ib_ah *ibah, u32 flags);
+
+/* sroce_cq.c */
+int sroce_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+		    struct uverbs_attr_bundle *attrs);
+int sroce_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
+int sroce_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
+void sroce_cq_post(struct sroce_cq *cq, const struct sroce_cqe *cqe,
+		   bool solicited);
+
 /* sroce_dev.c */
 int sroce_dev_add(const char *name, struct net_device *ndev);
 void sroce_port_event(struct sroce_dev *sdev);
@@ -100,6 +331,19 @@ void sroce_port_event(struct sroce_dev *sdev);
 void sroce_devs_add(struct sroce_dev *sdev);
 void sroce_devs_remove(struct sroce_dev *sdev);
 
+/* sroce_mem.c */
+struct sroce_mr *sroce_mr_get(struct sroce_dev *sdev, u32 key);
+void sroce_mr_put(struct sroce_mr *mr);
+int sroce_mr_check(struct sroce_mr *mr, struct ib_pd *pd, int access,
+		   u64 va, u64 len);
+int sroce_mr_copy(struct sroce_mr *mr, u64 va, void *buf, u32 len,
+		  bool to_mr);
+int sroce_mr_atomic(struct sroce_mr *mr, u64 va, u8 opcode, u64 compare,
+		    u64 swap_add, u64 *orig);
+int sroce_sge_copy(struct sroce_qp *qp, const struct sroce_sge *sge,
+		   unsigned int num_sge, u32 offset, void *buf, u32 len,
+		   bool to_sge);
+
 /* sroce_mr.c */
 struct ib_mr *sroce_get_dma_mr(struct ib_pd *ibpd, int access);
 struct ib_mr *sroce_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
@@ -107,6 +351,88 @@ struct ib_mr *sroce_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 				SROCE_REG_USER_MR_DMAH_ARG
 				struct ib_udata *udata);
 int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+
+/* sroce_net.c */
+int sroce_udp_get(struct sroce_dev *sdev);
+void sroce_udp_put(struct sroce_dev *sdev);
+struct sk_buff *sroce_pkt_alloc(struct sroce_qp *qp, struct sroce_pkt *pkt,
+				void **payload);
+int sroce_pkt_send(struct sroce_qp *qp, struct sk_buff *skb);
+
+/* sroce_qp.c */
+extern struct workqueue_struct *sroce_wq;
+int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
+		    struct ib_udata *udata);
+int sroce_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		    struct ib_udata *udata);
+int sroce_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		   struct ib_qp_init_attr *init);
+int sroce_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
+int sroce_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
+		    const struct ib_send_wr **bad_wr);
+int sroce_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
+		    const struct ib_recv_wr **bad_wr);
+void sroce_qp_rcv(u32 qpn, struct sk_buff *skb);
+void sroce_qp_kick(struct sroce_qp *qp);
+void sroce_qp_error(struct sroce_qp *qp, enum ib_event_type event);
+void sroce_qp_complete(struct sroce_qp *qp, struct sroce_cq *cq,
+		       struct sroce_cqe *cqe, bool solicited);
+
+/* sroce_queue.c */
+int sroce_queue_init(struct sroce_queue *q, u32 num, u32 stride,
+		     struct ib_udata *udata, struct sroce_queue_info *info);
+void sroce_queue_destroy(struct sroce_queue *q);
+int sroce_mmap(struct ib_ucontext *ibuc, struct vm_area_struct *vma);
+void sroce_mmap_free(struct rdma_user_mmap_entry *entry);
+
+static inline void *sroce_queue_slot(struct sroce_queue *q, u32 idx)
+{
+	return (u8 *)q->hdr + SROCE_RING_SLOTS_OFFSET +
+	       (size_t)(idx & (q->num - 1)) * q->stride;
+}
+
+/*
+ * The provider's producer index of an SQ or RQ.  The acquire pairs with
+ * the provider's release store of prod: the slots it covers are written.
+ */
+static inline u32 sroce_queue_user_prod(struct sroce_queue *q)
+{
+	/* Pairs with the provider's release store of prod. */
+	return smp_load_acquire(&q->hdr->prod);
+}
+
+/*
+ * Publish the kernel's index of @q: cons for an SQ or RQ (the slots before
+ * it may be reused), prod for a CQ (the CQEs before it are written).  The
+ * release pairs with the provider's acquire load of the index.
+ */
+static inline void sroce_queue_publish_cons(struct sroce_queue *q)
+{
+	/* Pairs with the provider's acquire load of cons. */
+	smp_store_release(&q->hdr->cons, q->idx);
+}
+
+static inline void sroce_queue_publish_prod(struct sroce_queue *q)
+{
+	/* Pairs with the provider's acquire load of prod. */
+	smp_store_release(&q->hdr->prod, q->idx);
+}
+
+/* sroce_req.c */
+void sroce_req_run(struct sroce_qp *qp);
+void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
+		   const void *payload);
+void sroce_req_reset(struct sroce_qp *qp);
+void sroce_req_flush(struct sroce_qp *qp);
+void sroce_retrans_timer_fn(struct timer_list *t);
+void sroce_rnr_timer_fn(struct timer_list *t);
+
+/* sroce_resp.c */
+void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
+		    const void *payload);
+bool sroce_resp_run(struct sroce_qp *qp);
+void sroce_resp_reset(struct sroce_qp *qp);
+void sroce_resp_flush(struct sroce_qp *qp);
 
 /* sroce_verbs.c */
 int sroce_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata);

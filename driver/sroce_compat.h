@@ -7,6 +7,7 @@
 #define SROCE_COMPAT_H
 
 #include <linux/slab.h>
+#include <linux/timer.h>
 
 /* Typed allocation helpers arrived after 6.12. */
 #ifndef kzalloc_obj
@@ -21,6 +22,18 @@
 #define SROCE_REG_USER_MR_DMAH_ARG	struct ib_dmah *dmah,
 #else
 #define SROCE_REG_USER_MR_DMAH_ARG
+#endif
+
+/* udp_tunnel_sock_release() took the socket until it took the sock. */
+#ifdef SROCE_UDP_TUNNEL_RELEASE_SK
+#define sroce_udp_sock_release(sock)	udp_tunnel_sock_release((sock)->sk)
+#else
+#define sroce_udp_sock_release(sock)	udp_tunnel_sock_release(sock)
+#endif
+
+/* from_timer() was renamed after 6.12. */
+#ifndef timer_container_of
+#define timer_container_of(var, timer, field)	from_timer(var, timer, field)
 #endif
 
 #endif /* SROCE_COMPAT_H */

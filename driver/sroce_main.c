@@ -150,11 +150,19 @@ static int __init sroce_init(void)
 {
 	int err;
 
+	/* QP work items; WQ_MEM_RECLAIM as storage may run over RDMA. */
+	sroce_wq = alloc_workqueue("sroce", WQ_MEM_RECLAIM, 0);
+	if (!sroce_wq)
+		return -ENOMEM;
 	err = register_netdevice_notifier(&sroce_netdev_nb);
 	if (err)
-		return err;
+		goto err_wq;
 	rdma_link_register(&sroce_link_ops);
 	return 0;
+
+err_wq:
+	destroy_workqueue(sroce_wq);
+	return err;
 }
 
 static void __exit sroce_exit(void)
@@ -163,6 +171,7 @@ static void __exit sroce_exit(void)
 	rdma_link_unregister(&sroce_link_ops);
 	sroce_unregister_all();
 	unregister_netdevice_notifier(&sroce_netdev_nb);
+	destroy_workqueue(sroce_wq);
 }
 
 module_init(sroce_init);

@@ -14,11 +14,9 @@
 #include "sroce.h"
 #include "sroce_umem.h"
 
-#define SROCE_MR_KEY_TAG_BITS	8
-
 /* Access flags sroce implements; anything else is refused. */
 #define SROCE_MR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
-			 IB_ACCESS_REMOTE_READ)
+			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC)
 
 /* Access that needs the pages pinned writable. */
 #define SROCE_MR_WRITE_ACCESS	(IB_ACCESS_LOCAL_WRITE | \
@@ -42,6 +40,13 @@ static int sroce_mr_publish(struct sroce_dev *sdev, struct sroce_mr *mr)
 	return 0;
 }
 
+static void sroce_mr_init(struct sroce_mr *mr, int access)
+{
+	mr->access = access;
+	refcount_set(&mr->ref, 1);
+	init_completion(&mr->released);
+}
+
 static void sroce_mr_unpublish(struct sroce_dev *sdev, struct sroce_mr *mr)
 {
 	xa_erase(&sdev->mr_xa, mr->ibmr.lkey >> SROCE_MR_KEY_TAG_BITS);
@@ -58,7 +63,7 @@ struct ib_mr *sroce_get_dma_mr(struct ib_pd *ibpd, int access)
 	mr = kzalloc_obj(*mr);
 	if (!mr)
 		return ERR_PTR(-ENOMEM);
-	mr->access = access;
+	sroce_mr_init(mr, access);
 	mr->ibmr.length = U64_MAX;
 	err = sroce_mr_publish(sdev, mr);
 	if (err) {
@@ -94,7 +99,7 @@ struct ib_mr *sroce_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 		goto err_free;
 	}
 	mr->umem = umem;
-	mr->access = access;
+	sroce_mr_init(mr, access);
 	mr->ibmr.iova = iova;
 	mr->ibmr.length = length;
 
@@ -115,6 +120,9 @@ int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	struct sroce_mr *mr = to_smr(ibmr);
 
 	sroce_mr_unpublish(to_sdev(ibmr->device), mr);
+	/* Wait for the data path users that found it before. */
+	sroce_mr_put(mr);
+	wait_for_completion(&mr->released);
 	if (mr->umem)
 		sroce_umem_unpin(mr->umem);
 	kfree(mr);

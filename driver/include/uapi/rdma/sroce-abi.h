@@ -28,4 +28,121 @@ struct sroce_alloc_pd_resp {
 	__u32 reserved;
 };
 
+/*
+ * The user fast path.  Each send queue, receive queue and completion queue
+ * is a ring in kernel memory that the provider maps (mmap() of the device
+ * file at the offset a create response gives).  A ring starts with a
+ * struct sroce_ring_hdr; its slots follow at SROCE_RING_SLOTS_OFFSET, each
+ * "stride" bytes long.  The indices are free-running 32-bit counters, the
+ * slot of index i is i & (num_slots - 1) (num_slots is a power of two), and
+ * 0 <= prod - cons <= num_slots always.
+ *
+ *              producer    consumer
+ *   SQ, RQ     provider    kernel      (doorbell: post_send with no WRs)
+ *   CQ         kernel      provider
+ *
+ * A producer fills a slot, then publishes it with a release store of prod;
+ * a consumer reads prod with an acquire load before reading slots.  The
+ * kernel copies each user slot once before using it and never trusts an
+ * index it did not write: a ring whose prod is out of range puts its QP in
+ * the error state, and only that QP suffers.
+ */
+struct sroce_ring_hdr {
+	__u32 prod;
+	__u32 reserved0[15];
+	__u32 cons;
+	__u32 reserved1[15];
+	__u32 kstate;		/* SROCE_KSTATE_*, written by the kernel */
+	__u32 reserved2[15];
+};
+
+#define SROCE_RING_SLOTS_OFFSET		256
+
+/* kstate of a QP's rings: the QP is in the error state, so receive WRs
+ * posted now are flushed only once the provider rings the doorbell
+ * (post_recv with no WRs).
+ */
+#define SROCE_KSTATE_QP_ERR		0x1
+
+struct sroce_sge {
+	__aligned_u64 addr;
+	__u32 length;
+	__u32 lkey;
+};
+
+/* sroce_send_wqe.flags */
+#define SROCE_WQE_SIGNALED		0x1
+#define SROCE_WQE_SOLICITED		0x2
+#define SROCE_WQE_INLINE		0x4	/* data follows, inline_len bytes */
+#define SROCE_WQE_FENCE			0x8
+
+/* A send queue slot.  The SGEs or the inline data fill the rest of it. */
+struct sroce_send_wqe {
+	__aligned_u64 wr_id;
+	__u32 opcode;		/* enum ib_uverbs_wr_opcode */
+	__u32 flags;		/* SROCE_WQE_* */
+	__u32 num_sge;
+	__u32 inline_len;
+	__u32 imm_data;		/* network byte order, as in ibv_send_wr */
+	__u32 rkey;
+	__aligned_u64 remote_addr;
+	__aligned_u64 compare_add;	/* ATOMIC_CMP_AND_SWP / FETCH_AND_ADD */
+	__aligned_u64 swap;		/* ATOMIC_CMP_AND_SWP */
+	__aligned_u64 reserved;
+	struct sroce_sge sge[];
+};
+
+/* A receive queue slot. */
+struct sroce_recv_wqe {
+	__aligned_u64 wr_id;
+	__u32 num_sge;
+	__u32 reserved;
+	struct sroce_sge sge[];
+};
+
+/* sroce_cqe.opcode: the values of enum ib_wc_opcode and enum ibv_wc_opcode */
+#define SROCE_WC_SEND			0
+#define SROCE_WC_RDMA_WRITE		1
+#define SROCE_WC_RDMA_READ		2
+#define SROCE_WC_COMP_SWAP		3
+#define SROCE_WC_FETCH_ADD		4
+#define SROCE_WC_RECV			128
+#define SROCE_WC_RECV_RDMA_WITH_IMM	129
+
+/* sroce_cqe.flags */
+#define SROCE_CQE_WITH_IMM		0x1
+#define SROCE_CQE_WITH_INV		0x2
+
+/* A completion queue slot. */
+struct sroce_cqe {
+	__aligned_u64 wr_id;
+	__u8 status;		/* enum ib_wc_status == enum ibv_wc_status */
+	__u8 opcode;		/* SROCE_WC_* */
+	__u16 flags;		/* SROCE_CQE_* */
+	__u32 byte_len;
+	__u32 ex;		/* immediate data (network order) or rkey */
+	__u32 qp_num;
+	__u32 src_qp;
+	__u32 vendor_err;
+};
+
+/* Where a ring is and what it looks like. */
+struct sroce_queue_info {
+	__aligned_u64 mmap_offset;
+	__aligned_u64 mmap_size;
+	__u32 num_slots;
+	__u32 stride;		/* bytes per slot */
+};
+
+/* Response to ibv_create_cq(). */
+struct sroce_create_cq_resp {
+	struct sroce_queue_info cq;
+};
+
+/* Response to ibv_create_qp(). */
+struct sroce_create_qp_resp {
+	struct sroce_queue_info sq;
+	struct sroce_queue_info rq;
+};
+
 #endif /* SROCE_ABI_USER_H */

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Completion queues.  The kernel produces CQEs into a ring that the
+ * provider polls without system calls; arming (req_notify_cq) and the
+ * completion event go through the core as usual.  Only user CQs exist so
+ * far: kernel consumers would need poll_cq and a kernel post path.
+ *
+ * The provider owns the ring's cons.  The kernel reads it only to know
+ * whether there is room, and a value that makes no sense (more entries
+ * than slots) counts as a full ring: a process can only lose its own
+ * completions.
+ */
+#include <linux/log2.h>
+#include <rdma/uverbs_ioctl.h>
+
+#include "sroce.h"
+
+int sroce_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+		    struct uverbs_attr_bundle *attrs)
+{
+	struct ib_udata *udata = attrs ? &attrs->driver_udata : NULL;
+	struct sroce_cq *cq = to_scq(ibcq);
+	struct sroce_create_cq_resp resp = {};
+	u32 num;
+	int err;
+
+	/* Kernel users (no udata) need a kernel data path: not yet. */
+	if (!udata || attr->flags)
+		return -EOPNOTSUPP;
+	if (!attr->cqe || attr->cqe > SROCE_MAX_CQE ||
+	    attr->comp_vector >= ibcq->device->num_comp_vectors)
+		return -EINVAL;
+	if (udata->outlen < sizeof(resp))
+		return -EINVAL;
+
+	num = roundup_pow_of_two(attr->cqe);
+	spin_lock_init(&cq->lock);
+	err = sroce_queue_init(&cq->q, num, sizeof(struct sroce_cqe), udata,
+			       &resp.cq);
+	if (err)
+		return err;
+	ibcq->cqe = num;
+
+	err = ib_copy_to_udata(udata, &resp, sizeof(resp));
+	if (err)
+		goto err_queue;
+	return 0;
+
+err_queue:
+	sroce_queue_destroy(&cq->q);
+	return err;
+}
+
+int sroce_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
+{
+	/* The core refuses while QPs use the CQ, so nobody posts any more. */
+	sroce_queue_destroy(&to_scq(ibcq)->q);
+	return 0;
+}
+
+int sroce_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
+{
+	struct sroce_cq *cq = to_scq(ibcq);
+	unsigned long irqflags;
+	int missed = 0;
+
+	spin_lock_irqsave(&cq->lock, irqflags);
+	/* A request for any completion overrides one for solicited only. */
+	if (cq->notify != IB_CQ_NEXT_COMP)
+		cq->notify = flags & IB_CQ_SOLICITED_MASK;
+	if ((flags & IB_CQ_REPORT_MISSED_EVENTS) &&
+	    READ_ONCE(cq->q.hdr->cons) != cq->q.idx)
+		missed = 1;
+	spin_unlock_irqrestore(&cq->lock, irqflags);
+	return missed;
+}
+
+/*
+ * Add @cqe to @cq and raise the completion event if the CQ is armed for it.
+ * A full CQ is an overrun: the CQE is lost and the CQ's owner gets one
+ * IB_EVENT_CQ_ERR.
+ */
+void sroce_cq_post(struct sroce_cq *cq, const struct sroce_cqe *cqe,
+		   bool solicited)
+{
+	struct ib_event event = {
+		.device = cq->ibcq.device,
+		.element.cq = &cq->ibcq,
+		.event = IB_EVENT_CQ_ERR,
+	};
+	unsigned long irqflags;
+	bool notify = false;
+	bool overflow = false;
+	u32 cons;
+
+	spin_lock_irqsave(&cq->lock, irqflags);
+	cons = READ_ONCE(cq->q.hdr->cons);
+	if (cq->q.idx - cons >= cq->q.num) {
+		overflow = !cq->overflow;
+		cq->overflow = true;
+	} else {
+		memcpy(sroce_queue_slot(&cq->q, cq->q.idx), cqe, sizeof(*cqe));
+		cq->q.idx++;
+		sroce_queue_publish_prod(&cq->q);
+		if (cq->notify == IB_CQ_NEXT_COMP ||
+		    (cq->notify == IB_CQ_SOLICITED && solicited)) {
+			cq->notify = 0;
+			notify = true;
+		}
+	}
+	spin_unlock_irqrestore(&cq->lock, irqflags);
+
+	if (overflow && cq->ibcq.event_handler)
+		cq->ibcq.event_handler(&event, cq->ibcq.cq_context);
+	if (notify && cq->ibcq.comp_handler)
+		cq->ibcq.comp_handler(&cq->ibcq, cq->ibcq.cq_context);
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The data path's access to registered memory: finding an MR by key,
+ * checking a request against it, and reading, writing or atomically
+ * updating its bytes in place.
+ *
+ * A user MR's pages are pinned (sroce_umem.c) and reached through
+ * kmap_local_page(): the CPU touches the very pages the process maps, so
+ * what a peer reads or writes is coherent with the process by
+ * construction.  Atomics are the CPU's own atomic instructions on the
+ * user's word, so they are atomic with respect to the process's atomics
+ * too.  A DMA MR (kernel users) covers the kernel's address space:
+ * addresses are kernel virtual addresses, as ib_dma_map_*() gives them to
+ * a device without a DMA device.
+ */
+#include <linux/highmem.h>
+#include <linux/atomic.h>
+
+#include "sroce.h"
+#include "sroce_umem.h"
+
+/* The MR @key names, with a reference, or NULL. */
+struct sroce_mr *sroce_mr_get(struct sroce_dev *sdev, u32 key)
+{
+	struct sroce_mr *mr;
+
+	xa_lock(&sdev->mr_xa);
+	mr = xa_load(&sdev->mr_xa, key >> SROCE_MR_KEY_TAG_BITS);
+	if (mr && (mr->ibmr.lkey != key || !refcount_inc_not_zero(&mr->ref)))
+		mr = NULL;
+	xa_unlock(&sdev->mr_xa);
+	return mr;
+}
+
+void sroce_mr_put(struct sroce_mr *mr)
+{
+	if (refcount_dec_and_test(&mr->ref))
+		complete(&mr->released);
+}
+
+/*
+ * May @len bytes at @va of @mr be accessed with @access (IB_ACCESS_*, or 0
+ * for a local read) through a QP of @pd?  0 or -EACCES.
+ */
+int sroce_mr_check(struct sroce_mr *mr, struct ib_pd *pd, int access,
+		   u64 va, u64 len)
+{
+	u64 end;
+
+	if (mr->ibmr.pd != pd || (mr->access & access) != access)
+		return -EACCES;
+	if (!mr->umem)
+		return 0;
+	if (check_add_overflow(va, len, &end) || va < mr->ibmr.iova ||
+	    end > mr->ibmr.iova + mr->ibmr.length)
+		return -EACCES;
+	return 0;
+}
+
+/* Copy between @buf and the checked range at @va of @mr. */
+int sroce_mr_copy(struct sroce_mr *mr, u64 va, void *buf, u32 len,
+		  bool to_mr)
+{
+	struct sroce_umem *umem = mr->umem;
+	u64 pos;
+
+	if (!len)
+		return 0;
+	if (!umem) {
+		if (to_mr)
+			memcpy((void *)(uintptr_t)va, buf, len);
+		else
+			memcpy(buf, (void *)(uintptr_t)va, len);
+		return 0;
+	}
+
+	/* Byte position in the pinned pages, counted from the first one. */
+	pos = offset_in_page(umem->start) + (va - mr->ibmr.iova);
+	while (len) {
+		unsigned int off = offset_in_page(pos);
+		unsigned int n = min_t(u32, len, PAGE_SIZE - off);
+		u8 *p = kmap_local_page(umem->pages[pos >> PAGE_SHIFT]);
+
+		if (to_mr)
+			memcpy(p + off, buf, n);
+		else
+			memcpy(buf, p + off, n);
+		kunmap_local(p);
+		buf += n;
+		pos += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Execute a remote ATOMIC on the 8-byte word at @va, with the CPU's own
+ * atomic instruction; *@orig gets the word's value before.  -EINVAL when
+ * the word, in the process's address space, is not 8-byte aligned.
+ */
+int sroce_mr_atomic(struct sroce_mr *mr, u64 va, u8 opcode, u64 compare,
+		    u64 swap_add, u64 *orig)
+{
+	struct sroce_umem *umem = mr->umem;
+	atomic64_t *word;
+	void *p = NULL;
+	u64 pos;
+
+	if (!umem) {
+		if (va & 7)
+			return -EINVAL;
+		word = (atomic64_t *)(uintptr_t)va;
+	} else {
+		pos = offset_in_page(umem->start) + (va - mr->ibmr.iova);
+		if (pos & 7)
+			return -EINVAL;
+		p = kmap_local_page(umem->pages[pos >> PAGE_SHIFT]);
+		word = p + offset_in_page(pos);
+	}
+
+	if (opcode == SROCE_RC_COMPARE_SWAP)
+		*orig = atomic64_cmpxchg(word, compare, swap_add);
+	else
+		*orig = atomic64_fetch_add(swap_add, word);
+
+	if (p)
+		kunmap_local(p);
+	return 0;
+}
+
+/*
+ * Copy between @buf and the bytes at @offset of the message that the
+ * local SGEs @sge describe (to them with @to_sge, which needs local write
+ * access).  Returns 0 or the work completion status: IB_WC_LOC_LEN_ERR when
+ * the SGEs are too short, IB_WC_LOC_PROT_ERR for a bad lkey or range.
+ */
+int sroce_sge_copy(struct sroce_qp *qp, const struct sroce_sge *sge,
+		   unsigned int num_sge, u32 offset, void *buf, u32 len,
+		   bool to_sge)
+{
+	int access = to_sge ? IB_ACCESS_LOCAL_WRITE : 0;
+	unsigned int i;
+
+	for (i = 0; i < num_sge && len; i++) {
+		struct sroce_mr *mr;
+		u32 n;
+		int err;
+
+		if (offset >= sge[i].length) {
+			offset -= sge[i].length;
+			continue;
+		}
+		n = min(len, sge[i].length - offset);
+		mr = sroce_mr_get(qp->sdev, sge[i].lkey);
+		if (!mr)
+			return IB_WC_LOC_PROT_ERR;
+		err = sroce_mr_check(mr, qp->ibqp.pd, access,
+				     sge[i].addr + offset, n);
+		if (!err)
+			sroce_mr_copy(mr, sge[i].addr + offset, buf, n, to_sge);
+		sroce_mr_put(mr);
+		if (err)
+			return IB_WC_LOC_PROT_ERR;
+		buf += n;
+		len -= n;
+		offset = 0;
+	}
+	return len ? IB_WC_LOC_LEN_ERR : 0;
+}

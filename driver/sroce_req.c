@@ -1,0 +1,624 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The RC requester: it takes send WQEs from the ring, turns them into
+ * request packets, and completes them as ACKs, READ responses and atomic
+ * ACKs come back; it resends after a NAK or a timeout (go-back-N, IBTA
+ * 9.7.6).  The decisions on ACKs, NAKs and timeouts are sroce_proto.c's;
+ * this file keeps the state and acts on them.  Runs in the QP's work item,
+ * under qp->mutex.
+ *
+ * Ring indices (free-running, in WQEs):
+ *   sq.idx <= sq_send <= sq_sent_hi <= sq_fetched <= the provider's prod
+ *   sq.idx      oldest WQE not completed; what the provider sees as cons
+ *   sq_send     the WQE to transmit next, from its packet sq_send_pkt
+ *   sq_sent_hi  one past the furthest WQE transmitted (outstanding ones
+ *               are sq.idx .. sq_sent_hi)
+ *   sq_fetched  next ring slot to copy
+ */
+#include <linux/jiffies.h>
+
+#include "sroce.h"
+
+/* Request PSNs in flight beyond the last acknowledged one. */
+#define SROCE_WINDOW		256
+/* A long message asks for an ACK at least this often, to show progress. */
+#define SROCE_ACK_EVERY		64
+/* Packets sent per work item run, so that one QP cannot hog a worker. */
+#define SROCE_SEND_BUDGET	64
+
+static struct sroce_swqe *sroce_swqe_at(struct sroce_qp *qp, u32 idx)
+{
+	return &qp->swqe[idx & (qp->sq.num - 1)];
+}
+
+/* Index order in the free-running ring counters. */
+static bool sroce_idx_before(u32 a, u32 b)
+{
+	return (s32)(a - b) < 0;
+}
+
+static bool sroce_wqe_is_read(const struct sroce_swqe *s)
+{
+	return s->wqe.opcode == IB_UVERBS_WR_RDMA_READ;
+}
+
+static bool sroce_wqe_is_atomic(const struct sroce_swqe *s)
+{
+	return s->wqe.opcode == IB_UVERBS_WR_ATOMIC_CMP_AND_SWP ||
+	       s->wqe.opcode == IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD;
+}
+
+static u8 sroce_wc_opcode(u32 wr_opcode)
+{
+	switch (wr_opcode) {
+	case IB_UVERBS_WR_RDMA_WRITE:
+	case IB_UVERBS_WR_RDMA_WRITE_WITH_IMM:
+		return SROCE_WC_RDMA_WRITE;
+	case IB_UVERBS_WR_RDMA_READ:
+		return SROCE_WC_RDMA_READ;
+	case IB_UVERBS_WR_ATOMIC_CMP_AND_SWP:
+		return SROCE_WC_COMP_SWAP;
+	case IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD:
+		return SROCE_WC_FETCH_ADD;
+	default:
+		return SROCE_WC_SEND;
+	}
+}
+
+static void sroce_req_cqe(struct sroce_qp *qp, u64 wr_id, u32 wr_opcode,
+			  u32 byte_len, u8 status)
+{
+	struct sroce_cqe cqe = {
+		.wr_id = wr_id,
+		.status = status,
+		.opcode = sroce_wc_opcode(wr_opcode),
+		.byte_len = byte_len,
+	};
+
+	sroce_qp_complete(qp, qp->scq, &cqe, false);
+}
+
+/* Complete the oldest WQE with @status and hand its slot back. */
+static void sroce_req_retire(struct sroce_qp *qp, u8 status)
+{
+	struct sroce_swqe *s = sroce_swqe_at(qp, qp->sq.idx);
+
+	if (status || qp->sig_all || (s->wqe.flags & SROCE_WQE_SIGNALED))
+		sroce_req_cqe(qp, s->wqe.wr_id, s->wqe.opcode, s->length,
+			      status);
+	qp->sq.idx++;
+	sroce_queue_publish_cons(&qp->sq);
+}
+
+/* Which status a WQE fails with, if its fields make no sense. */
+static u8 sroce_req_take(struct sroce_qp *qp, struct sroce_swqe *s,
+			 const struct sroce_send_wqe *u)
+{
+	u64 length = 0;
+	unsigned int i;
+
+	memcpy(&s->wqe, u, sizeof(s->wqe));	/* read the user's slot once */
+	s->length = 0;
+	switch (s->wqe.opcode) {
+	case IB_UVERBS_WR_SEND:
+	case IB_UVERBS_WR_SEND_WITH_IMM:
+	case IB_UVERBS_WR_RDMA_WRITE:
+	case IB_UVERBS_WR_RDMA_WRITE_WITH_IMM:
+	case IB_UVERBS_WR_RDMA_READ:
+	case IB_UVERBS_WR_ATOMIC_CMP_AND_SWP:
+	case IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD:
+		break;
+	default:
+		return IB_WC_LOC_QP_OP_ERR;
+	}
+
+	if (s->wqe.flags & SROCE_WQE_INLINE) {
+		if (s->wqe.inline_len > qp->max_inline || sroce_wqe_is_read(s) ||
+		    sroce_wqe_is_atomic(s))
+			return IB_WC_LOC_QP_OP_ERR;
+		memcpy(s->inline_data, u->sge, s->wqe.inline_len);
+		s->length = s->wqe.inline_len;
+		return 0;
+	}
+	if (s->wqe.num_sge > qp->max_send_sge)
+		return IB_WC_LOC_QP_OP_ERR;
+	memcpy(s->sge, u->sge, s->wqe.num_sge * sizeof(s->sge[0]));
+	for (i = 0; i < s->wqe.num_sge; i++)
+		length += s->sge[i].length;
+	if (length > SROCE_MAX_MSG_SIZE)
+		return IB_WC_LOC_LEN_ERR;
+	if (sroce_wqe_is_atomic(s) && length != sizeof(u64))
+		return IB_WC_LOC_LEN_ERR;
+	s->length = length;
+	return 0;
+}
+
+/* Packets (for a READ: response packets) of the message of @s. */
+static u32 sroce_req_npkts(struct sroce_qp *qp, const struct sroce_swqe *s)
+{
+	if (sroce_wqe_is_atomic(s) || !s->length)
+		return 1;
+	return DIV_ROUND_UP(s->length, qp->mtu);
+}
+
+/*
+ * Copy the WQEs the provider posted.  Returns false if the ring's producer
+ * index is impossible: the QP is then in error.
+ */
+static bool sroce_req_fetch(struct sroce_qp *qp)
+{
+	u32 prod = sroce_queue_user_prod(&qp->sq);
+
+	if (prod - qp->sq.idx > qp->sq.num ||
+	    sroce_idx_before(prod, qp->sq_fetched)) {
+		sroce_qp_error(qp, IB_EVENT_QP_FATAL);
+		return false;
+	}
+	while (qp->sq_fetched != prod) {
+		struct sroce_swqe *s = sroce_swqe_at(qp, qp->sq_fetched);
+		u32 n;
+
+		memset(&s->tr, 0, sizeof(s->tr));
+		s->status = sroce_req_take(qp, s,
+					   sroce_queue_slot(&qp->sq,
+							    qp->sq_fetched));
+		if (!s->status) {
+			n = sroce_req_npkts(qp, s);
+			s->tr.first_psn = qp->req_psn;
+			s->tr.last_psn = sroce_psn_add(qp->req_psn, n - 1);
+			s->tr.needs_response = sroce_wqe_is_read(s) ||
+					       sroce_wqe_is_atomic(s);
+			s->resp_psn = qp->req_psn;
+			qp->req_psn = sroce_psn_add(qp->req_psn, n);
+		}
+		qp->sq_fetched++;
+	}
+	return true;
+}
+
+/*
+ * A WQE that failed locally completes with its error once every WQE before
+ * it has completed, and takes the QP to the error state.
+ */
+static void sroce_req_check_failed(struct sroce_qp *qp)
+{
+	struct sroce_swqe *s;
+
+	if (qp->sq.idx == qp->sq_fetched || qp->state == IB_QPS_ERR)
+		return;
+	s = sroce_swqe_at(qp, qp->sq.idx);
+	if (!s->status)
+		return;
+	sroce_req_retire(qp, s->status);
+	sroce_qp_error(qp, 0);
+}
+
+static void sroce_req_arm_timer(struct sroce_qp *qp, bool restart)
+{
+	u64 ns = sroce_local_ack_timeout_ns(qp->timeout);
+
+	if (qp->sq.idx == qp->sq_sent_hi || !ns || qp->rnr_wait) {
+		timer_delete(&qp->retrans_timer);
+		return;
+	}
+	if (restart || !timer_pending(&qp->retrans_timer))
+		mod_timer(&qp->retrans_timer,
+			  jiffies + nsecs_to_jiffies(ns) + 1);
+}
+
+static u8 sroce_send_opcode(const struct sroce_swqe *s, bool first, bool last)
+{
+	bool imm = s->wqe.opcode == IB_UVERBS_WR_SEND_WITH_IMM ||
+		   s->wqe.opcode == IB_UVERBS_WR_RDMA_WRITE_WITH_IMM;
+
+	if (s->wqe.opcode == IB_UVERBS_WR_SEND ||
+	    s->wqe.opcode == IB_UVERBS_WR_SEND_WITH_IMM) {
+		if (first && last)
+			return imm ? SROCE_RC_SEND_ONLY_IMM : SROCE_RC_SEND_ONLY;
+		if (first)
+			return SROCE_RC_SEND_FIRST;
+		if (last)
+			return imm ? SROCE_RC_SEND_LAST_IMM : SROCE_RC_SEND_LAST;
+		return SROCE_RC_SEND_MIDDLE;
+	}
+	if (first && last)
+		return imm ? SROCE_RC_WRITE_ONLY_IMM : SROCE_RC_WRITE_ONLY;
+	if (first)
+		return SROCE_RC_WRITE_FIRST;
+	if (last)
+		return imm ? SROCE_RC_WRITE_LAST_IMM : SROCE_RC_WRITE_LAST;
+	return SROCE_RC_WRITE_MIDDLE;
+}
+
+/*
+ * Build and send packet sq_send_pkt of WQE @s.  Returns 0 or the local
+ * error status that fails the WQE.
+ */
+static u8 sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
+{
+	u32 k = qp->sq_send_pkt;
+	u32 n = sroce_req_npkts(qp, s);
+	u32 pos = k * qp->mtu;
+	struct sroce_pkt pkt = {};
+	struct sk_buff *skb;
+	bool last = k == n - 1;
+	void *payload;
+	u8 status = 0;
+
+	pkt.bth.pkey = 0xffff;
+	pkt.bth.dqpn = qp->dest_qpn;
+	pkt.bth.psn = sroce_psn_add(s->tr.first_psn, k);
+	pkt.bth.ack_req = last || k % SROCE_ACK_EVERY == SROCE_ACK_EVERY - 1;
+
+	if (sroce_wqe_is_read(s)) {
+		pkt.bth.opcode = SROCE_RC_READ_REQUEST;
+		pkt.reth.va = s->wqe.remote_addr + pos;
+		pkt.reth.rkey = s->wqe.rkey;
+		pkt.reth.dma_len = s->length - pos;
+		last = true;	/* the rest of its PSNs are the responses' */
+	} else if (sroce_wqe_is_atomic(s)) {
+		pkt.bth.opcode = s->wqe.opcode == IB_UVERBS_WR_ATOMIC_CMP_AND_SWP ?
+				 SROCE_RC_COMPARE_SWAP : SROCE_RC_FETCH_ADD;
+		pkt.atmeth.va = s->wqe.remote_addr;
+		pkt.atmeth.rkey = s->wqe.rkey;
+		pkt.atmeth.swap_add = s->wqe.opcode ==
+			IB_UVERBS_WR_ATOMIC_CMP_AND_SWP ? s->wqe.swap :
+							  s->wqe.compare_add;
+		pkt.atmeth.compare = s->wqe.compare_add;
+	} else {
+		pkt.bth.opcode = sroce_send_opcode(s, k == 0, last);
+		pkt.bth.se = last && (s->wqe.flags & SROCE_WQE_SOLICITED);
+		pkt.payload_len = min(qp->mtu, s->length - pos);
+		pkt.reth.va = s->wqe.remote_addr;
+		pkt.reth.rkey = s->wqe.rkey;
+		pkt.reth.dma_len = s->length;
+		pkt.immdt = be32_to_cpu((__force __be32)s->wqe.imm_data);
+	}
+
+	skb = sroce_pkt_alloc(qp, &pkt, &payload);
+	if (!skb)
+		return 0;	/* as if lost: the timer recovers */
+	if (s->wqe.flags & SROCE_WQE_INLINE)
+		memcpy(payload, s->inline_data + pos, pkt.payload_len);
+	else if (pkt.payload_len)
+		status = sroce_sge_copy(qp, s->sge, s->wqe.num_sge, pos,
+					payload, pkt.payload_len, false);
+	if (status) {
+		kfree_skb(skb);
+		return status;
+	}
+	sroce_pkt_send(qp, skb);
+
+	if (last) {
+		qp->sq_send++;
+		qp->sq_send_pkt = 0;
+	} else {
+		qp->sq_send_pkt++;
+	}
+	if (sroce_idx_before(qp->sq_sent_hi, qp->sq_send))
+		qp->sq_sent_hi = qp->sq_send;
+	return 0;
+}
+
+/* READs and ATOMICs outstanding before WQE @idx. */
+static unsigned int sroce_req_rd_atomic_before(struct sroce_qp *qp, u32 idx)
+{
+	unsigned int count = 0;
+	u32 i;
+
+	for (i = qp->sq.idx; i != idx && i != qp->sq_sent_hi; i++) {
+		struct sroce_swqe *s = sroce_swqe_at(qp, i);
+
+		if (s->tr.needs_response && !s->tr.responded)
+			count++;
+	}
+	return count;
+}
+
+/* May WQE @s at sq_send go on the wire now? */
+static bool sroce_req_may_send(struct sroce_qp *qp, struct sroce_swqe *s)
+{
+	u32 psn = sroce_psn_add(s->tr.first_psn, qp->sq_send_pkt);
+	bool new_wqe = qp->sq_send == qp->sq_sent_hi && !qp->sq_send_pkt;
+
+	if (s->status)
+		return false;
+	if (sroce_psn_diff(psn, qp->acked_psn) > SROCE_WINDOW)
+		return false;
+	if (!new_wqe)
+		return true;		/* a retransmission */
+	if (qp->state == IB_QPS_SQD)
+		return false;		/* draining: nothing new starts */
+	if (s->tr.needs_response &&
+	    sroce_req_rd_atomic_before(qp, qp->sq_send) >=
+	    max_t(u32, qp->max_rd_atomic, 1))
+		return false;
+	if ((s->wqe.flags & SROCE_WQE_FENCE) &&
+	    sroce_req_rd_atomic_before(qp, qp->sq_send))
+		return false;
+	return true;
+}
+
+/* Resend from @psn: back to the outstanding WQE that holds it. */
+static void sroce_req_rewind(struct sroce_qp *qp, u32 psn)
+{
+	u32 i;
+
+	for (i = qp->sq.idx; i != qp->sq_sent_hi; i++) {
+		struct sroce_swqe *s = sroce_swqe_at(qp, i);
+
+		if (sroce_psn_diff(psn, s->tr.first_psn) >= 0 &&
+		    sroce_psn_diff(psn, s->tr.last_psn) <= 0) {
+			qp->sq_send = i;
+			qp->sq_send_pkt = sroce_psn_diff(psn, s->tr.first_psn);
+			if (sroce_wqe_is_read(s) &&
+			    sroce_psn_diff(s->resp_psn, psn) > 0)
+				qp->sq_send_pkt = sroce_psn_diff(s->resp_psn,
+								 s->tr.first_psn);
+			return;
+		}
+	}
+	qp->sq_send = qp->sq_sent_hi;
+	qp->sq_send_pkt = 0;
+}
+
+/* The outstanding WQEs' transport view, oldest first, for sroce_proto. */
+static unsigned int sroce_req_outstanding(struct sroce_qp *qp)
+{
+	unsigned int n = qp->sq_sent_hi - qp->sq.idx;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		qp->tr_tmp[i] = sroce_swqe_at(qp, qp->sq.idx + i)->tr;
+	return n;
+}
+
+static void sroce_req_apply(struct sroce_qp *qp,
+			    const struct sroce_req_verdict *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < v->completed; i++)
+		sroce_req_retire(qp, IB_WC_SUCCESS);
+	if (sroce_idx_before(qp->sq_send, qp->sq.idx)) {
+		qp->sq_send = qp->sq.idx;
+		qp->sq_send_pkt = 0;
+	}
+
+	switch (v->action) {
+	case SROCE_REQ_RESEND:
+		sroce_req_rewind(qp, v->resend_psn);
+		break;
+	case SROCE_REQ_RNR_WAIT:
+		sroce_req_rewind(qp, v->resend_psn);
+		qp->rnr_wait = true;
+		mod_timer(&qp->rnr_timer,
+			  jiffies + usecs_to_jiffies(v->wait_us) + 1);
+		break;
+	case SROCE_REQ_FAIL:
+		sroce_req_retire(qp, v->status);
+		sroce_qp_error(qp, 0);
+		return;
+	default:
+		break;
+	}
+	sroce_req_check_failed(qp);
+	sroce_req_arm_timer(qp, v->completed || v->action != SROCE_REQ_NONE);
+}
+
+static void sroce_req_ack(struct sroce_qp *qp, u8 syndrome, u32 psn)
+{
+	struct sroce_req_verdict v;
+	unsigned int n = sroce_req_outstanding(qp);
+
+	if ((syndrome & SROCE_AETH_TYPE_MASK) == SROCE_AETH_ACK &&
+	    sroce_psn_diff(psn, qp->acked_psn) > 0 &&
+	    sroce_psn_diff(psn, qp->req_psn) < 0) {
+		qp->acked_psn = psn;
+		sroce_req_arm_timer(qp, true);
+	}
+	sroce_req_on_ack(&qp->retry, qp->tr_tmp, n, syndrome, psn, &v);
+	sroce_req_apply(qp, &v);
+}
+
+static void sroce_req_timeout(struct sroce_qp *qp)
+{
+	struct sroce_req_verdict v;
+	unsigned int n = sroce_req_outstanding(qp);
+	struct sroce_swqe *s;
+	u32 from;
+
+	if (!n)
+		return;
+	/* Resend only what was not acknowledged or answered. */
+	s = sroce_swqe_at(qp, qp->sq.idx);
+	from = sroce_wqe_is_read(s) ? s->resp_psn :
+	       sroce_psn_add(qp->acked_psn, 1);
+	if (sroce_psn_diff(from, s->tr.first_psn) > 0 &&
+	    sroce_psn_diff(from, s->tr.last_psn) <= 0)
+		qp->tr_tmp[0].first_psn = from;
+	sroce_req_on_timeout(&qp->retry, qp->tr_tmp, n, &v);
+	sroce_req_apply(qp, &v);
+}
+
+/* The oldest READ or ATOMIC still waiting for its response. */
+static struct sroce_swqe *sroce_req_waiting(struct sroce_qp *qp)
+{
+	u32 i;
+
+	for (i = qp->sq.idx; i != qp->sq_sent_hi; i++) {
+		struct sroce_swqe *s = sroce_swqe_at(qp, i);
+
+		if (s->tr.needs_response && !s->tr.responded)
+			return s;
+	}
+	return NULL;
+}
+
+static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
+				const void *payload)
+{
+	struct sroce_swqe *s = sroce_req_waiting(qp);
+	u32 k, n, pos;
+	u16 want;
+	u8 status;
+
+	if (!s || !sroce_wqe_is_read(s) || pkt->bth.psn != s->resp_psn)
+		return;		/* duplicate or out of order: the timer recovers */
+	k = sroce_psn_diff(pkt->bth.psn, s->tr.first_psn);
+	n = sroce_req_npkts(qp, s);
+	pos = k * qp->mtu;
+	want = (k == 0 ? SROCE_OP_FIRST : 0) | (k == n - 1 ? SROCE_OP_LAST : 0);
+	if ((pkt->op->flags & SROCE_OP_ONLY) != want ||
+	    pkt->payload_len != min(qp->mtu, s->length - pos))
+		return;		/* not the packet we asked for */
+
+	status = sroce_sge_copy(qp, s->sge, s->wqe.num_sge, pos,
+				(void *)payload, pkt->payload_len, true);
+	if (status) {
+		s->status = status;
+		s->tr.responded = true;
+		timer_delete(&qp->retrans_timer);
+		sroce_req_check_failed(qp);
+		return;
+	}
+	s->resp_psn = sroce_psn_add(s->resp_psn, 1);
+	if (k == n - 1)
+		s->tr.responded = true;
+	if (pkt->op->hdrs & SROCE_HDR_AETH)
+		sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn);
+	else
+		sroce_req_arm_timer(qp, true);
+}
+
+static void sroce_req_atomic_ack(struct sroce_qp *qp, struct sroce_pkt *pkt)
+{
+	struct sroce_swqe *s = sroce_req_waiting(qp);
+	u64 orig = pkt->atmack;
+	u8 status;
+
+	if (!s || !sroce_wqe_is_atomic(s) || pkt->bth.psn != s->tr.first_psn)
+		return;
+	status = sroce_sge_copy(qp, s->sge, s->wqe.num_sge, 0, &orig,
+				sizeof(orig), true);
+	s->tr.responded = true;
+	if (status) {
+		s->status = status;
+		sroce_req_check_failed(qp);
+		return;
+	}
+	sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn);
+}
+
+/* A response packet (ACK, NAK, READ response, atomic ACK) arrived. */
+void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
+		   const void *payload)
+{
+	if (qp->sq.idx == qp->sq_sent_hi)
+		return;		/* nothing outstanding: stale */
+	if (pkt->op->flags & SROCE_OP_READ)
+		sroce_req_read_resp(qp, pkt, payload);
+	else if (pkt->bth.opcode == SROCE_RC_ATOMIC_ACKNOWLEDGE)
+		sroce_req_atomic_ack(qp, pkt);
+	else
+		sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn);
+	sroce_qp_kick(qp);	/* the window may have opened */
+}
+
+/* Send what the window and the QP's state allow. */
+void sroce_req_run(struct sroce_qp *qp)
+{
+	unsigned int budget = SROCE_SEND_BUDGET;
+
+	if (test_and_clear_bit(SROCE_EV_TIMEOUT, &qp->events))
+		sroce_req_timeout(qp);
+	if (test_and_clear_bit(SROCE_EV_RNR_DONE, &qp->events)) {
+		qp->rnr_wait = false;
+		sroce_req_arm_timer(qp, true);
+	}
+	if (qp->state == IB_QPS_ERR || qp->rnr_wait)
+		return;
+	if (qp->state == IB_QPS_RTS && !sroce_req_fetch(qp))
+		return;
+	sroce_req_check_failed(qp);
+
+	while (qp->state != IB_QPS_ERR && qp->sq_send != qp->sq_fetched) {
+		struct sroce_swqe *s = sroce_swqe_at(qp, qp->sq_send);
+		u8 status;
+
+		if (!budget) {
+			sroce_qp_kick(qp);
+			break;
+		}
+		if (!sroce_req_may_send(qp, s))
+			break;
+		status = sroce_req_send_pkt(qp, s);
+		if (status) {
+			s->status = status;
+			sroce_req_check_failed(qp);
+			break;
+		}
+		budget--;
+	}
+	sroce_req_arm_timer(qp, false);
+}
+
+/* The ERR state: every WQE not completed completes as flushed. */
+void sroce_req_flush(struct sroce_qp *qp)
+{
+	u32 prod = sroce_queue_user_prod(&qp->sq);
+
+	while (qp->sq.idx != qp->sq_fetched)
+		sroce_req_retire(qp, IB_WC_WR_FLUSH_ERR);
+	qp->sq_send = qp->sq.idx;
+	qp->sq_sent_hi = qp->sq.idx;
+	qp->sq_send_pkt = 0;
+
+	/* Posted but never taken: flush straight from the ring. */
+	if (prod - qp->sq.idx > qp->sq.num)
+		return;		/* a broken producer index: nothing to trust */
+	while (qp->sq.idx != prod) {
+		const struct sroce_send_wqe *u = sroce_queue_slot(&qp->sq,
+								  qp->sq.idx);
+
+		sroce_req_cqe(qp, READ_ONCE(u->wr_id), READ_ONCE(u->opcode), 0,
+			      IB_WC_WR_FLUSH_ERR);
+		qp->sq.idx++;
+		sroce_queue_publish_cons(&qp->sq);
+	}
+	qp->sq_fetched = qp->sq.idx;
+	qp->sq_send = qp->sq.idx;
+	qp->sq_sent_hi = qp->sq.idx;
+}
+
+/* RESET: the posted WQEs are dropped without completions. */
+void sroce_req_reset(struct sroce_qp *qp)
+{
+	u32 prod = READ_ONCE(qp->sq.hdr->prod);
+
+	if (prod - qp->sq.idx <= qp->sq.num)
+		qp->sq.idx = prod;
+	sroce_queue_publish_cons(&qp->sq);
+	qp->sq_fetched = qp->sq.idx;
+	qp->sq_send = qp->sq.idx;
+	qp->sq_sent_hi = qp->sq.idx;
+	qp->sq_send_pkt = 0;
+	qp->rnr_wait = false;
+	qp->sq_draining = false;
+}
+
+void sroce_retrans_timer_fn(struct timer_list *t)
+{
+	struct sroce_qp *qp = timer_container_of(qp, t, retrans_timer);
+
+	set_bit(SROCE_EV_TIMEOUT, &qp->events);
+	sroce_qp_kick(qp);
+}
+
+void sroce_rnr_timer_fn(struct timer_list *t)
+{
+	struct sroce_qp *qp = timer_container_of(qp, t, rnr_timer);
+
+	set_bit(SROCE_EV_RNR_DONE, &qp->events);
+	sroce_qp_kick(qp);
+}

@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The RC responder: executes request packets in PSN order (IBTA 9.7.5),
+ * answers them with ACKs, READ responses and atomic ACKs, and NAKs what it
+ * cannot execute.  Duplicates are acknowledged again; duplicate READs and
+ * ATOMICs are answered from the responder resources without executing
+ * twice.  Runs in the QP's work item, under qp->mutex.
+ *
+ * A receive WQE being filled by a multi-packet SEND stays at rq.idx (the
+ * provider's view of cons) until its completion, so a flush completes it.
+ */
+#include "sroce.h"
+
+/* READ response packets sent per work item run. */
+#define SROCE_READ_BUDGET	64
+
+static void sroce_resp_send(struct sroce_qp *qp, u8 opcode, u8 syndrome,
+			    u32 psn, u64 atmack)
+{
+	struct sroce_pkt pkt = {};
+	struct sk_buff *skb;
+	void *payload;
+
+	pkt.bth.opcode = opcode;
+	pkt.bth.pkey = 0xffff;
+	pkt.bth.dqpn = qp->dest_qpn;
+	pkt.bth.psn = psn;
+	pkt.aeth.syndrome = syndrome;
+	pkt.aeth.msn = qp->msn;
+	pkt.atmack = atmack;
+	skb = sroce_pkt_alloc(qp, &pkt, &payload);
+	if (skb)
+		sroce_pkt_send(qp, skb);
+}
+
+static void sroce_resp_ack(struct sroce_qp *qp, u32 psn)
+{
+	sroce_resp_send(qp, SROCE_RC_ACKNOWLEDGE,
+			sroce_aeth_ack(SROCE_AETH_CREDITS_INVALID), psn, 0);
+}
+
+/*
+ * A request that cannot be executed: NAK it and put the QP in the error
+ * state (IBTA 9.7.5.2.4), telling its owner why.
+ */
+static void sroce_resp_fatal(struct sroce_qp *qp, u32 psn,
+			     enum sroce_nak_code code)
+{
+	static const enum ib_event_type event[] = {
+		[SROCE_NAK_INVALID_REQUEST] = IB_EVENT_QP_REQ_ERR,
+		[SROCE_NAK_REMOTE_ACCESS] = IB_EVENT_QP_ACCESS_ERR,
+		[SROCE_NAK_REMOTE_OP_ERROR] = IB_EVENT_QP_FATAL,
+	};
+
+	sroce_resp_send(qp, SROCE_RC_ACKNOWLEDGE, sroce_aeth_nak(code), psn, 0);
+	sroce_qp_error(qp, event[code]);
+}
+
+static void sroce_resp_recv_cqe(struct sroce_qp *qp, u8 status, u8 opcode,
+				u32 byte_len, const struct sroce_pkt *pkt)
+{
+	struct sroce_cqe cqe = {
+		.wr_id = qp->rwqe.wqe.wr_id,
+		.status = status,
+		.opcode = opcode,
+		.byte_len = byte_len,
+		.src_qp = qp->dest_qpn,
+	};
+
+	if (pkt && (pkt->op->hdrs & SROCE_HDR_IMMDT)) {
+		cqe.flags = SROCE_CQE_WITH_IMM;
+		cqe.ex = (__force u32)cpu_to_be32(pkt->immdt);
+	}
+	sroce_qp_complete(qp, qp->rcq, &cqe, pkt && pkt->bth.se);
+	qp->rq.idx++;
+	sroce_queue_publish_cons(&qp->rq);
+}
+
+/*
+ * Copy the receive WQE at rq.idx.  Returns 1 when there is one, 0 when the
+ * RQ is empty (receiver not ready), or a negative errno when the ring or
+ * the WQE is broken.
+ */
+static int sroce_resp_take_rwqe(struct sroce_qp *qp)
+{
+	u32 prod = sroce_queue_user_prod(&qp->rq);
+	const struct sroce_recv_wqe *u;
+	u64 length = 0;
+	unsigned int i;
+
+	if (prod - qp->rq.idx > qp->rq.num)
+		return -EINVAL;
+	if (prod == qp->rq.idx)
+		return 0;
+	u = sroce_queue_slot(&qp->rq, qp->rq.idx);
+	memcpy(&qp->rwqe.wqe, u, sizeof(qp->rwqe.wqe));
+	if (qp->rwqe.wqe.num_sge > qp->max_recv_sge)
+		return -EINVAL;
+	memcpy(qp->rwqe.sge, u->sge,
+	       qp->rwqe.wqe.num_sge * sizeof(qp->rwqe.sge[0]));
+	for (i = 0; i < qp->rwqe.wqe.num_sge; i++)
+		length += qp->rwqe.sge[i].length;
+	qp->rwqe.length = min_t(u64, length, U32_MAX);
+	return 1;
+}
+
+/*
+ * Make sure a receive WQE is there for a packet that needs one.  Sends an
+ * RNR NAK (and returns false) when the RQ is empty.
+ */
+static bool sroce_resp_need_rwqe(struct sroce_qp *qp, const struct sroce_pkt *pkt)
+{
+	int ret = sroce_resp_take_rwqe(qp);
+
+	if (ret > 0)
+		return true;
+	if (ret < 0) {
+		sroce_resp_send(qp, SROCE_RC_ACKNOWLEDGE,
+				sroce_aeth_nak(SROCE_NAK_REMOTE_OP_ERROR),
+				pkt->bth.psn, 0);
+		sroce_qp_error(qp, IB_EVENT_QP_FATAL);
+		return false;
+	}
+	sroce_resp_send(qp, SROCE_RC_ACKNOWLEDGE,
+			sroce_aeth_rnr_nak(qp->min_rnr_timer), pkt->bth.psn, 0);
+	return false;
+}
+
+/* Does @pkt fit where the message in progress (resp_op) stands? */
+static bool sroce_resp_in_sequence(struct sroce_qp *qp,
+				   const struct sroce_pkt *pkt)
+{
+	u16 flags = pkt->op->flags;
+
+	if (!qp->resp_op)
+		return flags & SROCE_OP_FIRST ||
+		       flags & (SROCE_OP_READ | SROCE_OP_ATOMIC);
+	if (flags & SROCE_OP_FIRST)
+		return false;
+	return (flags & (SROCE_OP_SEND | SROCE_OP_WRITE)) ==
+	       (qp->resp_op == SROCE_RC_SEND_FIRST ? SROCE_OP_SEND :
+						     SROCE_OP_WRITE);
+}
+
+/* Returns false when the QP failed. */
+static bool sroce_resp_send_op(struct sroce_qp *qp, const struct sroce_pkt *pkt,
+			       const void *payload)
+{
+	u16 flags = pkt->op->flags;
+	u8 status;
+
+	if ((flags & SROCE_OP_FIRST) && !sroce_resp_need_rwqe(qp, pkt))
+		return false;
+	if (flags & SROCE_OP_FIRST)
+		qp->recv_off = 0;
+	if (pkt->payload_len > qp->rwqe.length - qp->recv_off) {
+		sroce_resp_recv_cqe(qp, IB_WC_LOC_LEN_ERR, SROCE_WC_RECV, 0,
+				    NULL);
+		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_INVALID_REQUEST);
+		return false;
+	}
+	status = sroce_sge_copy(qp, qp->rwqe.sge, qp->rwqe.wqe.num_sge,
+				qp->recv_off, (void *)payload,
+				pkt->payload_len, true);
+	if (status) {
+		sroce_resp_recv_cqe(qp, status, SROCE_WC_RECV, 0, NULL);
+		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_REMOTE_OP_ERROR);
+		return false;
+	}
+	qp->recv_off += pkt->payload_len;
+	qp->resp_op = SROCE_RC_SEND_FIRST;
+	if (flags & SROCE_OP_LAST) {
+		sroce_resp_recv_cqe(qp, IB_WC_SUCCESS, SROCE_WC_RECV,
+				    qp->recv_off, pkt);
+		qp->msn = sroce_psn_add(qp->msn, 1);
+		qp->resp_op = 0;
+	}
+	return true;
+}
+
+/* The MR behind @rkey if it allows @access to [@va, @va + @len). */
+static struct sroce_mr *sroce_resp_mr(struct sroce_qp *qp, u32 rkey,
+				      int access, u64 va, u64 len)
+{
+	struct sroce_mr *mr;
+
+	if ((qp->access & access) != access)
+		return NULL;
+	mr = sroce_mr_get(qp->sdev, rkey);
+	if (mr && sroce_mr_check(mr, qp->ibqp.pd, access, va, len)) {
+		sroce_mr_put(mr);
+		mr = NULL;
+	}
+	return mr;
+}
+
+static bool sroce_resp_write_op(struct sroce_qp *qp,
+				const struct sroce_pkt *pkt,
+				const void *payload)
+{
+	u16 flags = pkt->op->flags;
+	struct sroce_mr *mr;
+
+	if ((pkt->op->hdrs & SROCE_HDR_IMMDT) && !sroce_resp_need_rwqe(qp, pkt))
+		return false;
+	if (flags & SROCE_OP_FIRST) {
+		/* A zero-length WRITE touches no memory: no key to check. */
+		if (pkt->reth.dma_len) {
+			mr = sroce_resp_mr(qp, pkt->reth.rkey,
+					   IB_ACCESS_REMOTE_WRITE,
+					   pkt->reth.va, pkt->reth.dma_len);
+			if (!mr) {
+				sroce_resp_fatal(qp, pkt->bth.psn,
+						 SROCE_NAK_REMOTE_ACCESS);
+				return false;
+			}
+			sroce_mr_put(mr);
+		}
+		qp->write_rkey = pkt->reth.rkey;
+		qp->write_va = pkt->reth.va;
+		qp->write_left = pkt->reth.dma_len;
+		qp->write_len = pkt->reth.dma_len;
+	}
+	if (pkt->payload_len > qp->write_left ||
+	    ((flags & SROCE_OP_LAST) && pkt->payload_len != qp->write_left) ||
+	    (!(flags & SROCE_OP_LAST) && pkt->payload_len != qp->mtu)) {
+		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_INVALID_REQUEST);
+		return false;
+	}
+	if (pkt->payload_len) {
+		/* Looked up again: the MR may be gone since the first packet. */
+		mr = sroce_resp_mr(qp, qp->write_rkey, IB_ACCESS_REMOTE_WRITE,
+				   qp->write_va, pkt->payload_len);
+		if (!mr) {
+			sroce_resp_fatal(qp, pkt->bth.psn,
+					 SROCE_NAK_REMOTE_ACCESS);
+			return false;
+		}
+		sroce_mr_copy(mr, qp->write_va, (void *)payload,
+			      pkt->payload_len, true);
+		sroce_mr_put(mr);
+	}
+	qp->write_va += pkt->payload_len;
+	qp->write_left -= pkt->payload_len;
+	qp->resp_op = SROCE_RC_WRITE_FIRST;
+	if (flags & SROCE_OP_LAST) {
+		if (pkt->op->hdrs & SROCE_HDR_IMMDT)
+			sroce_resp_recv_cqe(qp, IB_WC_SUCCESS,
+					    SROCE_WC_RECV_RDMA_WITH_IMM,
+					    qp->write_len, pkt);
+		qp->msn = sroce_psn_add(qp->msn, 1);
+		qp->resp_op = 0;
+	}
+	return true;
+}
+
+static u32 sroce_resp_read_npkts(struct sroce_qp *qp,
+				 const struct sroce_rd_res *res)
+{
+	return res->length ? DIV_ROUND_UP(res->length, qp->mtu) : 1;
+}
+
+/*
+ * Send READ responses from rd_cur, a budget at a time.  Returns true while
+ * responses remain, so that later requests wait their turn.
+ */
+bool sroce_resp_run(struct sroce_qp *qp)
+{
+	const struct sroce_rd_res *res = qp->rd_cur;
+	unsigned int budget = SROCE_READ_BUDGET;
+	u32 n;
+
+	if (!res)
+		return false;
+	n = sroce_resp_read_npkts(qp, res);
+	while (budget-- && qp->rd_next < n) {
+		u32 k = qp->rd_next;
+		u32 pos = k * qp->mtu;
+		struct sroce_pkt pkt = {};
+		struct sroce_mr *mr = NULL;
+		struct sk_buff *skb;
+		void *payload;
+
+		pkt.bth.pkey = 0xffff;
+		pkt.bth.dqpn = qp->dest_qpn;
+		pkt.bth.psn = sroce_psn_add(res->first_psn, k);
+		pkt.aeth.syndrome = sroce_aeth_ack(SROCE_AETH_CREDITS_INVALID);
+		pkt.aeth.msn = qp->msn;
+		pkt.payload_len = min(qp->mtu, res->length - pos);
+		if (n == 1)
+			pkt.bth.opcode = SROCE_RC_READ_RESPONSE_ONLY;
+		else if (k == 0)
+			pkt.bth.opcode = SROCE_RC_READ_RESPONSE_FIRST;
+		else if (k == n - 1)
+			pkt.bth.opcode = SROCE_RC_READ_RESPONSE_LAST;
+		else
+			pkt.bth.opcode = SROCE_RC_READ_RESPONSE_MIDDLE;
+
+		if (pkt.payload_len) {
+			mr = sroce_resp_mr(qp, res->rkey, IB_ACCESS_REMOTE_READ,
+					   res->va + pos, pkt.payload_len);
+			if (!mr) {
+				qp->rd_cur = NULL;
+				sroce_resp_fatal(qp, pkt.bth.psn,
+						 SROCE_NAK_REMOTE_ACCESS);
+				return false;
+			}
+		}
+		skb = sroce_pkt_alloc(qp, &pkt, &payload);
+		if (skb && mr)
+			sroce_mr_copy(mr, res->va + pos, payload,
+				      pkt.payload_len, false);
+		if (mr)
+			sroce_mr_put(mr);
+		if (skb)
+			sroce_pkt_send(qp, skb);
+		qp->rd_next++;
+	}
+	if (qp->rd_next < n) {
+		sroce_qp_kick(qp);
+		return true;
+	}
+	qp->rd_cur = NULL;
+	return false;
+}
+
+static bool sroce_resp_read_op(struct sroce_qp *qp, const struct sroce_pkt *pkt)
+{
+	struct sroce_rd_res *res;
+	struct sroce_mr *mr;
+
+	if (pkt->reth.dma_len > SROCE_MAX_MSG_SIZE) {
+		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_INVALID_REQUEST);
+		return false;
+	}
+	if (pkt->reth.dma_len) {
+		mr = sroce_resp_mr(qp, pkt->reth.rkey, IB_ACCESS_REMOTE_READ,
+				   pkt->reth.va, pkt->reth.dma_len);
+		if (!mr) {
+			sroce_resp_fatal(qp, pkt->bth.psn,
+					 SROCE_NAK_REMOTE_ACCESS);
+			return false;
+		}
+		sroce_mr_put(mr);
+	}
+	res = sroce_rd_res_next(&qp->rd_res);
+	res->opcode = SROCE_RC_READ_REQUEST;
+	res->first_psn = pkt->bth.psn;
+	res->va = pkt->reth.va;
+	res->rkey = pkt->reth.rkey;
+	res->length = pkt->reth.dma_len;
+	res->last_psn = sroce_psn_add(res->first_psn,
+				      sroce_resp_read_npkts(qp, res) - 1);
+	qp->msn = sroce_psn_add(qp->msn, 1);
+	qp->epsn = sroce_psn_add(res->last_psn, 1);
+	qp->rd_cur = res;
+	qp->rd_next = 0;
+	sroce_resp_run(qp);
+	return true;
+}
+
+static bool sroce_resp_atomic_op(struct sroce_qp *qp,
+				 const struct sroce_pkt *pkt)
+{
+	const struct sroce_atmeth *a = &pkt->atmeth;
+	struct sroce_rd_res *res;
+	struct sroce_mr *mr;
+	u64 orig;
+	int err;
+
+	if (a->va & 7) {
+		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_INVALID_REQUEST);
+		return false;
+	}
+	mr = sroce_resp_mr(qp, a->rkey, IB_ACCESS_REMOTE_ATOMIC, a->va,
+			   sizeof(u64));
+	if (!mr) {
+		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_REMOTE_ACCESS);
+		return false;
+	}
+	err = sroce_mr_atomic(mr, a->va, pkt->bth.opcode, a->compare,
+			      a->swap_add, &orig);
+	sroce_mr_put(mr);
+	if (err) {
+		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_INVALID_REQUEST);
+		return false;
+	}
+	res = sroce_rd_res_next(&qp->rd_res);
+	res->opcode = pkt->bth.opcode;
+	res->first_psn = pkt->bth.psn;
+	res->last_psn = pkt->bth.psn;
+	res->atomic_orig = orig;
+	qp->msn = sroce_psn_add(qp->msn, 1);
+	qp->epsn = sroce_psn_add(pkt->bth.psn, 1);
+	sroce_resp_send(qp, SROCE_RC_ATOMIC_ACKNOWLEDGE,
+			sroce_aeth_ack(SROCE_AETH_CREDITS_INVALID),
+			pkt->bth.psn, orig);
+	return true;
+}
+
+static void sroce_resp_execute(struct sroce_qp *qp, struct sroce_pkt *pkt,
+			       const void *payload)
+{
+	u16 flags = pkt->op->flags;
+	bool ok;
+
+	if (!sroce_resp_in_sequence(qp, pkt)) {
+		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_INVALID_REQUEST);
+		return;
+	}
+	if (flags & SROCE_OP_READ) {
+		sroce_resp_read_op(qp, pkt);
+		return;
+	}
+	if (flags & SROCE_OP_ATOMIC) {
+		sroce_resp_atomic_op(qp, pkt);
+		return;
+	}
+	if (flags & SROCE_OP_SEND)
+		ok = sroce_resp_send_op(qp, pkt, payload);
+	else
+		ok = sroce_resp_write_op(qp, pkt, payload);
+	if (!ok)
+		return;
+	qp->epsn = sroce_psn_add(pkt->bth.psn, 1);
+	if (pkt->bth.ack_req)
+		sroce_resp_ack(qp, pkt->bth.psn);
+}
+
+static void sroce_resp_duplicate(struct sroce_qp *qp,
+				 const struct sroce_pkt *pkt)
+{
+	const struct sroce_rd_res *res;
+	u32 off;
+
+	if (pkt->op->flags & (SROCE_OP_READ | SROCE_OP_ATOMIC)) {
+		res = sroce_rd_res_find(&qp->rd_res, pkt->bth.opcode,
+					pkt->bth.psn);
+		if (!res)
+			return;		/* too old to answer again */
+		if (pkt->op->flags & SROCE_OP_ATOMIC) {
+			sroce_resp_send(qp, SROCE_RC_ATOMIC_ACKNOWLEDGE,
+					sroce_aeth_ack(SROCE_AETH_CREDITS_INVALID),
+					res->first_psn, res->atomic_orig);
+			return;
+		}
+		if (!sroce_rd_res_replay(res, pkt->bth.psn, qp->mtu, &off))
+			return;
+		qp->rd_cur = res;
+		qp->rd_next = off / qp->mtu;
+		sroce_resp_run(qp);
+		return;
+	}
+	/* Everything before epsn arrived: say so. */
+	sroce_resp_ack(qp, sroce_psn_add(qp->epsn, SROCE_PSN_MASK));
+}
+
+void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
+		    const void *payload)
+{
+	switch (sroce_rsp_check_psn(qp->epsn, pkt->bth.psn)) {
+	case SROCE_PSN_NEW:
+		qp->nak_seq_sent = false;
+		sroce_resp_execute(qp, pkt, payload);
+		break;
+	case SROCE_PSN_DUPLICATE:
+		sroce_resp_duplicate(qp, pkt);
+		break;
+	case SROCE_PSN_AHEAD:
+		if (!qp->nak_seq_sent)
+			sroce_resp_send(qp, SROCE_RC_ACKNOWLEDGE,
+					sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
+					qp->epsn, 0);
+		qp->nak_seq_sent = true;
+		break;
+	}
+}
+
+/* The ERR state: every posted receive WQE completes as flushed. */
+void sroce_resp_flush(struct sroce_qp *qp)
+{
+	u32 prod = sroce_queue_user_prod(&qp->rq);
+
+	qp->resp_op = 0;
+	qp->rd_cur = NULL;
+	if (prod - qp->rq.idx > qp->rq.num)
+		return;		/* a broken producer index: nothing to trust */
+	while (qp->rq.idx != prod) {
+		const struct sroce_recv_wqe *u = sroce_queue_slot(&qp->rq,
+								  qp->rq.idx);
+
+		qp->rwqe.wqe.wr_id = READ_ONCE(u->wr_id);
+		sroce_resp_recv_cqe(qp, IB_WC_WR_FLUSH_ERR, SROCE_WC_RECV, 0,
+				    NULL);
+	}
+}
+
+/* RESET: posted receives are dropped without completions. */
+void sroce_resp_reset(struct sroce_qp *qp)
+{
+	u32 prod = READ_ONCE(qp->rq.hdr->prod);
+
+	if (prod - qp->rq.idx <= qp->rq.num)
+		qp->rq.idx = prod;
+	sroce_queue_publish_cons(&qp->rq);
+	qp->msn = 0;
+	qp->resp_op = 0;
+	qp->nak_seq_sent = false;
+	qp->rd_cur = NULL;
+	qp->rd_next = 0;
+	qp->rd_res.next = 0;
+	memset(qp->rd_res.slot, 0,
+	       SROCE_MAX_RD_ATOMIC * sizeof(*qp->rd_res.slot));
+}
