@@ -14,6 +14,7 @@
  *   sroce_req.c    requester: sending WQEs, ACKs, retransmission
  *   sroce_resp.c   responder: executing requests, ACKs and NAKs
  *   sroce_net.c    UDP port 4791: receiving and transmitting packets
+ *   sroce_stats.c  port counters
  */
 #ifndef SROCE_H
 #define SROCE_H
@@ -56,6 +57,19 @@
 /* Firmware version as uverbs reports it: major << 32 | minor << 16 | sub. */
 #define SROCE_FW_VERSION	(0ULL << 32 | 1ULL << 16)
 
+/* Port counters (sroce_stats.c); the first three are per namespace. */
+enum sroce_stat {
+	SROCE_STAT_RX_ICRC_ERR,
+	SROCE_STAT_RX_BAD_HDR,
+	SROCE_STAT_RX_NO_QP,
+	SROCE_STAT_RX_QUEUE_FULL,
+	SROCE_STAT_RETRANS_TIMEOUT,
+	SROCE_STAT_SEQ_NAK_SENT,
+	SROCE_STAT_RNR_NAK_SENT,
+	SROCE_STAT_TX_ERR,
+	SROCE_NUM_STATS
+};
+
 struct sroce_dev {
 	struct ib_device ibdev;
 
@@ -88,7 +102,14 @@ struct sroce_dev {
 
 	/* The UDP sockets of the device's network namespace (sroce_net.c). */
 	struct sroce_udp *udp;
+
+	atomic64_t stats[SROCE_NUM_STATS];
 };
+
+static inline void sroce_stat_inc(struct sroce_dev *sdev, enum sroce_stat s)
+{
+	atomic64_inc(&sdev->stats[s]);
+}
 
 struct sroce_ucontext {
 	struct ib_ucontext ibuc;
@@ -355,6 +376,7 @@ int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
 /* sroce_net.c */
 int sroce_udp_get(struct sroce_dev *sdev);
 void sroce_udp_put(struct sroce_dev *sdev);
+void sroce_udp_read_stats(struct sroce_dev *sdev, u64 *value);
 struct sk_buff *sroce_pkt_alloc(struct sroce_qp *qp, struct sroce_pkt *pkt,
 				void **payload);
 int sroce_pkt_send(struct sroce_qp *qp, struct sk_buff *skb);
@@ -372,7 +394,7 @@ int sroce_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		    const struct ib_send_wr **bad_wr);
 int sroce_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		    const struct ib_recv_wr **bad_wr);
-void sroce_qp_rcv(u32 qpn, struct sk_buff *skb);
+int sroce_qp_rcv(u32 qpn, struct sk_buff *skb);
 void sroce_qp_kick(struct sroce_qp *qp);
 void sroce_qp_error(struct sroce_qp *qp, enum ib_event_type event);
 void sroce_qp_complete(struct sroce_qp *qp, struct sroce_cq *cq,
@@ -433,6 +455,12 @@ void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 bool sroce_resp_run(struct sroce_qp *qp);
 void sroce_resp_reset(struct sroce_qp *qp);
 void sroce_resp_flush(struct sroce_qp *qp);
+
+/* sroce_stats.c */
+struct rdma_hw_stats *sroce_alloc_hw_port_stats(struct ib_device *ibdev,
+						u32 port);
+int sroce_get_hw_stats(struct ib_device *ibdev, struct rdma_hw_stats *stats,
+		       u32 port, int index);
 
 /* sroce_verbs.c */
 int sroce_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata);

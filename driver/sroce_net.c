@@ -29,28 +29,29 @@ struct sroce_udp {
 	unsigned int users;		/* sroce devices in @net */
 	struct socket *sock4;
 	struct socket *sock6;		/* NULL without IPv6 */
+	/* Packets dropped before reaching a QP (SROCE_STAT_RX_*). */
+	atomic64_t drops[SROCE_STAT_RX_NO_QP + 1];
 };
 
 /* All sroce_udp, and their users counts, are protected by sroce_udp_lock. */
 static LIST_HEAD(sroce_udps);
 static DEFINE_MUTEX(sroce_udp_lock);
 
-/* Packets dropped before reaching a QP, by reason (diagnostics). */
-static atomic_t sroce_drop_icrc, sroce_drop_hdr;
-
 static int sroce_udp_rcv(struct sock *sk, struct sk_buff *skb)
 {
+	struct sroce_udp *udp = rcu_dereference_sk_user_data(sk);
+	enum sroce_stat why = SROCE_STAT_RX_BAD_HDR;
 	struct sroce_skb_cb *cb = sroce_skb_cb(skb);
 	unsigned int l3_len;
 	struct sroce_pkt pkt;
 	u8 *l3;
 
 	if (skb_linearize(skb))
-		goto drop_hdr;
+		goto drop;
 	l3 = skb_network_header(skb);
 	l3_len = skb_tail_pointer(skb) - l3;
 	if (sroce_icrc_check(l3, l3_len)) {
-		atomic_inc(&sroce_drop_icrc);
+		why = SROCE_STAT_RX_ICRC_ERR;
 		goto drop;
 	}
 	if (ip_hdr(skb)->version == 4) {
@@ -63,21 +64,25 @@ static int sroce_udp_rcv(struct sock *sk, struct sk_buff *skb)
 	__skb_pull(skb, sizeof(struct udphdr));
 	if (sroce_parse(skb->data, skb->len, &pkt) ||
 	    (pkt.bth.opcode >> 5) != (SROCE_RC_SEND_FIRST >> 5))
-		goto drop_hdr;
+		goto drop;
 
-	sroce_qp_rcv(pkt.bth.dqpn, skb);
+	if (sroce_qp_rcv(pkt.bth.dqpn, skb)) {
+		why = SROCE_STAT_RX_NO_QP;
+		goto drop;
+	}
 	return 0;
 
-drop_hdr:
-	atomic_inc(&sroce_drop_hdr);
 drop:
+	if (udp)
+		atomic64_inc(&udp->drops[why]);
 	kfree_skb(skb);
 	return 0;
 }
 
-static struct socket *sroce_udp_open(struct net *net, bool ipv6)
+static struct socket *sroce_udp_open(struct sroce_udp *udp, bool ipv6)
 {
 	struct udp_tunnel_sock_cfg tnl_cfg = {
+		.sk_user_data = udp,
 		.encap_type = 1,
 		.encap_rcv = sroce_udp_rcv,
 	};
@@ -89,10 +94,10 @@ static struct socket *sroce_udp_open(struct net *net, bool ipv6)
 	struct socket *sock;
 	int err;
 
-	err = udp_sock_create(net, &udp_cfg, &sock);
+	err = udp_sock_create(udp->net, &udp_cfg, &sock);
 	if (err)
 		return ERR_PTR(err);
-	setup_udp_tunnel_sock(net, sock->sk, &tnl_cfg);
+	setup_udp_tunnel_sock(udp->net, sock->sk, &tnl_cfg);
 	return sock;
 }
 
@@ -127,13 +132,13 @@ int sroce_udp_get(struct sroce_dev *sdev)
 	udp->net = net;
 	udp->users = 1;
 	list_add(&udp->list, &sroce_udps);
-	udp->sock4 = sroce_udp_open(net, false);
+	udp->sock4 = sroce_udp_open(udp, false);
 	if (IS_ERR(udp->sock4)) {
 		err = PTR_ERR(udp->sock4);
 		goto err_sock4;
 	}
 	if (IS_ENABLED(CONFIG_IPV6)) {
-		udp->sock6 = sroce_udp_open(net, true);
+		udp->sock6 = sroce_udp_open(udp, true);
 		if (IS_ERR(udp->sock6)) {
 			err = PTR_ERR(udp->sock6);
 			udp->sock6 = NULL;
@@ -170,6 +175,14 @@ void sroce_udp_put(struct sroce_dev *sdev)
 		sroce_udp_close(udp);
 	mutex_unlock(&sroce_udp_lock);
 	sdev->udp = NULL;
+}
+
+void sroce_udp_read_stats(struct sroce_dev *sdev, u64 *value)
+{
+	int i;
+
+	for (i = 0; i <= SROCE_STAT_RX_NO_QP; i++)
+		value[i] = atomic64_read(&sdev->udp->drops[i]);
 }
 
 /* Room for the link, IP and UDP headers in front of the BTH. */
@@ -320,6 +333,7 @@ int sroce_pkt_send(struct sroce_qp *qp, struct sk_buff *skb)
 				   ndev->ifindex, av);
 	dev_put(ndev);
 	if (!dst) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_TX_ERR);
 		kfree_skb(skb);
 		return -EHOSTUNREACH;
 	}
@@ -337,5 +351,8 @@ int sroce_pkt_send(struct sroce_qp *qp, struct sk_buff *skb)
 		err = ip_local_out(net, udp->sock4->sk, skb);
 	else
 		err = ip6_local_out(net, udp->sock6->sk, skb);
-	return net_xmit_eval(err);
+	err = net_xmit_eval(err);
+	if (err)
+		sroce_stat_inc(qp->sdev, SROCE_STAT_TX_ERR);
+	return err;
 }

@@ -45,8 +45,11 @@ void sroce_qp_kick(struct sroce_qp *qp)
 	queue_work(sroce_wq, &qp->work);
 }
 
-/* Softirq: hand a packet that passed the stateless checks to QP @qpn. */
-void sroce_qp_rcv(u32 qpn, struct sk_buff *skb)
+/*
+ * Softirq: hand a packet that passed the stateless checks to QP @qpn.
+ * Returns -ENOENT, leaving the packet to the caller, if there is no such QP.
+ */
+int sroce_qp_rcv(u32 qpn, struct sk_buff *skb)
 {
 	struct sroce_qp *qp;
 
@@ -55,17 +58,17 @@ void sroce_qp_rcv(u32 qpn, struct sk_buff *skb)
 	if (qp)
 		refcount_inc(&qp->ref);
 	xa_unlock(&sroce_qps);
-	if (!qp) {
-		kfree_skb(skb);
-		return;
-	}
+	if (!qp)
+		return -ENOENT;
 	if (skb_queue_len(&qp->rxq) < SROCE_RXQ_MAX) {
 		skb_queue_tail(&qp->rxq, skb);
 		sroce_qp_kick(qp);
 	} else {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_QUEUE_FULL);
 		kfree_skb(skb);
 	}
 	sroce_qp_put(qp);
+	return 0;
 }
 
 static void sroce_qp_event(struct sroce_qp *qp, enum ib_event_type type)

@@ -430,6 +430,7 @@ static void sroce_req_timeout(struct sroce_qp *qp)
 
 	if (!n)
 		return;
+	sroce_stat_inc(qp->sdev, SROCE_STAT_RETRANS_TIMEOUT);
 	/* Resend only what was not acknowledged or answered. */
 	s = sroce_swqe_at(qp, qp->sq.idx);
 	from = sroce_wqe_is_read(s) ? s->resp_psn :

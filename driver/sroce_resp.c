@@ -121,6 +121,7 @@ static bool sroce_resp_need_rwqe(struct sroce_qp *qp, const struct sroce_pkt *pk
 		sroce_qp_error(qp, IB_EVENT_QP_FATAL);
 		return false;
 	}
+	sroce_stat_inc(qp->sdev, SROCE_STAT_RNR_NAK_SENT);
 	sroce_resp_send(qp, SROCE_RC_ACKNOWLEDGE,
 			sroce_aeth_rnr_nak(qp->min_rnr_timer), pkt->bth.psn, 0);
 	return false;
@@ -467,10 +468,12 @@ void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		sroce_resp_duplicate(qp, pkt);
 		break;
 	case SROCE_PSN_AHEAD:
-		if (!qp->nak_seq_sent)
+		if (!qp->nak_seq_sent) {
+			sroce_stat_inc(qp->sdev, SROCE_STAT_SEQ_NAK_SENT);
 			sroce_resp_send(qp, SROCE_RC_ACKNOWLEDGE,
 					sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
 					qp->epsn, 0);
+		}
 		qp->nak_seq_sent = true;
 		break;
 	}

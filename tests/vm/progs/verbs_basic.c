@@ -31,6 +31,54 @@ static void check_pds(struct ibv_context *ctx)
 			check(!ibv_dealloc_pd(pds[i]), "ibv_dealloc_pd #%d", i);
 }
 
+static struct ibv_qp *rc_qp(struct ibv_pd *pd, struct ibv_cq *cq, int wr,
+			    int sge)
+{
+	struct ibv_qp_init_attr init = {
+		.send_cq = cq, .recv_cq = cq,
+		.qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = wr, .max_recv_wr = wr,
+			 .max_send_sge = sge, .max_recv_sge = sge },
+	};
+
+	return ibv_create_qp(pd, &init);
+}
+
+/* QPs: none if max_qp is 0, else RC QPs up to the advertised limits. */
+static void check_qp_caps(struct ibv_context *ctx, struct ibv_pd *pd,
+			  const struct ibv_device_attr *attr)
+{
+	struct ibv_cq *cq = ibv_create_cq(ctx, 16, NULL, NULL, 0);
+	struct ibv_qp *qp;
+
+	if (!cq && attr->max_qp == 0)
+		return;		/* no CQ, so no QP either */
+	check(cq != NULL, "no CQ for the QP checks");
+	if (!cq)
+		return;
+	qp = rc_qp(pd, cq, 1, 1);
+	check(!!qp == (attr->max_qp > 0), "max_qp %d but ibv_create_qp %s",
+	      attr->max_qp, qp ? "works" : strerror(errno));
+	if (qp)
+		ibv_destroy_qp(qp);
+	if (attr->max_qp > 0) {
+		qp = rc_qp(pd, cq, attr->max_qp_wr, attr->max_sge);
+		check(qp != NULL, "RC QP of max_qp_wr %d, max_sge %d: %s",
+		      attr->max_qp_wr, attr->max_sge, strerror(errno));
+		if (qp)
+			ibv_destroy_qp(qp);
+		qp = rc_qp(pd, cq, attr->max_qp_wr + 1, 1);
+		check(!qp, "an RC QP beyond max_qp_wr works");
+		if (qp)
+			ibv_destroy_qp(qp);
+		qp = rc_qp(pd, cq, 1, attr->max_sge + 1);
+		check(!qp, "an RC QP beyond max_sge works");
+		if (qp)
+			ibv_destroy_qp(qp);
+	}
+	ibv_destroy_cq(cq);
+}
+
 /* Advertised object types must work; others must be refused. */
 static void check_honesty(struct ibv_context *ctx,
 			  const struct ibv_device_attr *attr)
@@ -58,18 +106,7 @@ static void check_honesty(struct ibv_context *ctx,
 	if (mr)
 		ibv_dereg_mr(mr);
 
-	if (attr->max_qp == 0) {
-		struct ibv_qp_init_attr init = {
-			.qp_type = IBV_QPT_RC,
-			.cap = { .max_send_wr = 1, .max_recv_wr = 1,
-				 .max_send_sge = 1, .max_recv_sge = 1 },
-		};
-		struct ibv_qp *qp = ibv_create_qp(pd, &init);
-
-		check(!qp, "max_qp 0 but ibv_create_qp works");
-		if (qp)
-			ibv_destroy_qp(qp);
-	}
+	check_qp_caps(ctx, pd, attr);
 	ibv_dealloc_pd(pd);
 }
 
