@@ -24,11 +24,15 @@
 #define SROCE_REG_USER_MR_DMAH_ARG
 #endif
 
-/* udp_tunnel_sock_release() took the socket until it took the sock. */
+/* The UDP tunnel helpers took the socket until they took the sock. */
 #ifdef SROCE_UDP_TUNNEL_RELEASE_SK
 #define sroce_udp_sock_release(sock)	udp_tunnel_sock_release((sock)->sk)
+#define sroce_setup_udp_tunnel_sock(net, sock, cfg) \
+	setup_udp_tunnel_sock(net, (sock)->sk, cfg)
 #else
 #define sroce_udp_sock_release(sock)	udp_tunnel_sock_release(sock)
+#define sroce_setup_udp_tunnel_sock(net, sock, cfg) \
+	setup_udp_tunnel_sock(net, sock, cfg)
 #endif
 
 /* from_timer() was renamed after 6.12. */

@@ -97,7 +97,7 @@ static struct socket *sroce_udp_open(struct sroce_udp *udp, bool ipv6)
 	err = udp_sock_create(udp->net, &udp_cfg, &sock);
 	if (err)
 		return ERR_PTR(err);
-	setup_udp_tunnel_sock(udp->net, sock->sk, &tnl_cfg);
+	sroce_setup_udp_tunnel_sock(udp->net, sock, &tnl_cfg);
 	return sock;
 }
 

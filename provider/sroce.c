@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * libsroce: device matching, contexts, queries, protection domains and
- * memory regions.
+ * memory regions.  Completion queues are in cq.c, QPs and AHs in qp.c.
  *
  * sroce is an out-of-tree driver, so the kernel reports RDMA_DRIVER_UNKNOWN
  * and the device may carry any name ("rdma link add <name> type sroce").
@@ -144,12 +144,24 @@ static void sroce_free_context(struct ibv_context *ibctx)
 
 static const struct verbs_context_ops sroce_ctx_ops = {
 	.alloc_pd = sroce_alloc_pd,
+	.create_ah = sroce_create_ah,
+	.create_cq = sroce_create_cq,
+	.create_qp = sroce_create_qp,
 	.dealloc_pd = sroce_dealloc_pd,
 	.dereg_mr = sroce_dereg_mr,
+	.destroy_ah = sroce_destroy_ah,
+	.destroy_cq = sroce_destroy_cq,
+	.destroy_qp = sroce_destroy_qp,
 	.free_context = sroce_free_context,
+	.modify_qp = sroce_modify_qp,
+	.poll_cq = sroce_poll_cq,
+	.post_recv = sroce_post_recv,
+	.post_send = sroce_post_send,
 	.query_device_ex = sroce_query_device,
 	.query_port = sroce_query_port,
+	.query_qp = sroce_query_qp,
 	.reg_mr = sroce_reg_mr,
+	.req_notify_cq = sroce_req_notify_cq,
 };
 
 static struct verbs_context *sroce_alloc_context(struct ibv_device *ibdev,

@@ -5,8 +5,11 @@
 #ifndef SROCE_PROVIDER_H
 #define SROCE_PROVIDER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <infiniband/driver.h>
+
+#include "ring.h"
 
 struct sroce_device {
 	struct verbs_device vdev;
@@ -20,6 +23,54 @@ struct sroce_pd {
 	struct ibv_pd ibv_pd;
 	uint32_t pdn;
 };
+
+struct sroce_cq {
+	struct ibv_cq ibv_cq;
+	struct sroce_ring ring;		/* the kernel produces */
+};
+
+struct sroce_qp {
+	struct ibv_qp ibv_qp;
+	struct sroce_ring sq;		/* we produce, the kernel consumes */
+	struct sroce_ring rq;
+	uint32_t max_send_sge;
+	uint32_t max_recv_sge;
+	uint32_t max_inline;
+	bool sig_all;
+};
+
+static inline struct sroce_cq *to_scq(struct ibv_cq *ibcq)
+{
+	return container_of(ibcq, struct sroce_cq, ibv_cq);
+}
+
+static inline struct sroce_qp *to_sqp(struct ibv_qp *ibqp)
+{
+	return container_of(ibqp, struct sroce_qp, ibv_qp);
+}
+
+/* cq.c */
+struct ibv_cq *sroce_create_cq(struct ibv_context *context, int cqe,
+			       struct ibv_comp_channel *channel,
+			       int comp_vector);
+int sroce_destroy_cq(struct ibv_cq *ibcq);
+int sroce_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc);
+int sroce_req_notify_cq(struct ibv_cq *ibcq, int solicited_only);
+
+/* qp.c */
+struct ibv_qp *sroce_create_qp(struct ibv_pd *pd,
+			       struct ibv_qp_init_attr *attr);
+int sroce_query_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr,
+		   int attr_mask, struct ibv_qp_init_attr *init_attr);
+int sroce_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr,
+		    int attr_mask);
+int sroce_destroy_qp(struct ibv_qp *ibqp);
+int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
+		    struct ibv_send_wr **bad_wr);
+int sroce_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
+		    struct ibv_recv_wr **bad_wr);
+struct ibv_ah *sroce_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr);
+int sroce_destroy_ah(struct ibv_ah *ah);
 
 static inline struct sroce_context *to_sctx(struct ibv_context *ibctx)
 {
