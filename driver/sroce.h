@@ -67,6 +67,8 @@ enum sroce_stat {
 	SROCE_STAT_SEQ_NAK_SENT,
 	SROCE_STAT_RNR_NAK_SENT,
 	SROCE_STAT_TX_ERR,
+	SROCE_STAT_TX_PKTS,
+	SROCE_STAT_RX_PKTS,
 	SROCE_NUM_STATS
 };
 
@@ -265,7 +267,7 @@ struct sroce_qp {
 	u32 epsn;			/* expected PSN */
 	u32 msn;
 	bool nak_seq_sent;		/* one sequence NAK per gap */
-	u8 resp_op;			/* SEND or WRITE in progress, or 0 */
+	u16 resp_op;			/* SROCE_OP_SEND or _WRITE in progress, or 0 */
 	struct sroce_rwqe rwqe;		/* SEND in progress */
 	u32 recv_off;			/* its bytes so far */
 	u32 write_rkey;			/* WRITE in progress */

@@ -270,6 +270,10 @@ int sroce_dev_add(const char *name, struct net_device *ndev)
 	ibdev->num_comp_vectors = 1;
 	sroce_guid_from_mac((u8 *)&ibdev->node_guid, ndev->dev_addr);
 	strscpy(ibdev->node_desc, "sroce", sizeof(ibdev->node_desc));
+	/* The doorbells and CQ arming are system calls (see sroce_qp.c). */
+	ibdev->uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
+				  BIT_ULL(IB_USER_VERBS_CMD_POST_RECV) |
+				  BIT_ULL(IB_USER_VERBS_CMD_REQ_NOTIFY_CQ);
 	ib_set_device_ops(ibdev, &sroce_dev_ops);
 
 	err = ib_device_set_netdev(ibdev, ndev, SROCE_PORT);

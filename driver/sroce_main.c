@@ -151,7 +151,7 @@ static int __init sroce_init(void)
 	int err;
 
 	/* QP work items; WQ_MEM_RECLAIM as storage may run over RDMA. */
-	sroce_wq = alloc_workqueue("sroce", WQ_MEM_RECLAIM, 0);
+	sroce_wq = alloc_workqueue("sroce", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!sroce_wq)
 		return -ENOMEM;
 	err = register_netdevice_notifier(&sroce_netdev_nb);

@@ -352,7 +352,6 @@ int sroce_pkt_send(struct sroce_qp *qp, struct sk_buff *skb)
 	else
 		err = ip6_local_out(net, udp->sock6->sk, skb);
 	err = net_xmit_eval(err);
-	if (err)
-		sroce_stat_inc(qp->sdev, SROCE_STAT_TX_ERR);
+	sroce_stat_inc(qp->sdev, err ? SROCE_STAT_TX_ERR : SROCE_STAT_TX_PKTS);
 	return err;
 }

@@ -61,6 +61,7 @@ int sroce_qp_rcv(u32 qpn, struct sk_buff *skb)
 	if (!qp)
 		return -ENOENT;
 	if (skb_queue_len(&qp->rxq) < SROCE_RXQ_MAX) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_PKTS);
 		skb_queue_tail(&qp->rxq, skb);
 		sroce_qp_kick(qp);
 	} else {

@@ -138,9 +138,7 @@ static bool sroce_resp_in_sequence(struct sroce_qp *qp,
 		       flags & (SROCE_OP_READ | SROCE_OP_ATOMIC);
 	if (flags & SROCE_OP_FIRST)
 		return false;
-	return (flags & (SROCE_OP_SEND | SROCE_OP_WRITE)) ==
-	       (qp->resp_op == SROCE_RC_SEND_FIRST ? SROCE_OP_SEND :
-						     SROCE_OP_WRITE);
+	return (flags & (SROCE_OP_SEND | SROCE_OP_WRITE)) == qp->resp_op;
 }
 
 /* Returns false when the QP failed. */
@@ -169,7 +167,7 @@ static bool sroce_resp_send_op(struct sroce_qp *qp, const struct sroce_pkt *pkt,
 		return false;
 	}
 	qp->recv_off += pkt->payload_len;
-	qp->resp_op = SROCE_RC_SEND_FIRST;
+	qp->resp_op = SROCE_OP_SEND;
 	if (flags & SROCE_OP_LAST) {
 		sroce_resp_recv_cqe(qp, IB_WC_SUCCESS, SROCE_WC_RECV,
 				    qp->recv_off, pkt);
@@ -243,7 +241,7 @@ static bool sroce_resp_write_op(struct sroce_qp *qp,
 	}
 	qp->write_va += pkt->payload_len;
 	qp->write_left -= pkt->payload_len;
-	qp->resp_op = SROCE_RC_WRITE_FIRST;
+	qp->resp_op = SROCE_OP_WRITE;
 	if (flags & SROCE_OP_LAST) {
 		if (pkt->op->hdrs & SROCE_HDR_IMMDT)
 			sroce_resp_recv_cqe(qp, IB_WC_SUCCESS,

@@ -17,6 +17,8 @@ static const struct rdma_stat_desc sroce_stat_descs[] = {
 	[SROCE_STAT_SEQ_NAK_SENT] = { .name = "seq_naks_sent" },
 	[SROCE_STAT_RNR_NAK_SENT] = { .name = "rnr_naks_sent" },
 	[SROCE_STAT_TX_ERR] = { .name = "tx_errors" },
+	[SROCE_STAT_TX_PKTS] = { .name = "tx_packets" },
+	[SROCE_STAT_RX_PKTS] = { .name = "rx_packets" },
 };
 
 static_assert(ARRAY_SIZE(sroce_stat_descs) == SROCE_NUM_STATS);

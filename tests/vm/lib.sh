@@ -12,8 +12,12 @@ fail() {
 # Load sroce.ko (and the core modules it needs) unless it is loaded.
 sroce_load() {
 	[ -d /sys/module/sroce ] && return 0
-	modprobe ib_uverbs || return 1
 	[ -f "$SROCE_KO" ] || { echo "no $SROCE_KO; run make first" >&2; return 1; }
+	# insmod does not resolve dependencies: load what the module says it
+	# needs (ib_core, ib_uverbs, udp_tunnel, ...) first.
+	local deps
+	deps=$(modinfo -F depends "$SROCE_KO") || return 1
+	modprobe -a ib_uverbs ${deps//,/ } || return 1
 	insmod "$SROCE_KO"
 }
 
