@@ -11,8 +11,8 @@
  *   sq.idx <= sq_send <= sq_sent_hi <= sq_fetched <= the provider's prod
  *   sq.idx      oldest WQE not completed; what the provider sees as cons
  *   sq_send     the WQE to transmit next, from its packet sq_send_pkt
- *   sq_sent_hi  one past the furthest WQE transmitted (outstanding ones
- *               are sq.idx .. sq_sent_hi)
+ *   sq_sent_hi  one past the furthest WQE with a packet transmitted
+ *               (the outstanding ones are sq.idx .. sq_sent_hi)
  *   sq_fetched  next ring slot to copy
  */
 #include <linux/jiffies.h>
@@ -289,14 +289,15 @@ static u8 sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 	}
 	sroce_pkt_send(qp, skb);
 
+	/* From its first packet on, the WQE is outstanding. */
+	if (!sroce_idx_before(qp->sq_send, qp->sq_sent_hi))
+		qp->sq_sent_hi = qp->sq_send + 1;
 	if (last) {
 		qp->sq_send++;
 		qp->sq_send_pkt = 0;
 	} else {
 		qp->sq_send_pkt++;
 	}
-	if (sroce_idx_before(qp->sq_sent_hi, qp->sq_send))
-		qp->sq_sent_hi = qp->sq_send;
 	return 0;
 }
 

@@ -48,3 +48,52 @@ wait_for() {
 devinfo_field() {
 	ibv_devinfo -v -d "$1" | awk -v k="$2:" '$1 == k { print $2; exit }'
 }
+
+# The GID index of device $1 (port 1) that is RoCE v2 for address family
+# $2: "4" for the IPv4-mapped GID, "6" for a global IPv6 one.
+roce_gid_index() {
+	local dir=/sys/class/infiniband/$1/ports/1 path i gid type
+
+	for path in "$dir"/gids/*; do
+		i=${path##*/}
+		gid=$(cat "$path" 2>/dev/null) || continue
+		type=$(cat "$dir/gid_attrs/types/$i" 2>/dev/null) || continue
+		[ "$type" = "RoCE v2" ] || continue
+		case $2:$gid in
+		4:0000:0000:0000:0000:0000:ffff:*) echo "$i"; return 0 ;;
+		6:fe80:*|6:0000:*) ;;
+		6:*) echo "$i"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# Wait until something listens on TCP port $1.
+wait_listen() {
+	wait_for "ss -Hltn 'sport = :$1' | grep -q ." "${2:-20}"
+}
+
+# Run a server command ($1) in the background and, once it listens on TCP
+# port $2, a client command ($3) in the foreground; both must succeed.
+# Their output goes to stdout, the server's first.  Each gets $4 seconds
+# (default 120).
+run_server_client() {
+	local server=$1 port=$2 client=$3 limit=${4:-120} spid rc=0 src=0
+
+	timeout "$limit" bash -c "$server" > /tmp/server.out 2>&1 &
+	spid=$!
+	if ! wait_listen "$port"; then
+		kill "$spid" 2>/dev/null
+		wait "$spid"
+		echo "server did not start listening on port $port:"
+		cat /tmp/server.out
+		return 1
+	fi
+	timeout "$limit" bash -c "$client" > /tmp/client.out 2>&1 || rc=$?
+	wait "$spid" || src=$?
+	echo "--- server ($server): status $src"
+	cat /tmp/server.out
+	echo "--- client ($client): status $rc"
+	cat /tmp/client.out
+	[ "$rc" -eq 0 ] && [ "$src" -eq 0 ]
+}
