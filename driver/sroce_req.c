@@ -83,11 +83,15 @@ static void sroce_req_retire(struct sroce_qp *qp, u8 status)
 {
 	struct sroce_swqe *s = sroce_swqe_at(qp, qp->sq.idx);
 
+	/*
+	 * The slot is free before the completion says so: a consumer that
+	 * polled the CQE may post into it at once.
+	 */
+	qp->sq.idx++;
+	sroce_queue_publish_cons(&qp->sq);
 	if (status || qp->sig_all || (s->wqe.flags & SROCE_WQE_SIGNALED))
 		sroce_req_cqe(qp, s->wqe.wr_id, s->wqe.opcode, s->length,
 			      status);
-	qp->sq.idx++;
-	sroce_queue_publish_cons(&qp->sq);
 }
 
 /* Which status a WQE fails with, if its fields make no sense. */
@@ -583,10 +587,12 @@ void sroce_req_flush(struct sroce_qp *qp)
 		const struct sroce_send_wqe *u = sroce_queue_slot(&qp->sq,
 								  qp->sq.idx);
 
-		sroce_req_cqe(qp, READ_ONCE(u->wr_id), READ_ONCE(u->opcode), 0,
-			      IB_WC_WR_FLUSH_ERR);
+		u64 wr_id = READ_ONCE(u->wr_id);
+		u32 opcode = READ_ONCE(u->opcode);
+
 		qp->sq.idx++;
 		sroce_queue_publish_cons(&qp->sq);
+		sroce_req_cqe(qp, wr_id, opcode, 0, IB_WC_WR_FLUSH_ERR);
 	}
 	qp->sq_fetched = qp->sq.idx;
 	qp->sq_send = qp->sq.idx;

@@ -71,9 +71,10 @@ static void sroce_resp_recv_cqe(struct sroce_qp *qp, u8 status, u8 opcode,
 		cqe.flags = SROCE_CQE_WITH_IMM;
 		cqe.ex = (__force u32)cpu_to_be32(pkt->immdt);
 	}
-	sroce_qp_complete(qp, qp->rcq, &cqe, pkt && pkt->bth.se);
+	/* Free the slot first: whoever polls the CQE may reuse it. */
 	qp->rq.idx++;
 	sroce_queue_publish_cons(&qp->rq);
+	sroce_qp_complete(qp, qp->rcq, &cqe, pkt && pkt->bth.se);
 }
 
 /*

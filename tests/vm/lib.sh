@@ -97,3 +97,23 @@ run_server_client() {
 	cat /tmp/client.out
 	[ "$rc" -eq 0 ] && [ "$src" -eq 0 ]
 }
+
+# Run perftest tool $2 between two processes on this host over device $1
+# (GID index $3); the remaining arguments go to both sides.  Prints the
+# tool's result line as "REPORT <dev> <tool> <args>: <figures>".
+perftest_local() {
+	local dev=$1 tool=$2 gid=$3 port=18515 args
+
+	shift 3
+	args="-d $dev -x $gid -F -p $port $*"
+	run_server_client "$tool $args" $port "$tool $args 127.0.0.1" \
+		> /tmp/perftest.out 2>&1 || {
+		cat /tmp/perftest.out
+		return 1
+	}
+	# The figures: the first line of numbers after the client's header.
+	awk -v dev="$dev" -v t="$tool" -v a="$*" '
+		/^--- client/ { c = 1 }
+		c && /^ *[0-9]+ +[0-9]+ / { print "REPORT " dev " " t " " a ": " $0; exit }
+	' /tmp/perftest.out | tr -s ' '
+}
