@@ -26,11 +26,33 @@ rdma_dev_exists() {
 	[ -e "/sys/class/infiniband/$1" ]
 }
 
-# Put the standard state back: sroce loaded and sroce0 on eth0.
-sroce_reset() {
+# sroce and rdma_rxe both bind UDP port 4791, so one runs at a time.
+# use_rxe: rdma_rxe's rxe0 on eth0, sroce unloaded.
+use_rxe() {
+	if [ -d /sys/module/sroce ]; then
+		rmmod sroce || return 1
+	fi
+	modprobe rdma_rxe || return 1
+	rdma_dev_exists rxe0 || rdma link add rxe0 type rxe netdev eth0
+}
+
+# use_sroce: the standard state, sroce loaded and sroce0 on eth0, with
+# rdma_rxe unloaded (before 6.13 it holds the port from module load on).
+use_sroce() {
+	if rdma_dev_exists rxe0; then
+		rdma link delete rxe0 || return 1
+	fi
+	if [ -d /sys/module/rdma_rxe ]; then
+		rmmod rdma_rxe || return 1
+	fi
 	sroce_load || return 1
 	rdma_dev_exists sroce0 ||
 		rdma link add sroce0 type sroce netdev eth0 || return 1
+}
+
+# Put the standard state back between test cases.
+sroce_reset() {
+	use_sroce
 }
 
 # Wait up to $2 seconds (default 5) for the command in $1 to succeed.

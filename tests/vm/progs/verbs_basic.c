@@ -62,9 +62,21 @@ static void check_qp_caps(struct ibv_context *ctx, struct ibv_pd *pd,
 	if (qp)
 		ibv_destroy_qp(qp);
 	if (attr->max_qp > 0) {
+		/*
+		 * The maxima may be more than memory allows at once (rxe
+		 * offers a million WRs), so only ENOMEM excuses a failure;
+		 * 16384 WRs at max_sge must fit.
+		 */
 		qp = rc_qp(pd, cq, attr->max_qp_wr, attr->max_sge);
-		check(qp != NULL, "RC QP of max_qp_wr %d, max_sge %d: %s",
+		check(qp != NULL || errno == ENOMEM,
+		      "RC QP of max_qp_wr %d, max_sge %d: %s",
 		      attr->max_qp_wr, attr->max_sge, strerror(errno));
+		if (qp)
+			ibv_destroy_qp(qp);
+		qp = rc_qp(pd, cq, attr->max_qp_wr < 16384 ?
+			   attr->max_qp_wr : 16384, attr->max_sge);
+		check(qp != NULL, "RC QP of max_sge %d: %s", attr->max_sge,
+		      strerror(errno));
 		if (qp)
 			ibv_destroy_qp(qp);
 		qp = rc_qp(pd, cq, attr->max_qp_wr + 1, 1);
