@@ -9,7 +9,7 @@ src=$(ls -d /usr/src/rdma-core-*/tests/.. | head -n1)
 
 # counts <dev> <module>: "ran ok skip fail error" of one module on one device
 counts() {
-	local out summary ran fail err skip
+	local out summary ran fail err skip ok
 
 	# pyverbs may print teardown noise after unittest's summary.
 	out=$(cd "$src" && timeout 600 python3 tests/run_tests.py --dev "$1" "$2" 2>&1 || true)
@@ -20,7 +20,9 @@ counts() {
 	skip=$(grep -o 'skipped=[0-9]*' <<<"$summary" | cut -d= -f2 || true)
 	ran=${ran:-0} fail=${fail:-0} err=${err:-0} skip=${skip:-0}
 	[ -n "$summary" ] || err=$((err + 1))	# no summary: it crashed
-	echo "$ran $((ran - fail - err - skip)) $skip $fail $err"
+	ok=$((ran - fail - err - skip))
+	[ "$ok" -ge 0 ] || ok=0
+	echo "$ran $ok $skip $fail $err"
 }
 
 modules="test_device test_pd test_mr test_fork test_cq test_cq_events test_qp test_qpex test_atomic"
