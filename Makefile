@@ -6,7 +6,7 @@
 #                   provider, inside the cached Debian 13 root filesystem
 #   make test       host unit tests, style gates and the VM tests on every
 #                   kernel of the matrix; ends with "N passed, N failed"
-#   make demo       boot a VM, create sroce0 and show it
+#   make demo       two VMs with sroce0: ibv_rc_pingpong and ib_write_bw across
 #   make local      build for this host's running kernel and rdma-core
 #   make install    install the local build (run as root)
 #

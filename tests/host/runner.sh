@@ -47,8 +47,11 @@ verdict $? "a WARNING in the guest kernel log fails the run (got $rc)"
 
 out=$(KERNEL=$kernel scripts/demo 2>&1)
 rc=$?
-[ $rc -eq 0 ] && grep -q "hca_id:.*sroce0" <<<"$out" && grep -q "PORT_ACTIVE" <<<"$out"
-verdict $? "make demo shows sroce0 with an active port"
+[ $rc -eq 0 ] && grep -q "hca_id:.*sroce0" <<<"$out" && grep -q "PORT_ACTIVE" <<<"$out" &&
+	grep -q "1000 iters in" <<<"$out" && grep -q "BW average" <<<"$out"
+ok=$?
+[ $ok -eq 0 ] || tail -n 30 <<<"$out"
+verdict $ok "make demo shows sroce0 and runs ibv_rc_pingpong and ib_write_bw between two VMs"
 
 # Two VMs on one segment: a with sroce0, b with rdma_rxe (--peer-rxe); each
 # reaches the other over IPv4 and IPv6 and sees its own device.

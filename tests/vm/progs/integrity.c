@@ -106,47 +106,6 @@ static struct ibv_qp *make_qp(struct ibv_pd *pd, struct ibv_cq *cq)
 	return ibv_create_qp(pd, &init);
 }
 
-static int connect_qp(struct ibv_qp *qp, uint32_t dest_qpn, int gid_index,
-		      const union ibv_gid *gid, enum ibv_mtu mtu)
-{
-	struct ibv_qp_attr a = {
-		.qp_state = IBV_QPS_INIT,
-		.port_num = 1,
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ,
-	};
-
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = mtu;
-	a.dest_qp_num = dest_qpn;
-	a.rq_psn = 0xfffff0;	/* wraps the 24-bit PSN early on */
-	a.max_dest_rd_atomic = 4;
-	a.min_rnr_timer = 1;
-	a.ah_attr.is_global = 1;
-	a.ah_attr.grh.dgid = *gid;
-	a.ah_attr.grh.sgid_index = gid_index;
-	a.ah_attr.grh.hop_limit = 64;
-	a.ah_attr.port_num = 1;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	a.sq_psn = 0xfffff0;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
-	a.max_rd_atomic = 4;
-	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN |
-			     IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
-			     IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC);
-}
-
 /* Split [off, off + len) of @mr into @n SGEs (some may be empty). */
 static int split_sges(struct ibv_sge *sge, int n, struct ibv_mr *mr,
 		      uint32_t off, uint32_t len)
@@ -292,8 +251,8 @@ int main(int argc, char **argv)
 		printf("FAIL: MR or QP: %s\n", strerror(errno));
 		return 1;
 	}
-	if (connect_qp(a.qp, b.qp->qp_num, gid_index, &gid, mtu) ||
-	    connect_qp(b.qp, a.qp->qp_num, gid_index, &gid, mtu)) {
+	if (rc_qp_connect(a.qp, b.qp->qp_num, gid_index, &gid, mtu, 14, 7, 7) ||
+	    rc_qp_connect(b.qp, a.qp->qp_num, gid_index, &gid, mtu, 14, 7, 7)) {
 		printf("FAIL: connecting the QPs: %s\n", strerror(errno));
 		return 1;
 	}
