@@ -45,7 +45,7 @@
 #define SROCE_MAX_QP_WR		0x4000
 #define SROCE_MAX_SGE		16
 #define SROCE_MAX_INLINE	256
-#define SROCE_MAX_RD_ATOMIC	16
+#define SROCE_MAX_RD_ATOMIC	128
 #define SROCE_MAX_AH		0x10000
 
 /* sroce has no IEEE OUI; FF-FF-FF is the customary "none". */
