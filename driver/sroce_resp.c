@@ -194,6 +194,28 @@ static struct sroce_mr *sroce_resp_mr(struct sroce_qp *qp, u32 rkey,
 	return mr;
 }
 
+/*
+ * May the RETH of @pkt touch what it names with @access?  A zero-length
+ * transfer touches no memory, so it has no key to check.  NAKs and fails
+ * the QP when not.
+ */
+static bool sroce_resp_reth_ok(struct sroce_qp *qp, const struct sroce_pkt *pkt,
+			       int access)
+{
+	struct sroce_mr *mr;
+
+	if (!pkt->reth.dma_len)
+		return true;
+	mr = sroce_resp_mr(qp, pkt->reth.rkey, access, pkt->reth.va,
+			   pkt->reth.dma_len);
+	if (!mr) {
+		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_REMOTE_ACCESS);
+		return false;
+	}
+	sroce_mr_put(mr);
+	return true;
+}
+
 static bool sroce_resp_write_op(struct sroce_qp *qp,
 				const struct sroce_pkt *pkt,
 				const void *payload)
@@ -204,18 +226,8 @@ static bool sroce_resp_write_op(struct sroce_qp *qp,
 	if ((pkt->op->hdrs & SROCE_HDR_IMMDT) && !sroce_resp_need_rwqe(qp, pkt))
 		return false;
 	if (flags & SROCE_OP_FIRST) {
-		/* A zero-length WRITE touches no memory: no key to check. */
-		if (pkt->reth.dma_len) {
-			mr = sroce_resp_mr(qp, pkt->reth.rkey,
-					   IB_ACCESS_REMOTE_WRITE,
-					   pkt->reth.va, pkt->reth.dma_len);
-			if (!mr) {
-				sroce_resp_fatal(qp, pkt->bth.psn,
-						 SROCE_NAK_REMOTE_ACCESS);
-				return false;
-			}
-			sroce_mr_put(mr);
-		}
+		if (!sroce_resp_reth_ok(qp, pkt, IB_ACCESS_REMOTE_WRITE))
+			return false;
 		qp->write_rkey = pkt->reth.rkey;
 		qp->write_va = pkt->reth.va;
 		qp->write_left = pkt->reth.dma_len;
@@ -327,22 +339,13 @@ bool sroce_resp_run(struct sroce_qp *qp)
 static bool sroce_resp_read_op(struct sroce_qp *qp, const struct sroce_pkt *pkt)
 {
 	struct sroce_rd_res *res;
-	struct sroce_mr *mr;
 
 	if (pkt->reth.dma_len > SROCE_MAX_MSG_SIZE) {
 		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_INVALID_REQUEST);
 		return false;
 	}
-	if (pkt->reth.dma_len) {
-		mr = sroce_resp_mr(qp, pkt->reth.rkey, IB_ACCESS_REMOTE_READ,
-				   pkt->reth.va, pkt->reth.dma_len);
-		if (!mr) {
-			sroce_resp_fatal(qp, pkt->bth.psn,
-					 SROCE_NAK_REMOTE_ACCESS);
-			return false;
-		}
-		sroce_mr_put(mr);
-	}
+	if (!sroce_resp_reth_ok(qp, pkt, IB_ACCESS_REMOTE_READ))
+		return false;
 	res = sroce_rd_res_next(&qp->rd_res);
 	res->opcode = SROCE_RC_READ_REQUEST;
 	res->first_psn = pkt->bth.psn;

@@ -14,28 +14,12 @@ tools="ib_send_bw ib_write_bw ib_read_bw ib_atomic_bw
 
 # serve_or_connect <serving role> <tool>
 serve_or_connect() {
-	local server=$1 tool=$2 args="-d $SROCE_DEV -x $gid -F -n 200" try
-
-	if [ "$SROCE_ROLE" = "$server" ]; then
-		timeout 120 $tool $args > /tmp/perf.out 2>&1 ||
-			{ cat /tmp/perf.out; fail "$tool serving on $SROCE_DEV"; }
-		return 0
-	fi
-	# The peer's server may not listen yet: retry until a connection
-	# (which prints the addresses) has been made.
-	for try in $(seq 150); do
-		if timeout 120 $tool $args "$SROCE_PEER_IP4" > /tmp/perf.out 2>&1; then
-			awk -v d="$SROCE_DEV" -v t="$tool" '
-				/^ *[0-9]+ +[0-9]+ / {
-					print "REPORT " t " " d " -> peer: " $0; exit }
-			' /tmp/perf.out | tr -s ' \t' ' '
-			return 0
-		fi
-		grep -q "local address" /tmp/perf.out && break
-		sleep 0.2
-	done
-	cat /tmp/perf.out
-	fail "$tool from $SROCE_DEV to $SROCE_PEER_IP4"
+	pair_run "$1" "$2" -d "$SROCE_DEV" -x "$gid" -F -n 200 ||
+		fail "$2 between $SROCE_DEV and $SROCE_PEER_IP4 (serving: $1)"
+	[ "$SROCE_ROLE" = "$1" ] && return 0
+	awk -v d="$SROCE_DEV" -v t="$2" '
+		/^ *[0-9]+ +[0-9]+ / { print "REPORT " t " " d " -> peer: " $0; exit }
+	' /tmp/pair.out | tr -s ' \t' ' '
 }
 
 for server in b a; do

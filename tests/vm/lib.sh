@@ -139,3 +139,26 @@ perftest_local() {
 		c && /^ *[0-9]+ +[0-9]+ / { print "REPORT " dev " " t " " a ": " $0; exit }
 	' /tmp/perftest.out | tr -s ' '
 }
+
+# In a pair (scripts/vm-run --pair): run "$@" as the server on the VM whose
+# role is $1 and as a client of the peer's IPv4 address on the other one.
+# The client retries until the server has answered (the tool printed the
+# remote address), since the peer's server may not listen yet.  The tool's
+# output stays in /tmp/pair.out.  pair_run <serving role> <tool> <args>...
+pair_run() {
+	local server=$1 try
+
+	shift
+	if [ "$SROCE_ROLE" = "$server" ]; then
+		timeout 120 "$@" > /tmp/pair.out 2>&1 && return 0
+		cat /tmp/pair.out
+		return 1
+	fi
+	for try in $(seq 150); do
+		timeout 120 "$@" "$SROCE_PEER_IP4" > /tmp/pair.out 2>&1 && return 0
+		grep -q "remote address" /tmp/pair.out && break
+		sleep 0.2
+	done
+	cat /tmp/pair.out
+	return 1
+}

@@ -41,5 +41,18 @@ done
 [ "$(tshark -r $pcap -Y ipv6 2>/dev/null | wc -l)" -gt 0 ] ||
 	fail "no RoCEv2 packets over IPv6"
 
+# Flow entropy: each QP sends from its own UDP source port, in the range
+# RoCEv2 leaves to it (49152..65535), always the same one.
+tshark -r $pcap -T fields -e infiniband.bth.destqp -e udp.srcport 2>/dev/null |
+	sort -u > /tmp/flows
+flows=$(cut -f1 /tmp/flows | sort -u | wc -l)
+ports=$(cut -f2 /tmp/flows | sort -u | wc -l)
+echo "REPORT UDP source ports: $ports distinct for packets to $flows QPs"
+[ "$(wc -l < /tmp/flows)" -eq "$flows" ] ||
+	fail "packets to one QP come from more than one UDP source port"
+[ "$ports" -gt 1 ] || fail "all QPs share one UDP source port"
+awk -F'\t' '$2 < 49152 || $2 > 65535 { bad = 1 } END { exit bad }' /tmp/flows ||
+	fail "a UDP source port outside 49152..65535"
+
 python3 "$SROCE_REPO/tests/vm/progs/icrc_check.py" $pcap | tee /tmp/icrc.out
 sed 's/^/REPORT ICRC: /' /tmp/icrc.out
