@@ -312,6 +312,14 @@ static void sroce_qp_reset(struct sroce_qp *qp)
 
 #define SROCE_QP_ACCESS	(IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ | \
 			 IB_ACCESS_REMOTE_ATOMIC)
+/*
+ * Accepted and without effect: LOCAL_WRITE means nothing on a QP, and
+ * sroce offers no FLUSH, so a FLUSH request gets an invalid request NAK
+ * whatever the QP allows (rdma-core's tests ask for these on every QP).
+ */
+#define SROCE_QP_ACCESS_IGNORED	(IB_ACCESS_LOCAL_WRITE | \
+				 IB_ACCESS_FLUSH_GLOBAL | \
+				 IB_ACCESS_FLUSH_PERSISTENT)
 
 /* Check every attribute in @mask before any of them takes effect. */
 static int sroce_qp_check_attr(struct sroce_qp *qp, const struct ib_qp_attr *a,
@@ -319,8 +327,8 @@ static int sroce_qp_check_attr(struct sroce_qp *qp, const struct ib_qp_attr *a,
 {
 	if (mask & ~SROCE_QP_ATTR_SUPPORTED)
 		return -EOPNOTSUPP;
-	if ((mask & IB_QP_ACCESS_FLAGS) && (a->qp_access_flags &
-					    ~(SROCE_QP_ACCESS | IB_ACCESS_LOCAL_WRITE)))
+	if ((mask & IB_QP_ACCESS_FLAGS) &&
+	    (a->qp_access_flags & ~(SROCE_QP_ACCESS | SROCE_QP_ACCESS_IGNORED)))
 		return -EINVAL;
 	if ((mask & IB_QP_PKEY_INDEX) && a->pkey_index)
 		return -EINVAL;

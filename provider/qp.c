@@ -13,41 +13,83 @@
 #include "sroce.h"
 #include "sroce-abi.h"
 
-struct ibv_qp *sroce_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr)
+/* The ibv_wr_* opcodes sroce offers; asking for others is EOPNOTSUPP. */
+#define SROCE_SEND_OPS (IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM | \
+	IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | \
+	IBV_QP_EX_WITH_RDMA_READ | IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | \
+	IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD)
+
+struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
+				  struct ibv_qp_init_attr_ex *attr)
 {
 	struct usroce_create_qp_resp resp = {};
 	struct ibv_create_qp cmd;
 	struct sroce_qp *qp;
 	int ret;
 
-	qp = calloc(1, sizeof(*qp));
-	if (!qp)
+	if (attr->comp_mask & ~(IBV_QP_INIT_ATTR_PD |
+				IBV_QP_INIT_ATTR_SEND_OPS_FLAGS)) {
+		errno = EOPNOTSUPP;
 		return NULL;
-	ret = ibv_cmd_create_qp(pd, &qp->ibv_qp, attr, &cmd, sizeof(cmd),
-				&resp.ibv_resp, sizeof(resp));
+	}
+	if ((attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS) &&
+	    (attr->send_ops_flags & ~SROCE_SEND_OPS)) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	qp = calloc(1, sizeof(*qp));
+	if (!qp) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ret = ibv_cmd_create_qp_ex(context, &qp->vqp, attr, &cmd, sizeof(cmd),
+				   &resp.ibv_resp, sizeof(resp));
 	if (ret)
 		goto err_free;
-	ret = sroce_ring_map(&qp->sq, pd->context->cmd_fd, &resp.sq);
+	ret = sroce_ring_map(&qp->sq, context->cmd_fd, &resp.sq);
 	if (ret)
 		goto err_destroy;
-	ret = sroce_ring_map(&qp->rq, pd->context->cmd_fd, &resp.rq);
+	ret = sroce_ring_map(&qp->rq, context->cmd_fd, &resp.rq);
 	if (ret)
 		goto err_unmap_sq;
-	/* ibv_cmd_create_qp wrote back what the kernel gave. */
+	/* The create command wrote back what the kernel gave. */
 	qp->max_send_sge = attr->cap.max_send_sge;
 	qp->max_recv_sge = attr->cap.max_recv_sge;
 	qp->max_inline = attr->cap.max_inline_data;
 	qp->sig_all = attr->sq_sig_all;
-	return &qp->ibv_qp;
+	if (attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS)
+		sroce_qp_ex_init(qp, attr->send_ops_flags);
+	return &qp->vqp.qp;
 
 err_unmap_sq:
 	sroce_ring_unmap(&qp->sq);
 err_destroy:
-	ibv_cmd_destroy_qp(&qp->ibv_qp);
+	ibv_cmd_destroy_qp(&qp->vqp.qp);
 err_free:
 	free(qp);
 	errno = ret;
 	return NULL;
+}
+
+struct ibv_qp *sroce_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr)
+{
+	struct ibv_qp_init_attr_ex attr_ex = {
+		.qp_context = attr->qp_context,
+		.send_cq = attr->send_cq,
+		.recv_cq = attr->recv_cq,
+		.srq = attr->srq,
+		.cap = attr->cap,
+		.qp_type = attr->qp_type,
+		.sq_sig_all = attr->sq_sig_all,
+		.comp_mask = IBV_QP_INIT_ATTR_PD,
+		.pd = pd,
+	};
+	struct ibv_qp *qp;
+
+	qp = sroce_create_qp_ex(pd->context, &attr_ex);
+	if (qp)
+		attr->cap = attr_ex.cap;
+	return qp;
 }
 
 int sroce_query_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr,
@@ -100,6 +142,28 @@ static int sroce_wqe_inline(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 	return 0;
 }
 
+/* SROCE_WQE_* for a WR with ibv_send_flags @send_flags. */
+uint32_t sroce_wqe_flags(const struct sroce_qp *qp, unsigned int send_flags)
+{
+	uint32_t flags = 0;
+
+	if (qp->sig_all || (send_flags & IBV_SEND_SIGNALED))
+		flags |= SROCE_WQE_SIGNALED;
+	if (send_flags & IBV_SEND_SOLICITED)
+		flags |= SROCE_WQE_SOLICITED;
+	if (send_flags & IBV_SEND_FENCE)
+		flags |= SROCE_WQE_FENCE;
+	return flags;
+}
+
+/* Tell the kernel that the SQ has new WQEs: a post_send without WRs. */
+void sroce_sq_doorbell(struct sroce_qp *qp)
+{
+	struct ibv_send_wr *bad;
+
+	ibv_cmd_post_send(&qp->vqp.qp, NULL, &bad);
+}
+
 /* Fill the send slot @wqe from @wr; 0 or an errno for ibv_post_send. */
 static int sroce_wqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 			     const struct ibv_send_wr *wr)
@@ -109,12 +173,7 @@ static int sroce_wqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 	memset(wqe, 0, sizeof(*wqe));
 	wqe->wr_id = wr->wr_id;
 	wqe->opcode = wr->opcode;
-	if (qp->sig_all || (wr->send_flags & IBV_SEND_SIGNALED))
-		wqe->flags |= SROCE_WQE_SIGNALED;
-	if (wr->send_flags & IBV_SEND_SOLICITED)
-		wqe->flags |= SROCE_WQE_SOLICITED;
-	if (wr->send_flags & IBV_SEND_FENCE)
-		wqe->flags |= SROCE_WQE_FENCE;
+	wqe->flags = sroce_wqe_flags(qp, wr->send_flags);
 
 	switch (wr->opcode) {
 	case IBV_WR_SEND_WITH_IMM:
@@ -164,7 +223,7 @@ int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 {
 	struct sroce_qp *qp = to_sqp(ibqp);
 	struct sroce_ring *sq = &qp->sq;
-	struct ibv_send_wr *bad;
+	bool posted;
 	uint32_t start;
 	int ret = 0;
 
@@ -180,15 +239,15 @@ int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 			break;
 		sq->idx++;
 	}
-	if (sq->idx != start)
+	posted = sq->idx != start;
+	if (posted)
 		sroce_ring_store(&sq->hdr->prod, sq->idx);
 	pthread_spin_unlock(&sq->lock);
 
 	if (ret)
 		*bad_wr = wr;
-	/* The doorbell: a post_send command without WRs. */
-	if (sq->idx != start)
-		ibv_cmd_post_send(ibqp, NULL, &bad);
+	if (posted)
+		sroce_sq_doorbell(qp);
 	return ret;
 }
 

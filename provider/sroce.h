@@ -30,13 +30,21 @@ struct sroce_cq {
 };
 
 struct sroce_qp {
-	struct ibv_qp ibv_qp;
+	struct verbs_qp vqp;		/* vqp.qp_ex with send_ops_flags */
 	struct sroce_ring sq;		/* we produce, the kernel consumes */
 	struct sroce_ring rq;
 	uint32_t max_send_sge;
 	uint32_t max_recv_sge;
 	uint32_t max_inline;
 	bool sig_all;
+	/*
+	 * The ibv_wr_* batch between wr_start and wr_complete/wr_abort, which
+	 * holds sq.lock: where it began in the SQ, the WQE that set_* calls
+	 * fill (NULL before the first ibv_wr_<opcode>) and its first error.
+	 */
+	uint32_t wr_batch_start;
+	struct sroce_send_wqe *wr_cur;
+	int wr_err;
 };
 
 static inline struct sroce_cq *to_scq(struct ibv_cq *ibcq)
@@ -46,7 +54,7 @@ static inline struct sroce_cq *to_scq(struct ibv_cq *ibcq)
 
 static inline struct sroce_qp *to_sqp(struct ibv_qp *ibqp)
 {
-	return container_of(ibqp, struct sroce_qp, ibv_qp);
+	return container_of(ibqp, struct sroce_qp, vqp.qp);
 }
 
 /* cq.c */
@@ -64,7 +72,14 @@ int sroce_query_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr,
 		   int attr_mask, struct ibv_qp_init_attr *init_attr);
 int sroce_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr,
 		    int attr_mask);
+struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
+				  struct ibv_qp_init_attr_ex *attr);
 int sroce_destroy_qp(struct ibv_qp *ibqp);
+uint32_t sroce_wqe_flags(const struct sroce_qp *qp, unsigned int send_flags);
+void sroce_sq_doorbell(struct sroce_qp *qp);
+
+/* qp_ex.c */
+int sroce_qp_ex_init(struct sroce_qp *qp, uint64_t send_ops_flags);
 int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 		    struct ibv_send_wr **bad_wr);
 int sroce_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
