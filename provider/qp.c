@@ -23,12 +23,15 @@ struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
 				  struct ibv_qp_init_attr_ex *attr)
 {
 	struct usroce_create_qp_resp resp = {};
+	uint32_t comp_mask = attr->comp_mask;
 	struct ibv_create_qp cmd;
 	struct sroce_qp *qp;
 	int ret;
 
-	if (attr->comp_mask & ~(IBV_QP_INIT_ATTR_PD |
-				IBV_QP_INIT_ATTR_SEND_OPS_FLAGS)) {
+	/* No create flags are offered; asking for none is fine. */
+	if (comp_mask & ~(IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_CREATE_FLAGS |
+			  IBV_QP_INIT_ATTR_SEND_OPS_FLAGS) ||
+	    ((comp_mask & IBV_QP_INIT_ATTR_CREATE_FLAGS) && attr->create_flags)) {
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
@@ -42,8 +45,11 @@ struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* The command takes no create flags, not even zero ones. */
+	attr->comp_mask &= ~IBV_QP_INIT_ATTR_CREATE_FLAGS;
 	ret = ibv_cmd_create_qp_ex(context, &qp->vqp, attr, &cmd, sizeof(cmd),
 				   &resp.ibv_resp, sizeof(resp));
+	attr->comp_mask = comp_mask;
 	if (ret)
 		goto err_free;
 	ret = sroce_ring_map(&qp->sq, context->cmd_fd, &resp.sq);
