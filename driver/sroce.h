@@ -57,7 +57,10 @@
 /* Firmware version as uverbs reports it: major << 32 | minor << 16 | sub. */
 #define SROCE_FW_VERSION	(0ULL << 32 | 1ULL << 16)
 
-/* Port counters (sroce_stats.c); the first three are per namespace. */
+/*
+ * Port counters (sroce_stats.c); the first three are per namespace.  All
+ * count events except PINNED_PAGES.
+ */
 enum sroce_stat {
 	SROCE_STAT_RX_ICRC_ERR,
 	SROCE_STAT_RX_BAD_HDR,
@@ -69,6 +72,7 @@ enum sroce_stat {
 	SROCE_STAT_TX_ERR,
 	SROCE_STAT_TX_PKTS,
 	SROCE_STAT_RX_PKTS,
+	SROCE_STAT_PINNED_PAGES,	/* a gauge: pages pinned for MRs now */
 	SROCE_NUM_STATS
 };
 
@@ -218,6 +222,17 @@ struct sroce_qp {
 	 */
 	refcount_t ref;
 	struct completion released;
+
+	/*
+	 * A kernel QP's consumer (a ULP) posts through ib_post_send and
+	 * ib_post_recv instead of writing the rings from user space.  Then
+	 * @sq_post_lock and @rq_post_lock serialize the posters of each ring,
+	 * which own its prod; taken with interrupts saved, since ULPs post
+	 * from any context.
+	 */
+	bool kernel;
+	spinlock_t sq_post_lock;	/* a kernel SQ's posters */
+	spinlock_t rq_post_lock;	/* a kernel RQ's posters */
 
 	/*
 	 * Protects everything below except the fields noted: the state, the
@@ -374,6 +389,9 @@ struct ib_mr *sroce_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 				SROCE_REG_USER_MR_DMAH_ARG
 				struct ib_udata *udata);
 int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+int sroce_advise_mr(struct ib_pd *ibpd, enum ib_uverbs_advise_mr_advice advice,
+		    u32 flags, struct ib_sge *sg_list, u32 num_sge,
+		    struct uverbs_attr_bundle *attrs);
 
 /* sroce_net.c */
 int sroce_udp_get(struct sroce_dev *sdev);
@@ -397,10 +415,18 @@ int sroce_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 int sroce_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		    const struct ib_recv_wr **bad_wr);
 int sroce_qp_rcv(u32 qpn, struct sk_buff *skb);
+struct ib_qp *sroce_qp_find(u32 qpn);
 void sroce_qp_kick(struct sroce_qp *qp);
 void sroce_qp_error(struct sroce_qp *qp, enum ib_event_type event);
 void sroce_qp_complete(struct sroce_qp *qp, struct sroce_cq *cq,
 		       struct sroce_cqe *cqe, bool solicited);
+
+/* sroce_kverbs.c */
+int sroce_kpost_send(struct sroce_qp *qp, const struct ib_send_wr *wr,
+		     const struct ib_send_wr **bad_wr);
+int sroce_kpost_recv(struct sroce_qp *qp, const struct ib_recv_wr *wr,
+		     const struct ib_recv_wr **bad_wr);
+int sroce_poll_cq(struct ib_cq *ibcq, int num, struct ib_wc *wc);
 
 /* sroce_queue.c */
 int sroce_queue_init(struct sroce_queue *q, u32 num, u32 stride,
@@ -416,12 +442,13 @@ static inline void *sroce_queue_slot(struct sroce_queue *q, u32 idx)
 }
 
 /*
- * The provider's producer index of an SQ or RQ.  The acquire pairs with
- * the provider's release store of prod: the slots it covers are written.
+ * The producer index of an SQ or RQ: the provider's, or a kernel poster's
+ * (sroce_kverbs.c).  The acquire pairs with their release store of prod:
+ * the slots it covers are written.
  */
 static inline u32 sroce_queue_user_prod(struct sroce_queue *q)
 {
-	/* Pairs with the provider's release store of prod. */
+	/* Pairs with the poster's release store of prod. */
 	return smp_load_acquire(&q->hdr->prod);
 }
 

@@ -2,8 +2,8 @@
 /*
  * Completion queues.  The kernel produces CQEs into a ring that the
  * provider polls without system calls; arming (req_notify_cq) and the
- * completion event go through the core as usual.  Only user CQs exist so
- * far: kernel consumers would need poll_cq and a kernel post path.
+ * completion event go through the core as usual.  A kernel consumer's CQ
+ * has the same ring, polled by sroce_poll_cq (sroce_kverbs.c).
  *
  * The provider owns the ring's cons.  The kernel reads it only to know
  * whether there is room, and a value that makes no sense (more entries
@@ -24,13 +24,12 @@ int sroce_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 	u32 num;
 	int err;
 
-	/* Kernel users (no udata) need a kernel data path: not yet. */
-	if (!udata || attr->flags)
+	if (attr->flags)
 		return -EOPNOTSUPP;
 	if (!attr->cqe || attr->cqe > SROCE_MAX_CQE ||
 	    attr->comp_vector >= ibcq->device->num_comp_vectors)
 		return -EINVAL;
-	if (udata->outlen < sizeof(resp))
+	if (udata && udata->outlen < sizeof(resp))
 		return -EINVAL;
 
 	num = roundup_pow_of_two(attr->cqe);
@@ -40,6 +39,8 @@ int sroce_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 	if (err)
 		return err;
 	ibcq->cqe = num;
+	if (!udata)
+		return 0;
 
 	err = ib_copy_to_udata(udata, &resp, sizeof(resp));
 	if (err)

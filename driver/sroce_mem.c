@@ -4,8 +4,9 @@
  * checking a request against it, and reading, writing or atomically
  * updating its bytes in place.
  *
- * A user MR's pages are pinned (sroce_umem.c) and reached through
- * kmap_local_page(): the CPU touches the very pages the process maps, so
+ * A user MR's pages are pinned (sroce_umem.c) or faulted in on demand
+ * (sroce_umem_odp.c), and reached through kmap_local_page(): the CPU
+ * touches the very pages the process maps, so
  * what a peer reads or writes is coherent with the process by
  * construction.  Atomics are the CPU's own atomic instructions on the
  * user's word, so they are atomic with respect to the process's atomics
@@ -57,12 +58,15 @@ int sroce_mr_check(struct sroce_mr *mr, struct ib_pd *pd, int access,
 	return 0;
 }
 
-/* Copy between @buf and the checked range at @va of @mr. */
+/*
+ * Copy between @buf and the checked range at @va of @mr.  0, or a negative
+ * errno when an on-demand page cannot be had (see sroce_umem_odp_fault).
+ */
 int sroce_mr_copy(struct sroce_mr *mr, u64 va, void *buf, u32 len,
 		  bool to_mr)
 {
 	struct sroce_umem *umem = mr->umem;
-	u64 pos;
+	u64 pos, end;
 
 	if (!len)
 		return 0;
@@ -74,21 +78,30 @@ int sroce_mr_copy(struct sroce_mr *mr, u64 va, void *buf, u32 len,
 		return 0;
 	}
 
-	/* Byte position in the pinned pages, counted from the first one. */
+	/* Byte positions in the umem's pages, counted from the first one. */
 	pos = offset_in_page(umem->start) + (va - mr->ibmr.iova);
-	while (len) {
+	end = pos + len;
+	while (pos < end) {
+		unsigned long idx = pos >> PAGE_SHIFT;
 		unsigned int off = offset_in_page(pos);
-		unsigned int n = min_t(u32, len, PAGE_SIZE - off);
-		u8 *p = kmap_local_page(umem->pages[pos >> PAGE_SHIFT]);
+		unsigned int n = min_t(u64, end - pos, PAGE_SIZE - off);
+		struct page *page;
+		u8 *p;
 
+		page = sroce_umem_page(umem, idx,
+				       ((end - 1) >> PAGE_SHIFT) - idx + 1,
+				       to_mr);
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		p = kmap_local_page(page);
 		if (to_mr)
 			memcpy(p + off, buf, n);
 		else
 			memcpy(buf, p + off, n);
 		kunmap_local(p);
+		sroce_umem_page_done(umem);
 		buf += n;
 		pos += n;
-		len -= n;
 	}
 	return 0;
 }
@@ -96,12 +109,14 @@ int sroce_mr_copy(struct sroce_mr *mr, u64 va, void *buf, u32 len,
 /*
  * Execute a remote ATOMIC on the 8-byte word at @va, with the CPU's own
  * atomic instruction; *@orig gets the word's value before.  -EINVAL when
- * the word, in the process's address space, is not 8-byte aligned.
+ * the word, in the process's address space, is not 8-byte aligned; another
+ * negative errno when an on-demand page cannot be had.
  */
 int sroce_mr_atomic(struct sroce_mr *mr, u64 va, u8 opcode, u64 compare,
 		    u64 swap_add, u64 *orig)
 {
 	struct sroce_umem *umem = mr->umem;
+	struct page *page;
 	atomic64_t *word;
 	void *p = NULL;
 	u64 pos;
@@ -114,7 +129,10 @@ int sroce_mr_atomic(struct sroce_mr *mr, u64 va, u8 opcode, u64 compare,
 		pos = offset_in_page(umem->start) + (va - mr->ibmr.iova);
 		if (pos & 7)
 			return -EINVAL;
-		p = kmap_local_page(umem->pages[pos >> PAGE_SHIFT]);
+		page = sroce_umem_page(umem, pos >> PAGE_SHIFT, 1, true);
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		p = kmap_local_page(page);
 		word = p + offset_in_page(pos);
 	}
 
@@ -123,8 +141,10 @@ int sroce_mr_atomic(struct sroce_mr *mr, u64 va, u8 opcode, u64 compare,
 	else
 		*orig = atomic64_fetch_add(swap_add, word);
 
-	if (p)
+	if (p) {
 		kunmap_local(p);
+		sroce_umem_page_done(umem);
+	}
 	return 0;
 }
 
@@ -157,7 +177,8 @@ int sroce_sge_copy(struct sroce_qp *qp, const struct sroce_sge *sge,
 		err = sroce_mr_check(mr, qp->ibqp.pd, access,
 				     sge[i].addr + offset, n);
 		if (!err)
-			sroce_mr_copy(mr, sge[i].addr + offset, buf, n, to_sge);
+			err = sroce_mr_copy(mr, sge[i].addr + offset, buf, n,
+					    to_sge);
 		sroce_mr_put(mr);
 		if (err)
 			return IB_WC_LOC_PROT_ERR;

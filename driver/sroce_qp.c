@@ -40,6 +40,14 @@ static void sroce_qp_put(struct sroce_qp *qp)
 		complete(&qp->released);
 }
 
+/* The QP numbered @qpn, for a kernel work completion; NULL once destroyed. */
+struct ib_qp *sroce_qp_find(u32 qpn)
+{
+	struct sroce_qp *qp = xa_load(&sroce_qps, qpn);
+
+	return qp ? &qp->ibqp : NULL;
+}
+
 void sroce_qp_kick(struct sroce_qp *qp)
 {
 	queue_work(sroce_wq, &qp->work);
@@ -191,12 +199,9 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	u32 qpn;
 	int err;
 
-	/* Kernel users would need kernel post and poll paths: not yet. */
-	if (!udata)
-		return -EOPNOTSUPP;
 	if (init->qp_type != IB_QPT_RC || init->srq || init->create_flags)
 		return -EOPNOTSUPP;
-	if (udata->outlen < sizeof(resp))
+	if (udata && udata->outlen < sizeof(resp))
 		return -EINVAL;
 	if (cap->max_send_wr > SROCE_MAX_QP_WR ||
 	    cap->max_recv_wr > SROCE_MAX_QP_WR ||
@@ -206,6 +211,9 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		return -EINVAL;
 
 	qp->sdev = to_sdev(ibqp->device);
+	qp->kernel = !udata;
+	spin_lock_init(&qp->sq_post_lock);
+	spin_lock_init(&qp->rq_post_lock);
 	qp->scq = to_scq(init->send_cq);
 	qp->rcq = to_scq(init->recv_cq);
 	qp->sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
@@ -270,9 +278,11 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		goto err_rd_res;
 	ibqp->qp_num = qpn;
 
-	err = ib_copy_to_udata(udata, &resp, sizeof(resp));
-	if (err)
-		goto err_xa;
+	if (udata) {
+		err = ib_copy_to_udata(udata, &resp, sizeof(resp));
+		if (err)
+			goto err_xa;
+	}
 	return 0;
 
 err_xa:
@@ -313,11 +323,13 @@ static void sroce_qp_reset(struct sroce_qp *qp)
 #define SROCE_QP_ACCESS	(IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ | \
 			 IB_ACCESS_REMOTE_ATOMIC)
 /*
- * Accepted and without effect: LOCAL_WRITE means nothing on a QP, and
- * sroce offers no FLUSH, so a FLUSH request gets an invalid request NAK
- * whatever the QP allows (rdma-core's tests ask for these on every QP).
+ * Accepted and without effect: LOCAL_WRITE and ON_DEMAND mean nothing on a
+ * QP (ODP is the MR's business), and sroce offers no FLUSH, so a FLUSH
+ * request gets an invalid request NAK whatever the QP allows (rdma-core's
+ * tests ask for these on QPs).
  */
 #define SROCE_QP_ACCESS_IGNORED	(IB_ACCESS_LOCAL_WRITE | \
+				 IB_ACCESS_ON_DEMAND | \
 				 IB_ACCESS_FLUSH_GLOBAL | \
 				 IB_ACCESS_FLUSH_PERSISTENT)
 
@@ -529,29 +541,40 @@ int sroce_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 }
 
 /*
- * The doorbell: user QPs post by writing the ring and then call this with
- * no WRs.  Posting through the call itself is for kernel QPs, which sroce
- * does not offer yet.
+ * Kernel QPs post their WRs through this (sroce_kverbs.c).  For a user QP
+ * it is the doorbell: the provider has written the ring and calls it with
+ * no WRs.
  */
 int sroce_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		    const struct ib_send_wr **bad_wr)
 {
+	struct sroce_qp *qp = to_sqp(ibqp);
+
+	if (qp->kernel)
+		return sroce_kpost_send(qp, wr, bad_wr);
 	if (wr) {
 		*bad_wr = wr;
 		return -EOPNOTSUPP;
 	}
-	sroce_qp_kick(to_sqp(ibqp));
+	sroce_qp_kick(qp);
 	return 0;
 }
 
-/* The receive doorbell, needed only to flush receives posted in error. */
+/*
+ * As sroce_post_send; the receive doorbell of a user QP is needed only to
+ * flush receives posted in error.
+ */
 int sroce_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		    const struct ib_recv_wr **bad_wr)
 {
+	struct sroce_qp *qp = to_sqp(ibqp);
+
+	if (qp->kernel)
+		return sroce_kpost_recv(qp, wr, bad_wr);
 	if (wr) {
 		*bad_wr = wr;
 		return -EOPNOTSUPP;
 	}
-	sroce_qp_kick(to_sqp(ibqp));
+	sroce_qp_kick(qp);
 	return 0;
 }

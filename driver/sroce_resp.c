@@ -222,6 +222,7 @@ static bool sroce_resp_write_op(struct sroce_qp *qp,
 {
 	u16 flags = pkt->op->flags;
 	struct sroce_mr *mr;
+	int err;
 
 	if ((pkt->op->hdrs & SROCE_HDR_IMMDT) && !sroce_resp_need_rwqe(qp, pkt))
 		return false;
@@ -248,9 +249,14 @@ static bool sroce_resp_write_op(struct sroce_qp *qp,
 					 SROCE_NAK_REMOTE_ACCESS);
 			return false;
 		}
-		sroce_mr_copy(mr, qp->write_va, (void *)payload,
-			      pkt->payload_len, true);
+		err = sroce_mr_copy(mr, qp->write_va, (void *)payload,
+				    pkt->payload_len, true);
 		sroce_mr_put(mr);
+		if (err) {
+			sroce_resp_fatal(qp, pkt->bth.psn,
+					 SROCE_NAK_REMOTE_ACCESS);
+			return false;
+		}
 	}
 	qp->write_va += pkt->payload_len;
 	qp->write_left -= pkt->payload_len;
@@ -292,6 +298,7 @@ bool sroce_resp_run(struct sroce_qp *qp)
 		struct sroce_mr *mr = NULL;
 		struct sk_buff *skb;
 		void *payload;
+		int err = 0;
 
 		pkt.bth.pkey = 0xffff;
 		pkt.bth.dqpn = qp->dest_qpn;
@@ -320,10 +327,18 @@ bool sroce_resp_run(struct sroce_qp *qp)
 		}
 		skb = sroce_pkt_alloc(qp, &pkt, &payload);
 		if (skb && mr)
-			sroce_mr_copy(mr, res->va + pos, payload,
-				      pkt.payload_len, false);
+			err = sroce_mr_copy(mr, res->va + pos, payload,
+					    pkt.payload_len, false);
 		if (mr)
 			sroce_mr_put(mr);
+		if (err) {
+			/* An on-demand page the process has unmapped. */
+			kfree_skb(skb);
+			qp->rd_cur = NULL;
+			sroce_resp_fatal(qp, pkt.bth.psn,
+					 SROCE_NAK_REMOTE_ACCESS);
+			return false;
+		}
 		if (skb)
 			sroce_pkt_send(qp, skb);
 		qp->rd_next++;
@@ -385,7 +400,10 @@ static bool sroce_resp_atomic_op(struct sroce_qp *qp,
 			      a->swap_add, &orig);
 	sroce_mr_put(mr);
 	if (err) {
-		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_INVALID_REQUEST);
+		/* Misaligned in the process's memory, or not there at all. */
+		sroce_resp_fatal(qp, pkt->bth.psn,
+				 err == -EINVAL ? SROCE_NAK_INVALID_REQUEST :
+						  SROCE_NAK_REMOTE_ACCESS);
 		return false;
 	}
 	res = sroce_rd_res_next(&qp->rd_res);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Port counters ("rdma statistic show"): what the data path dropped or
- * had to recover from.  Drops that happen before a packet reaches a QP
- * (bad ICRC, malformed headers, no such QP) are counted per network
- * namespace, since the receive hook serves every device there; the rest
- * are the device's own.
+ * had to recover from, and how many pages the device's MRs pin now.
+ * Drops that happen before a packet reaches a QP (bad ICRC, malformed
+ * headers, no such QP) are counted per network namespace, since the
+ * receive hook serves every device there; the rest are the device's own.
  */
 #include "sroce.h"
 
@@ -19,6 +19,7 @@ static const struct rdma_stat_desc sroce_stat_descs[] = {
 	[SROCE_STAT_TX_ERR] = { .name = "tx_errors" },
 	[SROCE_STAT_TX_PKTS] = { .name = "tx_packets" },
 	[SROCE_STAT_RX_PKTS] = { .name = "rx_packets" },
+	[SROCE_STAT_PINNED_PAGES] = { .name = "pinned_pages" },
 };
 
 static_assert(ARRAY_SIZE(sroce_stat_descs) == SROCE_NUM_STATS);

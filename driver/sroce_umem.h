@@ -9,19 +9,78 @@
 #ifndef SROCE_UMEM_H
 #define SROCE_UMEM_H
 
+#include <linux/err.h>
 #include <linux/mm_types.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 
+/*
+ * Registered user memory: pinned (sroce_umem.c) or, with
+ * IB_ACCESS_ON_DEMAND, paged in on demand (sroce_umem_odp.c).  Page 0 is
+ * the page that holds start.
+ */
 struct sroce_umem {
-	struct mm_struct *mm;	/* grabbed, for the pinned_vm accounting */
+	struct mm_struct *mm;	/* grabbed */
 	u64 start;		/* user address of the first registered byte */
 	u64 length;
 	unsigned long npages;
-	struct page **pages;	/* pages[0] holds start */
-	bool writable;		/* pinned for writing, dirtied on unpin */
+	bool writable;		/* the device may write the pages */
+	bool odp;
+
+	/* Pinned memory: every page, pinned; dirtied on unpin if writable. */
+	struct page **pages;
+
+	/*
+	 * On-demand paging: @notifier watches the range.  @odp_lock
+	 * protects @pfns, the HMM pfns of the pages faulted in so far (0:
+	 * not known).  The data path holds it from reading a page's entry
+	 * until it is done with the page, and the invalidation holds it
+	 * while it clears entries, so no page is touched after its
+	 * invalidation returned.
+	 */
+	struct mmu_interval_notifier notifier;
+	struct mutex odp_lock;		/* see above */
+	unsigned long *pfns;
 };
 
 struct sroce_umem *sroce_umem_pin(u64 start, u64 length, bool writable);
 void sroce_umem_unpin(struct sroce_umem *umem);
+
+struct sroce_umem *sroce_umem_odp_get(u64 start, u64 length, bool writable);
+void sroce_umem_odp_release(struct sroce_umem *umem);
+int sroce_umem_odp_fault(struct sroce_umem *umem, unsigned long idx,
+			 unsigned long n, bool write, bool fault);
+struct page *sroce_umem_odp_page(struct sroce_umem *umem, unsigned long idx,
+				 unsigned long ahead, bool write);
+
+/*
+ * Page @idx of @umem, for a write with @write; @ahead pages from @idx on
+ * will be wanted.  The page stays put until sroce_umem_page_done().  An
+ * ERR_PTR when an on-demand page cannot be faulted in.
+ */
+static inline struct page *sroce_umem_page(struct sroce_umem *umem,
+					   unsigned long idx,
+					   unsigned long ahead, bool write)
+{
+	if (umem->odp)
+		return sroce_umem_odp_page(umem, idx, ahead, write);
+	return umem->pages[idx];
+}
+
+static inline void sroce_umem_page_done(struct sroce_umem *umem)
+{
+	if (umem->odp)
+		mutex_unlock(&umem->odp_lock);
+}
+
+/* Let go of @umem: unpin it, or stop watching it. */
+static inline void sroce_umem_release(struct sroce_umem *umem)
+{
+	if (umem->odp)
+		sroce_umem_odp_release(umem);
+	else
+		sroce_umem_unpin(umem);
+}
 
 #endif /* SROCE_UMEM_H */

@@ -26,9 +26,9 @@ counts() {
 	echo "$ran $ok $skip $fail $err"
 }
 
-modules="test_device test_pd test_mr test_fork test_cq test_cq_events test_qp test_qpex test_atomic"
+modules="test_device test_pd test_mr test_fork test_cq test_cq_events test_qp test_qpex test_atomic test_odp"
 # Modules that must pass on sroce0; the others are reported only.
-must="test_pd test_mr test_fork test_cq test_cq_events test_qp test_qpex test_atomic"
+must="test_pd test_mr test_fork test_cq test_cq_events test_qp test_qpex test_atomic test_odp"
 
 declare -A result
 status=0
