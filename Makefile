@@ -7,6 +7,8 @@
 #   make test       host unit tests, style gates and the VM tests on every
 #                   kernel of the matrix; ends with "N passed, N failed"
 #   make demo       two VMs with sroce0: ibv_rc_pingpong and ib_write_bw across
+#   make bench      perftest on sroce0 and on rdma_rxe in the same VM, as
+#                   ratios, on every kernel of the matrix
 #   make local      build for this host's running kernel and rdma-core
 #   make install    install the local build (run as root)
 #
@@ -25,6 +27,7 @@ modules:
 	@for k in $(KERNELS); do \
 	  kver=$$(scripts/kernel-version $$k) || exit 1; \
 	  $(IN_ROOTFS) $(MAKE) -C driver KVER=$$kver W=$(W) || exit 1; \
+	  $(IN_ROOTFS) $(MAKE) -C tests/kmod KVER=$$kver W=$(W) || exit 1; \
 	done
 
 provider:
@@ -42,6 +45,11 @@ test:
 demo: all
 	scripts/demo
 
+bench: all
+	@for k in $(KERNELS); do \
+	  scripts/vm-run --kernel $$k -- tests/vm/bench.sh || exit 1; \
+	done
+
 local:
 	$(MAKE) -C driver
 	$(MAKE) -C provider
@@ -54,6 +62,7 @@ clean:
 	$(MAKE) -C driver clean
 	$(MAKE) -C provider clean
 	$(MAKE) -C tests/unit clean
+	$(MAKE) -C tests/kmod clean
 
-.PHONY: all provision modules provider checkpatch unit test demo local \
+.PHONY: all provision modules provider checkpatch unit test demo bench local \
 	install clean

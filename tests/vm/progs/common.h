@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * What the VM test programs share: a failure-counting check(), opening an
- * RDMA device by name and connecting an RC QP.
+ * RDMA device by name, path MTUs and connecting an RC QP.
  */
 #ifndef SROCE_TEST_COMMON_H
 #define SROCE_TEST_COMMON_H
@@ -33,6 +33,19 @@ static inline struct ibv_context *open_by_name(const char *name)
 			ctx = ibv_open_device(list[i]);
 	ibv_free_device_list(list);
 	return ctx;
+}
+
+/* The path MTU of @bytes (256 to 4096), or 0 for another value. */
+static inline enum ibv_mtu mtu_from_bytes(int bytes)
+{
+	switch (bytes) {
+	case 256: return IBV_MTU_256;
+	case 512: return IBV_MTU_512;
+	case 1024: return IBV_MTU_1024;
+	case 2048: return IBV_MTU_2048;
+	case 4096: return IBV_MTU_4096;
+	default: return 0;
+	}
 }
 
 /*

@@ -210,13 +210,8 @@ int main(int argc, char **argv)
 	rng_state = seed | 1;
 	printf("integrity: %s gid %d mtu %d, %d batches, seed %#llx\n",
 	       argv[1], gid_index, mtu_bytes, iters, (unsigned long long)seed);
-	switch (mtu_bytes) {
-	case 256: mtu = IBV_MTU_256; break;
-	case 512: mtu = IBV_MTU_512; break;
-	case 1024: mtu = IBV_MTU_1024; break;
-	case 2048: mtu = IBV_MTU_2048; break;
-	case 4096: mtu = IBV_MTU_4096; break;
-	default:
+	mtu = mtu_from_bytes(mtu_bytes);
+	if (!mtu) {
 		fprintf(stderr, "bad mtu %d\n", mtu_bytes);
 		return 2;
 	}
