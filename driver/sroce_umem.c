@@ -40,13 +40,14 @@ static int sroce_umem_account(struct mm_struct *mm, unsigned long npages)
 	return 0;
 }
 
-struct sroce_umem *sroce_umem_pin(u64 start, u64 length, bool writable)
+/*
+ * A new umem for @length bytes at user address @start of the calling
+ * process, with its pages counted but nothing pinned or watched yet.
+ */
+struct sroce_umem *sroce_umem_alloc(u64 start, u64 length, bool writable)
 {
-	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
 	struct sroce_umem *umem;
-	unsigned long done = 0;
-	u64 first, end;
-	int err;
+	u64 end;
 
 	if (!length || check_add_overflow(start, length, &end) ||
 	    end > TASK_SIZE || PAGE_ALIGN(end) < end)
@@ -57,11 +58,24 @@ struct sroce_umem *sroce_umem_pin(u64 start, u64 length, bool writable)
 	umem = kzalloc_obj(*umem);
 	if (!umem)
 		return ERR_PTR(-ENOMEM);
-	first = start & PAGE_MASK;
 	umem->start = start;
 	umem->length = length;
 	umem->writable = writable;
-	umem->npages = (PAGE_ALIGN(end) - first) >> PAGE_SHIFT;
+	umem->npages = (PAGE_ALIGN(end) - (start & PAGE_MASK)) >> PAGE_SHIFT;
+	return umem;
+}
+
+struct sroce_umem *sroce_umem_pin(u64 start, u64 length, bool writable)
+{
+	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
+	struct sroce_umem *umem;
+	unsigned long done = 0;
+	u64 first = start & PAGE_MASK;
+	int err;
+
+	umem = sroce_umem_alloc(start, length, writable);
+	if (IS_ERR(umem))
+		return umem;
 	umem->pages = kvmalloc_array(umem->npages, sizeof(*umem->pages),
 				     GFP_KERNEL);
 	if (!umem->pages) {

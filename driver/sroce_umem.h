@@ -44,6 +44,7 @@ struct sroce_umem {
 	unsigned long *pfns;
 };
 
+struct sroce_umem *sroce_umem_alloc(u64 start, u64 length, bool writable);
 struct sroce_umem *sroce_umem_pin(u64 start, u64 length, bool writable);
 void sroce_umem_unpin(struct sroce_umem *umem);
 

@@ -63,24 +63,12 @@ static const struct mmu_interval_notifier_ops sroce_odp_ops = {
 struct sroce_umem *sroce_umem_odp_get(u64 start, u64 length, bool writable)
 {
 	struct sroce_umem *umem;
-	u64 first, end;
 	int err;
 
-	if (!length || check_add_overflow(start, length, &end) ||
-	    end > TASK_SIZE || PAGE_ALIGN(end) < end)
-		return ERR_PTR(-EINVAL);
-	if (!current->mm)
-		return ERR_PTR(-EINVAL);
-
-	umem = kzalloc_obj(*umem);
-	if (!umem)
-		return ERR_PTR(-ENOMEM);
-	first = start & PAGE_MASK;
-	umem->start = start;
-	umem->length = length;
-	umem->writable = writable;
+	umem = sroce_umem_alloc(start, length, writable);
+	if (IS_ERR(umem))
+		return umem;
 	umem->odp = true;
-	umem->npages = (PAGE_ALIGN(end) - first) >> PAGE_SHIFT;
 	mutex_init(&umem->odp_lock);
 	umem->pfns = kvcalloc(umem->npages, sizeof(*umem->pfns), GFP_KERNEL);
 	if (!umem->pfns) {
@@ -89,7 +77,8 @@ struct sroce_umem *sroce_umem_odp_get(u64 start, u64 length, bool writable)
 	}
 	umem->mm = current->mm;
 	mmgrab(umem->mm);
-	err = mmu_interval_notifier_insert(&umem->notifier, umem->mm, first,
+	err = mmu_interval_notifier_insert(&umem->notifier, umem->mm,
+					   sroce_odp_page_addr(umem, 0),
 					   umem->npages << PAGE_SHIFT,
 					   &sroce_odp_ops);
 	if (err)

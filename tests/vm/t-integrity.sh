@@ -11,7 +11,7 @@ gcc -O2 -Wall -Werror -o /tmp/integrity \
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 gid6=$(roce_gid_index sroce0 6) || fail "sroce0 has no IPv6 RoCE v2 GID"
 
-for mtu in 256 1024 4096; do
+for mtu in 256 512 1024 4096; do
 	/tmp/integrity sroce0 "$gid" $mtu 30 | tee /tmp/integrity.out
 	grep "^integrity: .* 0 failures" /tmp/integrity.out | sed 's/^/REPORT mtu '$mtu' /'
 done

@@ -195,6 +195,40 @@ static void check_memory_kinds(void)
 		munmap(shm, 8 * PAGE);
 	}
 	close(fd);
+
+	/* A POSIX shared memory object, a file in /dev/shm. */
+	fd = open("/dev/shm/sroce-mr", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	check(fd >= 0 && !ftruncate(fd, 8 * PAGE), "/dev/shm file");
+	shm = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	check(shm != MAP_FAILED, "/dev/shm mmap");
+	if (shm != MAP_FAILED) {
+		reg_and_check(shm, 8 * PAGE, "/dev/shm shared mapping");
+		munmap(shm, 8 * PAGE);
+	}
+	close(fd);
+	unlink("/dev/shm/sroce-mr");
+
+	/*
+	 * A file of a disk-like file system (the root's, 9p), mapped
+	 * shared and read-only: a peer may read it.  Writable long-term pins
+	 * of such files are the kernel's to refuse; on-demand MRs cover them.
+	 */
+	fd = open("/usr/bin/bash", O_RDONLY);
+	shm = fd < 0 ? MAP_FAILED :
+	      mmap(NULL, 8 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	check(shm != MAP_FAILED, "file mmap");
+	if (shm != MAP_FAILED) {
+		struct ibv_mr *mr = ibv_reg_mr(pd, shm, 8 * PAGE,
+					       IBV_ACCESS_REMOTE_READ);
+
+		check(mr, "file-backed shared mapping, read access: %s",
+		      strerror(errno));
+		if (mr)
+			check(!ibv_dereg_mr(mr), "file-backed: dereg");
+		munmap(shm, 8 * PAGE);
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 static void check_refusals(void)

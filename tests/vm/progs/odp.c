@@ -11,6 +11,8 @@
  *  - registering pins nothing (VmPin) and faults nothing in (mincore);
  *  - a peer's WRITE, READ and FETCH_ADD reach untouched memory, and SEND
  *    lands in and leaves from it;
+ *  - after compaction migrated pages, a peer reads and writes the pages
+ *    where they are now;
  *  - after madvise(MADV_DONTNEED) a peer reads the fresh zero page, and
  *    its WRITE lands in the page that the process sees from then on;
  *  - after the range is mapped anew (mmap MAP_FIXED of a memfd) a peer
@@ -52,6 +54,20 @@ static unsigned long resident(void *p, size_t len)
 	for (i = 0; i < len / PAGE; i++)
 		n += vec[i] & 1;
 	return n;
+}
+
+/* The page frame behind @p, from /proc/self/pagemap (root sees it). */
+static uint64_t pfn_of(void *p)
+{
+	uint64_t entry = 0;
+	FILE *f = fopen("/proc/self/pagemap", "r");
+
+	if (!f || fseek(f, (uintptr_t)p / PAGE * 8, SEEK_SET) ||
+	    fread(&entry, 8, 1, f) != 1)
+		entry = 0;
+	if (f)
+		fclose(f);
+	return entry & ((1ULL << 55) - 1);
 }
 
 /* kB of pinned memory, from /proc/self/status. */
@@ -265,6 +281,35 @@ int main(int argc, char **argv)
 		      odp_mr->lkey, 2 * PAGE);
 	report(ok && !memcmp(odp + 8 * PAGE + 100, odp, PAGE),
 	       "SEND from ODP memory into an ODP receive buffer");
+
+	/*
+	 * Compaction migrates movable pages, ODP ones included (pinned ones
+	 * never move): the peer must follow them to their new frames.
+	 */
+	{
+		uint64_t before[NPAGES];
+		unsigned long i, moved = 0;
+		FILE *f;
+
+		for (i = 0; i < NPAGES; i++)
+			before[i] = pfn_of(odp + i * PAGE);
+		f = fopen("/proc/sys/vm/compact_memory", "w");
+		if (!f || fputs("1\n", f) < 0 || fclose(f))
+			die("compact_memory");
+		for (i = 0; i < NPAGES; i++)
+			moved += pfn_of(odp + i * PAGE) != before[i];
+		fill(odp, LEN, 6);
+		memset(local, 0, LEN);
+		ok = rdma(IBV_WR_RDMA_READ, 0, LEN, odp, odp_mr->rkey, 0) ==
+		     IBV_WC_SUCCESS && !memcmp(local, odp, LEN);
+		fill(local, PAGE, 7);
+		ok = ok && rdma(IBV_WR_RDMA_WRITE, 0, PAGE, odp + 9 * PAGE,
+				odp_mr->rkey, 0) == IBV_WC_SUCCESS &&
+		     !memcmp(odp + 9 * PAGE, local, PAGE);
+		report(ok,
+		       "after compaction moved %lu of %lu pages, READ and WRITE reach the pages the process sees",
+		       moved, NPAGES);
+	}
 
 	/* MADV_DONTNEED drops the pages: the peer must see the zero page. */
 	if (madvise(odp, LEN, MADV_DONTNEED))
