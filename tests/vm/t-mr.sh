@@ -1,7 +1,8 @@
 # Memory registration through the umem layer: accounting, overlapping and
 # repeated registrations, iova, read-only, huge and shared memory, errnos;
 # RLIMIT_MEMLOCK for an unprivileged user; MRs of an exiting process are
-# released; fork() leaves the parent on the pages its MR pinned.
+# released; the same page in many MRs of many processes; fork() leaves the
+# parent on the pages its MR pinned.
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
@@ -25,6 +26,33 @@ kill -9 "$holder"
 wait "$holder" 2>/dev/null || true
 wait_for '[ -z "$(rdma res show mr dev sroce0)" ]' 10 || fail "MRs left after kill"
 [ -z "$(rdma res show pd dev sroce0)" ] || fail "PDs left after kill"
+
+# The same page in many MRs of many processes: 8 processes register the
+# one page of a /dev/shm file 16 times each, at offsets 0 to 15 (the seed
+# trace's pattern and more).  All 128 MRs are listed and pin a page each;
+# the processes end by SIGKILL and SIGTERM, and everything goes.
+pins() {
+	rdma statistic show link sroce0/1 |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "pinned_pages") print $(i + 1) }'
+}
+rm -f /dev/shm/sroce-shared-page
+holders=()
+for i in $(seq 8); do
+	/tmp/mr_test sroce0 hold-shared 16 > "/tmp/shared.$i" &
+	holders+=($!)
+done
+for i in $(seq 8); do
+	wait_for "grep -qE 'held|FAILED' /tmp/shared.$i" 20 || fail "holder $i did not start"
+	grep -q held "/tmp/shared.$i" || { cat "/tmp/shared.$i"; fail "holder $i"; }
+done
+[ "$(rdma res show mr dev sroce0 | wc -l)" -eq 128 ] || fail "128 MRs of one page not listed"
+[ "$(pins)" -eq 128 ] || fail "pinned_pages $(pins) with 128 MRs of one page"
+kill -9 "${holders[@]:0:4}"
+kill -TERM "${holders[@]:4}"
+wait "${holders[@]}" 2>/dev/null || true
+wait_for '[ -z "$(rdma res show mr dev sroce0)" ]' 10 || fail "MRs left after the holders"
+[ "$(pins)" -eq 0 ] || fail "pinned_pages $(pins) after the holders"
+rm -f /dev/shm/sroce-shared-page
 
 # fork() after registration, without and with ibv_fork_init().
 /tmp/mr_test sroce0 fork

@@ -12,6 +12,9 @@
  *                                    RLIMIT_MEMLOCK: over-limit fails
  *        mr_test <device> hold N     register N MRs, print "held", then
  *                                    wait to be killed with them registered
+ *        mr_test <device> hold-shared N   the same with N MRs of the one
+ *                                    page of /dev/shm/sroce-shared-page, at
+ *                                    offsets 0 to N - 1
  *        mr_test <device> fork       fork() after registering: the parent
  *                                    keeps the very pages its MR pinned and
  *                                    the child's writes never reach them
@@ -356,6 +359,25 @@ static void check_memlock(void)
 	munmap(buf, big);
 }
 
+/* The one page of /dev/shm/sroce-shared-page, mapped shared. */
+static char *map_shared_page(void)
+{
+	int fd = open("/dev/shm/sroce-shared-page", O_RDWR | O_CREAT, 0600);
+	char *page;
+
+	if (fd < 0 || ftruncate(fd, PAGE)) {
+		perror("/dev/shm/sroce-shared-page");
+		exit(2);
+	}
+	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (page == MAP_FAILED) {
+		perror("mmap");
+		exit(2);
+	}
+	close(fd);
+	return page;
+}
+
 int main(int argc, char **argv)
 {
 	struct ibv_context *ctx;
@@ -363,7 +385,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr,
-			"usage: %s <device> all|memlock|hold N|fork|fork-init\n",
+			"usage: %s <device> all|memlock|hold N|hold-shared N|fork|fork-init\n",
 			argv[0]);
 		return 2;
 	}
@@ -392,6 +414,20 @@ int main(int argc, char **argv)
 					 PAGE, IBV_ACCESS_LOCAL_WRITE),
 			      "held MR %d", i);
 		printf("held\n");
+		fflush(stdout);
+		for (;;)
+			pause();
+	} else if (!strcmp(argv[2], "hold-shared") && argc == 4) {
+		char *page = map_shared_page();
+
+		/* The seed trace's pattern first, then more of the same. */
+		n = atoi(argv[3]);
+		for (i = 0; i < n; i++)
+			check(ibv_reg_mr(pd, page + i, PAGE - i,
+					 IBV_ACCESS_LOCAL_WRITE |
+					 IBV_ACCESS_REMOTE_WRITE),
+			      "shared page, MR %d: %s", i, strerror(errno));
+		printf("%s\n", failures ? "FAILED" : "held");
 		fflush(stdout);
 		for (;;)
 			pause();
