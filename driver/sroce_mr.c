@@ -82,23 +82,27 @@ struct ib_mr *sroce_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 	struct sroce_dev *sdev = to_sdev(ibpd->device);
 	struct sroce_umem *umem;
 	struct sroce_mr *mr;
+	bool implicit;
 	int err;
 
 	/* Hints sroce may ignore; HUGETLB says the memory is hugetlbfs. */
 	access &= ~(IB_ACCESS_OPTIONAL | IB_ACCESS_HUGETLB);
 	if (access & ~(SROCE_MR_ACCESS | IB_ACCESS_ON_DEMAND))
 		return ERR_PTR(-EOPNOTSUPP);
-	/* Implicit ODP (all of the address space) is not offered. */
-	if ((access & IB_ACCESS_ON_DEMAND) && !start && length == U64_MAX)
-		return ERR_PTR(-EOPNOTSUPP);
-	if (length > SROCE_MAX_MR_SIZE)
+	/* Implicit ODP: all of the address space, iova 0 (iova = start). */
+	implicit = (access & IB_ACCESS_ON_DEMAND) && !start && !iova &&
+		   length == U64_MAX;
+	if (length > SROCE_MAX_MR_SIZE && !implicit)
 		return ERR_PTR(-EINVAL);
 
 	mr = kzalloc_obj(*mr);
 	if (!mr)
 		return ERR_PTR(-ENOMEM);
 
-	if (access & IB_ACCESS_ON_DEMAND)
+	if (implicit)
+		umem = sroce_umem_odp_implicit_get(access &
+						   SROCE_MR_WRITE_ACCESS);
+	else if (access & IB_ACCESS_ON_DEMAND)
 		umem = sroce_umem_odp_get(start, length,
 					  access & SROCE_MR_WRITE_ACCESS);
 	else

@@ -14,6 +14,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 /*
  * Registered user memory: pinned (sroce_umem.c) or, with
@@ -27,6 +28,7 @@ struct sroce_umem {
 	unsigned long npages;
 	bool writable;		/* the device may write the pages */
 	bool odp;
+	bool implicit;		/* on demand, all of the address space */
 
 	/* Pinned memory: every page, pinned; dirtied on unpin if writable. */
 	struct page **pages;
@@ -34,14 +36,15 @@ struct sroce_umem {
 	/*
 	 * On-demand paging: @notifier watches the range.  @odp_lock
 	 * protects @pfns, the HMM pfns of the pages faulted in so far (0:
-	 * not known).  The data path holds it from reading a page's entry
-	 * until it is done with the page, and the invalidation holds it
-	 * while it clears entries, so no page is touched after its
-	 * invalidation returned.
+	 * not known), or @pfn_xa, which records them for an implicit umem.
+	 * The data path holds it from reading a page's entry until it is
+	 * done with the page, and the invalidation holds it while it clears
+	 * entries, so no page is touched after its invalidation returned.
 	 */
 	struct mmu_interval_notifier notifier;
 	struct mutex odp_lock;		/* see above */
 	unsigned long *pfns;
+	struct xarray pfn_xa;
 };
 
 struct sroce_umem *sroce_umem_alloc(u64 start, u64 length, bool writable);
@@ -49,6 +52,7 @@ struct sroce_umem *sroce_umem_pin(u64 start, u64 length, bool writable);
 void sroce_umem_unpin(struct sroce_umem *umem);
 
 struct sroce_umem *sroce_umem_odp_get(u64 start, u64 length, bool writable);
+struct sroce_umem *sroce_umem_odp_implicit_get(bool writable);
 void sroce_umem_odp_release(struct sroce_umem *umem);
 int sroce_umem_odp_fault(struct sroce_umem *umem, unsigned long idx,
 			 unsigned long n, bool write, bool fault);

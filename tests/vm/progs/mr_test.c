@@ -249,12 +249,6 @@ static void check_refusals(void)
 	      mr ? "works" : strerror(errno));
 
 	buf = map_anon(PAGE, PROT_READ | PROT_WRITE, 0);
-	/* Explicit ODP is offered (t-odp), implicit ODP is not. */
-	mr = ibv_reg_mr(pd, NULL, SIZE_MAX, IBV_ACCESS_LOCAL_WRITE |
-			IBV_ACCESS_ON_DEMAND);
-	check(!mr && errno == EOPNOTSUPP, "implicit ODP: %s",
-	      mr ? "works" : strerror(errno));
-
 	/* Atomic access is accepted exactly when atomics are advertised. */
 	mr = ibv_reg_mr(pd, buf, PAGE, IBV_ACCESS_LOCAL_WRITE |
 			IBV_ACCESS_REMOTE_ATOMIC);

@@ -7,28 +7,36 @@
  *   odp DEV GID_INDEX
  *
  * Checks, each printing "ok: ..." or "FAIL: ...":
- *  - the device offers explicit ODP for every RC operation;
+ *  - the device offers explicit and implicit ODP for every RC operation;
  *  - registering pins nothing (VmPin) and faults nothing in (mincore);
  *  - a peer's WRITE, READ and FETCH_ADD reach untouched memory, and SEND
  *    lands in and leaves from it;
- *  - after compaction migrated pages, a peer reads and writes the pages
- *    where they are now;
+ *  - after MADV_COLLAPSE moved pages into a new huge page, a peer reads
+ *    and writes them where they are now;
  *  - after madvise(MADV_DONTNEED) a peer reads the fresh zero page, and
  *    its WRITE lands in the page that the process sees from then on;
  *  - after the range is mapped anew (mmap MAP_FIXED of a memfd) a peer
  *    reads and writes the new mapping, never the old pages;
  *  - ibv_advise_mr PREFETCH_WRITE faults the pages in;
+ *  - an implicit MR (all of the address space) reaches memory mapped after
+ *    it was registered;
  *  - a WRITE to an address unmapped since registration fails with a
  *    remote access error, and the process goes on unharmed.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "common.h"
 
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+
 #define PAGE	4096UL
+#define HUGE	(2UL << 20)
 #define NPAGES	64UL
 #define LEN	(NPAGES * PAGE)
 
@@ -213,8 +221,9 @@ int main(int argc, char **argv)
 		  IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_READ |
 		  IBV_ODP_SUPPORT_ATOMIC;
 	report((dattr.odp_caps.general_caps & IBV_ODP_SUPPORT) &&
+	       (dattr.odp_caps.general_caps & IBV_ODP_SUPPORT_IMPLICIT) &&
 	       (dattr.odp_caps.per_transport_caps.rc_odp_caps & rc_need) ==
-	       rc_need, "ODP offered for RC SEND, RECV, WRITE, READ and ATOMIC");
+	       rc_need, "ODP, explicit and implicit, offered for RC SEND, RECV, WRITE, READ and ATOMIC");
 
 	pd = ibv_alloc_pd(ctx);
 	cq = ibv_create_cq(ctx, 16, NULL, NULL, 0);
@@ -283,32 +292,49 @@ int main(int argc, char **argv)
 	       "SEND from ODP memory into an ODP receive buffer");
 
 	/*
-	 * Compaction migrates movable pages, ODP ones included (pinned ones
-	 * never move): the peer must follow them to their new frames.
+	 * Pages that move: MADV_COLLAPSE copies the small pages of a 2 MiB
+	 * range into one new huge page and frees the old ones.  Once the
+	 * process has written the new pages, a peer that still used the old
+	 * ones would read stale bytes.
 	 */
 	{
+		uint8_t *raw, *h;
 		uint64_t before[NPAGES];
 		unsigned long i, moved = 0;
-		FILE *f;
+		struct ibv_mr *hmr;
+		int err;
 
+		raw = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (raw == MAP_FAILED)
+			die("mmap");
+		h = (uint8_t *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
+		madvise(h, HUGE, MADV_NOHUGEPAGE);
+		fill(h, HUGE, 10);
+		hmr = ibv_reg_mr(pd, h, HUGE, access | IBV_ACCESS_ON_DEMAND);
+		if (!hmr)
+			die("ibv_reg_mr (2 MiB, on demand)");
+		ok = rdma(IBV_WR_RDMA_READ, 0, LEN, h, hmr->rkey, 0) ==
+		     IBV_WC_SUCCESS && !memcmp(local, h, LEN);
 		for (i = 0; i < NPAGES; i++)
-			before[i] = pfn_of(odp + i * PAGE);
-		f = fopen("/proc/sys/vm/compact_memory", "w");
-		if (!f || fputs("1\n", f) < 0 || fclose(f))
-			die("compact_memory");
+			before[i] = pfn_of(h + i * PAGE);
+		madvise(h, HUGE, MADV_HUGEPAGE);
+		err = madvise(h, HUGE, MADV_COLLAPSE) ? errno : 0;
 		for (i = 0; i < NPAGES; i++)
-			moved += pfn_of(odp + i * PAGE) != before[i];
-		fill(odp, LEN, 6);
+			moved += pfn_of(h + i * PAGE) != before[i];
+		fill(h, LEN, 11);
 		memset(local, 0, LEN);
-		ok = rdma(IBV_WR_RDMA_READ, 0, LEN, odp, odp_mr->rkey, 0) ==
-		     IBV_WC_SUCCESS && !memcmp(local, odp, LEN);
-		fill(local, PAGE, 7);
-		ok = ok && rdma(IBV_WR_RDMA_WRITE, 0, PAGE, odp + 9 * PAGE,
-				odp_mr->rkey, 0) == IBV_WC_SUCCESS &&
-		     !memcmp(odp + 9 * PAGE, local, PAGE);
-		report(ok,
-		       "after compaction moved %lu of %lu pages, READ and WRITE reach the pages the process sees",
-		       moved, NPAGES);
+		ok = ok && rdma(IBV_WR_RDMA_READ, 0, LEN, h, hmr->rkey, 0) ==
+			   IBV_WC_SUCCESS && !memcmp(local, h, LEN);
+		fill(local, PAGE, 12);
+		ok = ok && rdma(IBV_WR_RDMA_WRITE, 0, PAGE, h + 7 * PAGE,
+				hmr->rkey, 0) == IBV_WC_SUCCESS &&
+		     !memcmp(h + 7 * PAGE, local, PAGE);
+		report(ok && !err && moved == NPAGES,
+		       "after MADV_COLLAPSE moved %lu of %lu pages (%s), READ and WRITE reach the pages where they are now",
+		       moved, NPAGES, err ? strerror(err) : "done");
+		check(!ibv_dereg_mr(hmr), "ibv_dereg_mr (2 MiB)");
+		munmap(raw, 2 * HUGE);
 	}
 
 	/* MADV_DONTNEED drops the pages: the peer must see the zero page. */
@@ -353,6 +379,40 @@ int main(int argc, char **argv)
 	report(ok && resident(odp, LEN) == NPAGES / 2,
 	       "ibv_advise_mr PREFETCH_WRITE faults the range in (%lu of %lu pages resident)",
 	       resident(odp, LEN), NPAGES);
+
+	/*
+	 * An implicit MR (all of the address space): memory mapped after
+	 * the registration is reachable through it, with nothing pinned.
+	 */
+	{
+		struct ibv_mr *imr;
+		uint8_t *fresh;
+
+		pin_before = vm_pin();
+		imr = ibv_reg_mr(pd, NULL, SIZE_MAX,
+				 access | IBV_ACCESS_ON_DEMAND);
+		fresh = mmap(NULL, LEN, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (fresh == MAP_FAILED)
+			die("mmap");
+		ok = imr != NULL;
+		if (ok) {
+			fill(local, LEN, 8);
+			ok = rdma(IBV_WR_RDMA_WRITE, 0, LEN, fresh, imr->rkey,
+				  0) == IBV_WC_SUCCESS &&
+			     !memcmp(fresh, local, LEN);
+			fill(fresh, LEN, 9);
+			ok = ok && rdma(IBV_WR_RDMA_READ, 0, LEN, fresh,
+					imr->rkey, 0) == IBV_WC_SUCCESS &&
+			     !memcmp(fresh, local, LEN);
+			ok = ok && vm_pin() == pin_before;
+		}
+		report(ok, "an implicit ODP MR reaches memory mapped after it was registered (WRITE and READ), pinning nothing%s",
+		       imr ? "" : ": registration failed");
+		if (imr && ibv_dereg_mr(imr))
+			check(0, "ibv_dereg_mr of the implicit MR");
+		munmap(fresh, LEN);
+	}
 
 	/* Gone from the address space: a remote access error, no harm. */
 	if (munmap(odp, LEN))
