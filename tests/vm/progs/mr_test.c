@@ -166,6 +166,22 @@ static void reg_and_check(void *buf, size_t len, const char *what)
 		check(!ibv_dereg_mr(mr), "%s: dereg", what);
 }
 
+/* Register 8 pages of the file @fd (then closed), mapped shared. */
+static void reg_shared_file(int fd, const char *what)
+{
+	char *p;
+
+	check(fd >= 0 && !ftruncate(fd, 8 * PAGE), "%s", what);
+	p = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	check(p != MAP_FAILED, "%s: mmap", what);
+	if (p != MAP_FAILED) {
+		reg_and_check(p, 8 * PAGE, what);
+		munmap(p, 8 * PAGE);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 static void check_memory_kinds(void)
 {
 	char *thp, *huge, *shm;
@@ -189,26 +205,10 @@ static void check_memory_kinds(void)
 		munmap(huge, HUGE);
 	}
 
-	fd = memfd_create("sroce-mr", 0);
-	check(fd >= 0 && !ftruncate(fd, 8 * PAGE), "memfd");
-	shm = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	check(shm != MAP_FAILED, "memfd mmap");
-	if (shm != MAP_FAILED) {
-		reg_and_check(shm, 8 * PAGE, "memfd shared mapping");
-		munmap(shm, 8 * PAGE);
-	}
-	close(fd);
-
+	reg_shared_file(memfd_create("sroce-mr", 0), "memfd");
 	/* A POSIX shared memory object, a file in /dev/shm. */
-	fd = open("/dev/shm/sroce-mr", O_RDWR | O_CREAT | O_TRUNC, 0600);
-	check(fd >= 0 && !ftruncate(fd, 8 * PAGE), "/dev/shm file");
-	shm = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	check(shm != MAP_FAILED, "/dev/shm mmap");
-	if (shm != MAP_FAILED) {
-		reg_and_check(shm, 8 * PAGE, "/dev/shm shared mapping");
-		munmap(shm, 8 * PAGE);
-	}
-	close(fd);
+	reg_shared_file(open("/dev/shm/sroce-mr", O_RDWR | O_CREAT | O_TRUNC,
+			     0600), "/dev/shm file");
 	unlink("/dev/shm/sroce-mr");
 
 	/*
