@@ -72,6 +72,8 @@ enum sroce_stat {
 	SROCE_STAT_TX_ERR,
 	SROCE_STAT_TX_PKTS,
 	SROCE_STAT_RX_PKTS,
+	SROCE_STAT_RX_RESP_DROPPED,	/* responses for PSNs not outstanding */
+	SROCE_STAT_RX_QP_NOT_READY,	/* packets for QPs that cannot take them */
 	SROCE_STAT_PINNED_PAGES,	/* a gauge: pages pinned for MRs now */
 	SROCE_NUM_STATS
 };
@@ -108,6 +110,9 @@ struct sroce_dev {
 
 	/* The UDP sockets of the device's network namespace (sroce_net.c). */
 	struct sroce_udp *udp;
+
+	/* Received packets queued to the device's QPs (sroce_qp_rcv). */
+	atomic_t rx_queued;
 
 	atomic64_t stats[SROCE_NUM_STATS];
 };
@@ -239,7 +244,8 @@ struct sroce_qp {
 	 * attributes, the rings' kernel indices and all transport state.
 	 * Held by the QP's work item (which runs the requester, responder
 	 * and completer), by modify, query and destroy.  Never taken in
-	 * atomic context: the receive path only queues to @rxq.
+	 * atomic context: the receive path only queues to @req_rxq and
+	 * @resp_rxq.
 	 */
 	struct mutex mutex;
 	enum ib_qp_state state;
@@ -270,8 +276,10 @@ struct sroce_qp {
 	u32 sq_send;			/* WQE being transmitted */
 	u32 sq_send_pkt;		/* its next packet */
 	u32 sq_sent_hi;			/* one past the furthest WQE sent */
-	u32 req_psn;			/* PSN of the next new WQE */
+	u32 req_psn;			/* one past the newest PSN sent */
 	u32 acked_psn;			/* newest PSN acknowledged */
+	bool read_gap_asked;		/* a READ was asked again when ... */
+	u32 read_gap_psn;		/* ... this response showed a gap */
 	struct sroce_retry retry;
 	bool rnr_wait;			/* sending paused by an RNR NAK */
 	struct timer_list retrans_timer;
@@ -293,10 +301,25 @@ struct sroce_qp {
 	const struct sroce_rd_res *rd_cur;	/* READ being answered */
 	u32 rd_next;				/* its next response packet */
 
-	/* Filled in softirq, emptied by the work; the list has its own lock. */
-	struct sk_buff_head rxq;
+	/*
+	 * Received requests (for the responder) and responses (for the
+	 * requester): filled in softirq, emptied by the work item; each list
+	 * has its own lock.
+	 */
+	struct sk_buff_head req_rxq;
+	struct sk_buff_head resp_rxq;
 	struct work_struct work;
 };
+
+/*
+ * The state is written under qp->mutex, and read without it only by the
+ * receive path, to shed packets early.
+ */
+static inline void sroce_qp_set_state(struct sroce_qp *qp,
+				      enum ib_qp_state state)
+{
+	WRITE_ONCE(qp->state, state);
+}
 
 /* sroce_qp.events: what timers and doorbells ask of the work item. */
 enum {
@@ -358,8 +381,8 @@ int sroce_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		    struct uverbs_attr_bundle *attrs);
 int sroce_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
 int sroce_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
-void sroce_cq_post(struct sroce_cq *cq, const struct sroce_cqe *cqe,
-		   bool solicited);
+int sroce_cq_post(struct sroce_cq *cq, const struct sroce_cqe *cqe,
+		  bool solicited);
 
 /* sroce_dev.c */
 int sroce_dev_add(const char *name, struct net_device *ndev);
@@ -414,7 +437,8 @@ int sroce_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		    const struct ib_send_wr **bad_wr);
 int sroce_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		    const struct ib_recv_wr **bad_wr);
-int sroce_qp_rcv(u32 qpn, struct sk_buff *skb);
+int sroce_qp_rcv(struct sroce_udp *udp, u32 qpn, bool request,
+		 struct sk_buff *skb);
 struct ib_qp *sroce_qp_find(u32 qpn);
 void sroce_qp_kick(struct sroce_qp *qp);
 void sroce_qp_error(struct sroce_qp *qp, enum ib_event_type event);

@@ -78,11 +78,11 @@ int sroce_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
 
 /*
  * Add @cqe to @cq and raise the completion event if the CQ is armed for it.
- * A full CQ is an overrun: the CQE is lost and the CQ's owner gets one
- * IB_EVENT_CQ_ERR.
+ * A full CQ is an overrun: the CQE is lost, the CQ's owner gets one
+ * IB_EVENT_CQ_ERR, and -EOVERFLOW tells the caller to fail its QP.
  */
-void sroce_cq_post(struct sroce_cq *cq, const struct sroce_cqe *cqe,
-		   bool solicited)
+int sroce_cq_post(struct sroce_cq *cq, const struct sroce_cqe *cqe,
+		  bool solicited)
 {
 	struct ib_event event = {
 		.device = cq->ibcq.device,
@@ -92,11 +92,13 @@ void sroce_cq_post(struct sroce_cq *cq, const struct sroce_cqe *cqe,
 	unsigned long irqflags;
 	bool notify = false;
 	bool overflow = false;
+	bool full;
 	u32 cons;
 
 	spin_lock_irqsave(&cq->lock, irqflags);
 	cons = READ_ONCE(cq->q.hdr->cons);
-	if (cq->q.idx - cons >= cq->q.num) {
+	full = cq->q.idx - cons >= cq->q.num;
+	if (full) {
 		overflow = !cq->overflow;
 		cq->overflow = true;
 	} else {
@@ -115,4 +117,5 @@ void sroce_cq_post(struct sroce_cq *cq, const struct sroce_cqe *cqe,
 		cq->ibcq.event_handler(&event, cq->ibcq.cq_context);
 	if (notify && cq->ibcq.comp_handler)
 		cq->ibcq.comp_handler(&cq->ibcq, cq->ibcq.cq_context);
+	return full ? -EOVERFLOW : 0;
 }

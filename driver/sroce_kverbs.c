@@ -187,7 +187,12 @@ int sroce_kpost_recv(struct sroce_qp *qp, const struct ib_recv_wr *wr,
 
 	if (err)
 		*bad_wr = wr;
-	/* Receives wait for packets; only in error must they be flushed. */
+	/*
+	 * Receives wait for packets; only in error must they be flushed.
+	 * The barrier orders the push of prod before the read of the state
+	 * (pairs with the one in sroce_qp_error()).
+	 */
+	smp_mb();
 	if (posted && READ_ONCE(qp->state) == IB_QPS_ERR)
 		sroce_qp_kick(qp);
 	return err;

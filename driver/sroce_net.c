@@ -62,11 +62,17 @@ static int sroce_udp_rcv(struct sock *sk, struct sk_buff *skb)
 		cb->daddr = ipv6_hdr(skb)->daddr;
 	}
 	__skb_pull(skb, sizeof(struct udphdr));
+	/*
+	 * RC only, and the default partition: a P_Key matches 0xFFFF when
+	 * its low 15 bits are all ones (either membership).
+	 */
 	if (sroce_parse(skb->data, skb->len, &pkt) ||
-	    (pkt.bth.opcode >> 5) != (SROCE_RC_SEND_FIRST >> 5))
+	    (pkt.bth.opcode >> 5) != (SROCE_RC_SEND_FIRST >> 5) ||
+	    (pkt.bth.pkey & 0x7fff) != 0x7fff)
 		goto drop;
 
-	if (sroce_qp_rcv(pkt.bth.dqpn, skb)) {
+	if (sroce_qp_rcv(udp, pkt.bth.dqpn, pkt.op->flags & SROCE_OP_REQUEST,
+			 skb)) {
 		why = SROCE_STAT_RX_NO_QP;
 		goto drop;
 	}

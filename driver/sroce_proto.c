@@ -75,8 +75,8 @@ void sroce_retry_init(struct sroce_retry *r, __u8 retry_cnt, __u8 rnr_retry)
 	r->rnr_left = r->rnr_retry;
 }
 
-/* Forward progress refills both budgets (IBTA 9.7.6.1.3). */
-static void sroce_retry_progress(struct sroce_retry *r)
+/* IBTA 9.7.6.1.3: the retry counters restart on forward progress. */
+void sroce_retry_progress(struct sroce_retry *r)
 {
 	r->retry_left = r->retry_cnt;
 	r->rnr_left = r->rnr_retry;
@@ -105,9 +105,12 @@ static void sroce_req_retry(struct sroce_retry *r, __u32 psn,
 /*
  * Complete the oldest WQEs that end at or before @psn (@inclusive) or
  * strictly before it.  A READ or ATOMIC without its response stops the
- * walk and is resent: its response must have been lost.
+ * walk and is resent: its response must have been lost.  Its PSNs are not
+ * acknowledged then, whatever the packet said, so that its response is
+ * still believed when it comes.
  */
-static void sroce_req_complete_upto(const struct sroce_req_wqe *wqe,
+static void sroce_req_complete_upto(const struct sroce_req_window *w,
+				    const struct sroce_req_wqe *wqe,
 				    unsigned int n, __u32 psn, bool inclusive,
 				    struct sroce_req_verdict *v)
 {
@@ -119,8 +122,15 @@ static void sroce_req_complete_upto(const struct sroce_req_wqe *wqe,
 		if (d < 0 || (!inclusive && d == 0))
 			break;
 		if (wqe[i].needs_response && !wqe[i].responded) {
+			__u32 before = sroce_psn_add(wqe[i].first_psn,
+						     SROCE_PSN_MASK);
+
 			v->action = SROCE_REQ_RESEND;
 			v->resend_psn = wqe[i].first_psn;
+			if (sroce_psn_diff(v->acked_psn, before) > 0)
+				v->acked_psn = sroce_psn_diff(before,
+							      w->acked_psn) > 0 ?
+					       before : w->acked_psn;
 			break;
 		}
 		v->completed++;
@@ -141,24 +151,35 @@ static enum sroce_req_status sroce_nak_status(__u8 code)
 	}
 }
 
-void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_wqe *wqe,
-		      unsigned int n, __u8 syndrome, __u32 psn,
-		      struct sroce_req_verdict *v)
+void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_window *w,
+		      const struct sroce_req_wqe *wqe, unsigned int n,
+		      __u8 syndrome, __u32 psn, struct sroce_req_verdict *v)
 {
 	__u8 value = syndrome & SROCE_AETH_VALUE_MASK;
+	__u8 type = syndrome & SROCE_AETH_TYPE_MASK;
 
 	memset(v, 0, sizeof(*v));
-	switch (syndrome & SROCE_AETH_TYPE_MASK) {
-	case SROCE_AETH_ACK:
-		sroce_req_complete_upto(wqe, n, psn, true, v);
-		break;
-	case SROCE_AETH_RNR_NAK:
-		/* Everything before the refused request was accepted. */
-		sroce_req_complete_upto(wqe, n, psn, false, v);
-		if (v->action != SROCE_REQ_NONE)
-			break;
-		if (v->completed)
-			sroce_retry_progress(r);
+	v->acked_psn = w->acked_psn;
+	if (type != SROCE_AETH_ACK && type != SROCE_AETH_RNR_NAK &&
+	    type != SROCE_AETH_NAK)
+		return;			/* reserved syndrome: ignore */
+	if (!sroce_req_psn_outstanding(w, psn)) {
+		v->action = SROCE_REQ_DROP;
+		return;
+	}
+	if (type == SROCE_AETH_NAK && value > SROCE_NAK_INVALID_RD_REQUEST)
+		return;			/* reserved NAK code: ignore */
+
+	/* An ACK covers @psn itself, a NAK only the PSNs before it. */
+	v->acked_psn = type == SROCE_AETH_ACK ? psn :
+		       sroce_psn_add(psn, SROCE_PSN_MASK);
+	sroce_req_complete_upto(w, wqe, n, psn, type == SROCE_AETH_ACK, v);
+	if (v->acked_psn != w->acked_psn)
+		sroce_retry_progress(r);
+	if (type == SROCE_AETH_ACK || v->action != SROCE_REQ_NONE)
+		return;
+
+	if (type == SROCE_AETH_RNR_NAK) {
 		if (r->rnr_retry != SROCE_RNR_RETRY_FOREVER) {
 			if (!r->rnr_left) {
 				sroce_req_fail(v, SROCE_REQ_RNR_RETRY_EXC_ERR);
@@ -170,25 +191,19 @@ void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_wqe *wqe,
 		v->resend_psn = psn;
 		v->wait_us = sroce_rnr_timer_us(value);
 		return;
-	case SROCE_AETH_NAK:
-		sroce_req_complete_upto(wqe, n, psn, false, v);
-		if (v->action != SROCE_REQ_NONE)
-			break;
-		if (value == SROCE_NAK_PSN_SEQ_ERROR) {
-			if (v->completed)
-				sroce_retry_progress(r);
-			sroce_req_retry(r, psn, v);
-			return;
-		}
-		if (value > SROCE_NAK_INVALID_RD_REQUEST)
-			return;		/* reserved code: ignore the packet */
-		sroce_req_fail(v, sroce_nak_status(value));
-		return;
-	default:
-		return;			/* reserved syndrome: ignore */
 	}
-	if (v->completed)
-		sroce_retry_progress(r);
+	if (value == SROCE_NAK_PSN_SEQ_ERROR) {
+		sroce_req_retry(r, psn, v);
+		return;
+	}
+	sroce_req_fail(v, sroce_nak_status(value));
+}
+
+void sroce_req_on_read_gap(struct sroce_retry *r, __u32 expected,
+			   struct sroce_req_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	sroce_req_retry(r, expected, v);
 }
 
 void sroce_req_on_timeout(struct sroce_retry *r,

@@ -88,8 +88,12 @@ struct sroce_retry {
 
 void sroce_retry_init(struct sroce_retry *r, __u8 retry_cnt, __u8 rnr_retry);
 
+/* Forward progress (a new PSN acknowledged) refills both budgets. */
+void sroce_retry_progress(struct sroce_retry *r);
+
 enum sroce_req_action {
 	SROCE_REQ_NONE,		/* nothing to do but complete what's done */
+	SROCE_REQ_DROP,		/* outside the PSNs sent: ignore, count it */
 	SROCE_REQ_RESEND,	/* resend from resend_psn now */
 	SROCE_REQ_RNR_WAIT,	/* resend from resend_psn after wait_us */
 	SROCE_REQ_FAIL,		/* the oldest WQE not completed fails */
@@ -108,6 +112,7 @@ enum sroce_req_status {
 
 struct sroce_req_verdict {
 	unsigned int completed;	/* oldest WQEs now complete, in order */
+	__u32 acked_psn;	/* the newest PSN now acknowledged */
 	enum sroce_req_action action;
 	__u32 resend_psn;
 	unsigned int wait_us;
@@ -115,14 +120,43 @@ struct sroce_req_verdict {
 };
 
 /*
- * An ACK or NAK (@syndrome, @psn) arrived for the @n outstanding WQEs in
- * @wqe (oldest first).  An ACK acknowledges every packet up to @psn, but a
- * READ or ATOMIC it covers without its response having arrived means the
- * response was lost, so sending resumes at that WQE.
+ * The PSNs a requester has sent and not had acknowledged: a response is
+ * believed only if it names one of them (IBTA 9.7.5.1.2 "ghost" and
+ * duplicate responses).
  */
-void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_wqe *wqe,
-		      unsigned int n, __u8 syndrome, __u32 psn,
-		      struct sroce_req_verdict *v);
+struct sroce_req_window {
+	__u32 acked_psn;	/* the newest PSN acknowledged */
+	__u32 next_psn;		/* one past the newest PSN sent */
+};
+
+/* Is @psn one of the PSNs sent and not acknowledged yet? */
+static inline bool sroce_req_psn_outstanding(const struct sroce_req_window *w,
+					     __u32 psn)
+{
+	return sroce_psn_diff(psn, w->acked_psn) > 0 &&
+	       sroce_psn_diff(psn, w->next_psn) < 0;
+}
+
+/*
+ * An ACK or NAK (@syndrome, @psn) arrived for the @n outstanding WQEs in
+ * @wqe (oldest first), with @w the PSNs sent.  One whose PSN was not sent,
+ * or is acknowledged already, is dropped (SROCE_REQ_DROP) and changes
+ * nothing.  An ACK acknowledges every packet up to @psn, a NAK those before
+ * it; a READ or ATOMIC covered without its response having arrived means
+ * the response was lost, so sending resumes at that WQE.  Acknowledging a
+ * new PSN is forward progress and refills both retry budgets.
+ */
+void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_window *w,
+		      const struct sroce_req_wqe *wqe, unsigned int n,
+		      __u8 syndrome, __u32 psn, struct sroce_req_verdict *v);
+
+/*
+ * READ response @psn arrived past @expected, the next one the requester
+ * waits for: the ones between were lost, so the READ is asked again from
+ * @expected at once, spending a transport retry.
+ */
+void sroce_req_on_read_gap(struct sroce_retry *r, __u32 expected,
+			   struct sroce_req_verdict *v);
 
 /* The local ACK timer expired with @n WQEs outstanding. */
 void sroce_req_on_timeout(struct sroce_retry *r,

@@ -28,8 +28,13 @@ struct workqueue_struct *sroce_wq;
 static DEFINE_XARRAY_FLAGS(sroce_qps, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
 static u32 sroce_qp_next;
 
-/* Packets a QP may have waiting for its work item. */
-#define SROCE_RXQ_MAX		4096
+/*
+ * Received packets waiting for a QP's work item: at most SROCE_RXQ_MAX in
+ * each of its two queues, and SROCE_DEV_RXQ_MAX for the whole device, so a
+ * flood at one QP or many cannot pin unbounded memory.
+ */
+#define SROCE_RXQ_MAX		512
+#define SROCE_DEV_RXQ_MAX	16384
 
 /* Packets of received requests or responses handled per work item run. */
 #define SROCE_RX_BUDGET		64
@@ -53,29 +58,84 @@ void sroce_qp_kick(struct sroce_qp *qp)
 	queue_work(sroce_wq, &qp->work);
 }
 
-/*
- * Softirq: hand a packet that passed the stateless checks to QP @qpn.
- * Returns -ENOENT, leaving the packet to the caller, if there is no such QP.
- */
-int sroce_qp_rcv(u32 qpn, struct sk_buff *skb)
+static struct sk_buff *sroce_rxq_pop(struct sroce_qp *qp,
+				     struct sk_buff_head *q)
 {
+	struct sk_buff *skb = skb_dequeue(q);
+
+	if (skb)
+		atomic_dec(&qp->sdev->rx_queued);
+	return skb;
+}
+
+static void sroce_rxq_purge(struct sroce_qp *qp, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = sroce_rxq_pop(qp, q)))
+		kfree_skb(skb);
+}
+
+/*
+ * May QP @qp take a packet that arrived on @ndev through the sockets @udp?
+ * Only packets of its own device's netdev (or looped back from a local
+ * address) and namespace reach it, so one container cannot inject into
+ * another's QPs, however their addresses are set.
+ */
+static bool sroce_qp_rx_allowed(struct sroce_qp *qp, struct sroce_udp *udp,
+				struct net_device *ndev)
+{
+	return qp->sdev->udp == udp &&
+	       (ndev == qp->sdev->ndev || (ndev->flags & IFF_LOOPBACK));
+}
+
+/*
+ * Softirq: hand a packet that passed the stateless checks to QP @qpn, a
+ * request (for its responder) or a response (for its requester).  A QP
+ * that cannot take it now (its state, or full queues) drops it here, and
+ * counts that.  Returns -ENOENT, leaving the packet to the caller, if
+ * there is no such QP on this device.
+ */
+int sroce_qp_rcv(struct sroce_udp *udp, u32 qpn, bool request,
+		 struct sk_buff *skb)
+{
+	struct sk_buff_head *q;
+	enum ib_qp_state state;
 	struct sroce_qp *qp;
 
 	xa_lock(&sroce_qps);
 	qp = xa_load(&sroce_qps, qpn);
-	if (qp)
+	if (qp && sroce_qp_rx_allowed(qp, udp, skb->dev))
 		refcount_inc(&qp->ref);
+	else
+		qp = NULL;
 	xa_unlock(&sroce_qps);
 	if (!qp)
 		return -ENOENT;
-	if (skb_queue_len(&qp->rxq) < SROCE_RXQ_MAX) {
-		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_PKTS);
-		skb_queue_tail(&qp->rxq, skb);
-		sroce_qp_kick(qp);
-	} else {
-		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_QUEUE_FULL);
-		kfree_skb(skb);
+
+	/* The work item checks again under the mutex; this only sheds load. */
+	state = READ_ONCE(qp->state);
+	if (state < IB_QPS_RTR || state == IB_QPS_ERR ||
+	    (!request && state == IB_QPS_RTR)) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_QP_NOT_READY);
+		goto drop;
 	}
+	q = request ? &qp->req_rxq : &qp->resp_rxq;
+	if (skb_queue_len(q) >= SROCE_RXQ_MAX ||
+	    atomic_inc_return(&qp->sdev->rx_queued) > SROCE_DEV_RXQ_MAX) {
+		if (skb_queue_len(q) < SROCE_RXQ_MAX)
+			atomic_dec(&qp->sdev->rx_queued);
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_QUEUE_FULL);
+		goto drop;
+	}
+	sroce_stat_inc(qp->sdev, SROCE_STAT_RX_PKTS);
+	skb_queue_tail(q, skb);
+	sroce_qp_kick(qp);
+	sroce_qp_put(qp);
+	return 0;
+
+drop:
+	kfree_skb(skb);
 	sroce_qp_put(qp);
 	return 0;
 }
@@ -100,11 +160,19 @@ static void sroce_qp_event(struct sroce_qp *qp, enum ib_event_type type)
  */
 void sroce_qp_error(struct sroce_qp *qp, enum ib_event_type event)
 {
-	if (qp->state == IB_QPS_ERR || qp->state == IB_QPS_RESET)
+	if (qp->state == IB_QPS_ERR)
 		return;
-	qp->state = IB_QPS_ERR;
+	sroce_qp_set_state(qp, IB_QPS_ERR);
 	WRITE_ONCE(qp->sq.hdr->kstate, SROCE_KSTATE_QP_ERR);
 	WRITE_ONCE(qp->rq.hdr->kstate, SROCE_KSTATE_QP_ERR);
+	/*
+	 * A poster publishes prod and then reads kstate; the flush writes
+	 * kstate and then reads prod.  Each side needs a full barrier
+	 * between its store and its load (pairs with the provider's fence in
+	 * post_recv), or a receive posted now is neither flushed here nor
+	 * doorbelled there.
+	 */
+	smp_mb();
 	timer_delete(&qp->retrans_timer);
 	timer_delete(&qp->rnr_timer);
 	if (event)
@@ -112,12 +180,18 @@ void sroce_qp_error(struct sroce_qp *qp, enum ib_event_type event)
 	sroce_qp_kick(qp);
 }
 
-/* Post a completion of @qp's work, filling in what every CQE shares. */
+/*
+ * Post a completion of @qp's work, filling in what every CQE shares.  An
+ * error completion raises the event even on a CQ armed for solicited
+ * completions only (IBTA 11.4.2.2).  A CQ that overflows is in error, and
+ * so is every QP that completes on it.
+ */
 void sroce_qp_complete(struct sroce_qp *qp, struct sroce_cq *cq,
 		       struct sroce_cqe *cqe, bool solicited)
 {
 	cqe->qp_num = qp->ibqp.qp_num;
-	sroce_cq_post(cq, cqe, solicited);
+	if (sroce_cq_post(cq, cqe, solicited || cqe->status))
+		sroce_qp_error(qp, IB_EVENT_QP_FATAL);
 }
 
 /* Is a received packet from and to the addresses @qp is connected with? */
@@ -129,50 +203,67 @@ static bool sroce_qp_addr_ok(struct sroce_qp *qp, struct sk_buff *skb)
 	       ipv6_addr_equal(&cb->daddr, &qp->av.saddr);
 }
 
-/*
- * Hand one received packet to the responder or the requester.  Returns
- * false, leaving the packet alone, for a request that must wait until the
- * READ responses in progress are out.
- */
-static bool sroce_qp_rx(struct sroce_qp *qp, struct sk_buff *skb)
+/* Parse a received packet again, for its QP's work. */
+static bool sroce_qp_parse(struct sroce_qp *qp, struct sk_buff *skb,
+			   struct sroce_pkt *pkt)
 {
-	struct sroce_pkt pkt;
+	return !sroce_parse(skb->data, skb->len, pkt) &&
+	       sroce_qp_addr_ok(qp, skb);
+}
 
-	if (qp->state < IB_QPS_RTR || qp->state == IB_QPS_ERR)
-		return true;
-	if (sroce_parse(skb->data, skb->len, &pkt) ||
-	    !sroce_qp_addr_ok(qp, skb))
-		return true;
-	if (pkt.op->flags & SROCE_OP_REQUEST) {
-		if (qp->rd_cur)
-			return false;
-		sroce_resp_rcv(qp, &pkt, skb->data + pkt.payload_off);
-	} else if (qp->state != IB_QPS_RTR) {
-		sroce_req_rcv(qp, &pkt, skb->data + pkt.payload_off);
+/*
+ * Requests and responses wait in queues of their own, so that ACKs and
+ * READ responses never wait behind a long READ being answered, nor
+ * requests behind a requester's backlog.
+ */
+static void sroce_qp_rx_responses(struct sroce_qp *qp)
+{
+	unsigned int budget = SROCE_RX_BUDGET;
+	struct sroce_pkt pkt;
+	struct sk_buff *skb;
+
+	while (budget-- && qp->state >= IB_QPS_RTS && qp->state != IB_QPS_ERR &&
+	       (skb = sroce_rxq_pop(qp, &qp->resp_rxq))) {
+		if (sroce_qp_parse(qp, skb, &pkt))
+			sroce_req_rcv(qp, &pkt, skb->data + pkt.payload_off);
+		kfree_skb(skb);
 	}
-	return true;
+}
+
+static void sroce_qp_rx_requests(struct sroce_qp *qp)
+{
+	unsigned int budget = SROCE_RX_BUDGET;
+	struct sroce_pkt pkt;
+	struct sk_buff *skb;
+
+	while (budget-- && qp->state >= IB_QPS_RTR && qp->state != IB_QPS_ERR) {
+		/*
+		 * A READ being answered goes out before what was asked after
+		 * it; sroce_resp_run() queues the work again while it lasts.
+		 */
+		if (qp->rd_cur && sroce_resp_run(qp))
+			break;
+		skb = sroce_rxq_pop(qp, &qp->req_rxq);
+		if (!skb)
+			break;
+		if (sroce_qp_parse(qp, skb, &pkt))
+			sroce_resp_rcv(qp, &pkt, skb->data + pkt.payload_off);
+		kfree_skb(skb);
+	}
 }
 
 static void sroce_qp_work(struct work_struct *work)
 {
 	struct sroce_qp *qp = container_of(work, struct sroce_qp, work);
-	unsigned int budget = SROCE_RX_BUDGET;
-	struct sk_buff *skb;
 
 	mutex_lock(&qp->mutex);
 	if (qp->destroyed)
 		goto unlock;
-	if (qp->state >= IB_QPS_RTR && qp->state != IB_QPS_ERR)
-		sroce_resp_run(qp);
-	while (budget && (skb = skb_dequeue(&qp->rxq))) {
-		if (!sroce_qp_rx(qp, skb)) {
-			skb_queue_head(&qp->rxq, skb);
-			break;
-		}
-		kfree_skb(skb);
-		budget--;
-	}
+	sroce_qp_rx_responses(qp);
+	sroce_qp_rx_requests(qp);
 	if (qp->state == IB_QPS_ERR) {
+		sroce_rxq_purge(qp, &qp->req_rxq);
+		sroce_rxq_purge(qp, &qp->resp_rxq);
 		sroce_req_flush(qp);
 		sroce_resp_flush(qp);
 	} else if (qp->state >= IB_QPS_RTS) {
@@ -183,7 +274,8 @@ static void sroce_qp_work(struct work_struct *work)
 				sroce_qp_event(qp, IB_EVENT_SQ_DRAINED);
 		}
 	}
-	if (!budget)
+	if (!skb_queue_empty(&qp->resp_rxq) ||
+	    (!skb_queue_empty(&qp->req_rxq) && !qp->rd_cur))
 		sroce_qp_kick(qp);
 unlock:
 	mutex_unlock(&qp->mutex);
@@ -217,13 +309,14 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	qp->scq = to_scq(init->send_cq);
 	qp->rcq = to_scq(init->recv_cq);
 	qp->sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
-	qp->state = IB_QPS_RESET;
+	sroce_qp_set_state(qp, IB_QPS_RESET);
 	qp->path_mtu = IB_MTU_1024;
 	qp->mtu = 1024;
 	refcount_set(&qp->ref, 1);
 	init_completion(&qp->released);
 	mutex_init(&qp->mutex);
-	skb_queue_head_init(&qp->rxq);
+	skb_queue_head_init(&qp->req_rxq);
+	skb_queue_head_init(&qp->resp_rxq);
 	INIT_WORK(&qp->work, sroce_qp_work);
 	timer_setup(&qp->retrans_timer, sroce_retrans_timer_fn, 0);
 	timer_setup(&qp->rnr_timer, sroce_rnr_timer_fn, 0);
@@ -270,7 +363,12 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	cap->max_recv_sge = qp->max_recv_sge;
 	cap->max_inline_data = qp->max_inline;
 
-	err = xa_alloc_cyclic_bh(&sroce_qps, &qpn, qp,
+	/*
+	 * Reserve the number, and publish the QP to the receive path only
+	 * when nothing can fail any more: until then no packet, and so no
+	 * reference or work, can reach it.
+	 */
+	err = xa_alloc_cyclic_bh(&sroce_qps, &qpn, NULL,
 				 XA_LIMIT(SROCE_FIRST_QPN,
 					  SROCE_FIRST_QPN + SROCE_MAX_QP - 1),
 				 &sroce_qp_next, GFP_KERNEL);
@@ -283,6 +381,8 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		if (err)
 			goto err_xa;
 	}
+	/* The slot is reserved: storing into it allocates nothing. */
+	xa_store_bh(&sroce_qps, qpn, qp, GFP_KERNEL);
 	return 0;
 
 err_xa:
@@ -305,7 +405,8 @@ static void sroce_qp_reset(struct sroce_qp *qp)
 {
 	timer_delete(&qp->retrans_timer);
 	timer_delete(&qp->rnr_timer);
-	skb_queue_purge(&qp->rxq);
+	sroce_rxq_purge(qp, &qp->req_rxq);
+	sroce_rxq_purge(qp, &qp->resp_rxq);
 	qp->events = 0;
 	sroce_req_reset(qp);
 	sroce_resp_reset(qp);
@@ -451,19 +552,19 @@ int sroce_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		goto unlock;
 	switch (new) {
 	case IB_QPS_RESET:
-		qp->state = IB_QPS_RESET;
+		sroce_qp_set_state(qp, IB_QPS_RESET);
 		sroce_qp_reset(qp);
 		break;
 	case IB_QPS_ERR:
 		sroce_qp_error(qp, 0);
 		break;
 	case IB_QPS_SQD:
-		qp->state = IB_QPS_SQD;
+		sroce_qp_set_state(qp, IB_QPS_SQD);
 		qp->sq_draining = true;
 		sroce_qp_kick(qp);
 		break;
 	default:
-		qp->state = new;
+		sroce_qp_set_state(qp, new);
 		qp->sq_draining = false;
 		sroce_qp_kick(qp);
 		break;
@@ -530,7 +631,8 @@ int sroce_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	timer_shutdown_sync(&qp->retrans_timer);
 	timer_shutdown_sync(&qp->rnr_timer);
 	cancel_work_sync(&qp->work);
-	skb_queue_purge(&qp->rxq);
+	sroce_rxq_purge(qp, &qp->req_rxq);
+	sroce_rxq_purge(qp, &qp->resp_rxq);
 
 	kfree(qp->rd_res.slot);
 	kvfree(qp->tr_tmp);

@@ -160,24 +160,28 @@ static bool sroce_req_fetch(struct sroce_qp *qp)
 	}
 	while (qp->sq_fetched != prod) {
 		struct sroce_swqe *s = sroce_swqe_at(qp, qp->sq_fetched);
-		u32 n;
 
 		memset(&s->tr, 0, sizeof(s->tr));
 		s->status = sroce_req_take(qp, s,
 					   sroce_queue_slot(&qp->sq,
 							    qp->sq_fetched));
-		if (!s->status) {
-			n = sroce_req_npkts(qp, s);
-			s->tr.first_psn = qp->req_psn;
-			s->tr.last_psn = sroce_psn_add(qp->req_psn, n - 1);
-			s->tr.needs_response = sroce_wqe_is_read(s) ||
-					       sroce_wqe_is_atomic(s);
-			s->resp_psn = qp->req_psn;
-			qp->req_psn = sroce_psn_add(qp->req_psn, n);
-		}
 		qp->sq_fetched++;
 	}
 	return true;
+}
+
+/*
+ * WQE @s goes on the wire for the first time: it takes its PSNs now, so
+ * that the PSNs in flight are those of WQEs actually being sent, however
+ * many are posted (IBTA 9.7.1: a requester has fewer than 2^23
+ * outstanding).
+ */
+static void sroce_req_assign_psns(struct sroce_qp *qp, struct sroce_swqe *s)
+{
+	s->tr.first_psn = qp->req_psn;
+	s->tr.last_psn = sroce_psn_add(qp->req_psn, sroce_req_npkts(qp, s) - 1);
+	s->tr.needs_response = sroce_wqe_is_read(s) || sroce_wqe_is_atomic(s);
+	s->resp_psn = qp->req_psn;
 }
 
 /*
@@ -243,12 +247,16 @@ static u8 sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 	u32 k = qp->sq_send_pkt;
 	u32 n = sroce_req_npkts(qp, s);
 	u32 pos = k * qp->mtu;
+	bool new_wqe = qp->sq_send == qp->sq_sent_hi && !k;
 	struct sroce_pkt pkt = {};
 	struct sk_buff *skb;
 	bool last = k == n - 1;
+	u32 next_psn;
 	void *payload;
 	u8 status = 0;
 
+	if (new_wqe)
+		sroce_req_assign_psns(qp, s);
 	pkt.bth.pkey = 0xffff;
 	pkt.bth.dqpn = qp->dest_qpn;
 	pkt.bth.psn = sroce_psn_add(s->tr.first_psn, k);
@@ -293,6 +301,15 @@ static u8 sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 	}
 	sroce_pkt_send(qp, skb);
 
+	/*
+	 * req_psn stays one past the newest PSN sent; a READ request sends
+	 * for all of its response PSNs at once.
+	 */
+	next_psn = sroce_wqe_is_read(s) ? sroce_psn_add(s->tr.last_psn, 1) :
+		   sroce_psn_add(pkt.bth.psn, 1);
+	if (sroce_psn_diff(next_psn, qp->req_psn) > 0)
+		qp->req_psn = next_psn;
+
 	/* From its first packet on, the WQE is outstanding. */
 	if (!sroce_idx_before(qp->sq_send, qp->sq_sent_hi))
 		qp->sq_sent_hi = qp->sq_send + 1;
@@ -323,8 +340,9 @@ static unsigned int sroce_req_rd_atomic_before(struct sroce_qp *qp, u32 idx)
 /* May WQE @s at sq_send go on the wire now? */
 static bool sroce_req_may_send(struct sroce_qp *qp, struct sroce_swqe *s)
 {
-	u32 psn = sroce_psn_add(s->tr.first_psn, qp->sq_send_pkt);
 	bool new_wqe = qp->sq_send == qp->sq_sent_hi && !qp->sq_send_pkt;
+	u32 psn = new_wqe ? qp->req_psn :
+		  sroce_psn_add(s->tr.first_psn, qp->sq_send_pkt);
 
 	if (s->status)
 		return false;
@@ -344,7 +362,7 @@ static bool sroce_req_may_send(struct sroce_qp *qp, struct sroce_swqe *s)
 	return true;
 }
 
-/* Resend from @psn: back to the outstanding WQE that holds it. */
+/* Resend from @psn: back to the outstanding WQE that holds it, if any. */
 static void sroce_req_rewind(struct sroce_qp *qp, u32 psn)
 {
 	u32 i;
@@ -363,8 +381,10 @@ static void sroce_req_rewind(struct sroce_qp *qp, u32 psn)
 			return;
 		}
 	}
-	qp->sq_send = qp->sq_sent_hi;
-	qp->sq_send_pkt = 0;
+	/*
+	 * Every PSN the transport believes lies in an outstanding WQE; one
+	 * that does not is ignored rather than skipping anything.
+	 */
 }
 
 /* The outstanding WQEs' transport view, oldest first, for sroce_proto. */
@@ -413,16 +433,30 @@ static void sroce_req_apply(struct sroce_qp *qp,
 
 static void sroce_req_ack(struct sroce_qp *qp, u8 syndrome, u32 psn)
 {
+	struct sroce_req_window w = {
+		.acked_psn = qp->acked_psn,
+		.next_psn = qp->req_psn,
+	};
 	struct sroce_req_verdict v;
-	unsigned int n = sroce_req_outstanding(qp);
+	unsigned int n;
 
-	if ((syndrome & SROCE_AETH_TYPE_MASK) == SROCE_AETH_ACK &&
-	    sroce_psn_diff(psn, qp->acked_psn) > 0 &&
-	    sroce_psn_diff(psn, qp->req_psn) < 0) {
-		qp->acked_psn = psn;
+	/*
+	 * While an RNR NAK is being waited out, the packets that were in
+	 * flight behind the refused one draw sequence NAKs from some
+	 * responders: they say nothing new and cost no retry.
+	 */
+	if (qp->rnr_wait && syndrome == sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR))
+		return;
+	n = sroce_req_outstanding(qp);
+	sroce_req_on_ack(&qp->retry, &w, qp->tr_tmp, n, syndrome, psn, &v);
+	if (v.action == SROCE_REQ_DROP) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
+		return;
+	}
+	if (v.acked_psn != qp->acked_psn) {
+		qp->acked_psn = v.acked_psn;
 		sroce_req_arm_timer(qp, true);
 	}
-	sroce_req_on_ack(&qp->retry, qp->tr_tmp, n, syndrome, psn, &v);
 	sroce_req_apply(qp, &v);
 }
 
@@ -461,6 +495,36 @@ static struct sroce_swqe *sroce_req_waiting(struct sroce_qp *qp)
 	return NULL;
 }
 
+/*
+ * READ response @psn is not the one READ @s waits for.  One further on in
+ * its responses means the ones between were lost: ask again from there at
+ * once, once per gap, rather than wait for the timer.  Anything else is a
+ * duplicate, or forged.
+ */
+static void sroce_req_read_gap(struct sroce_qp *qp, struct sroce_swqe *s,
+			       u32 psn)
+{
+	struct sroce_req_verdict v;
+
+	if (sroce_psn_diff(psn, s->resp_psn) <= 0 ||
+	    sroce_psn_diff(psn, s->tr.last_psn) > 0) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
+		return;
+	}
+	/*
+	 * After asking again, what is left of the first answer still
+	 * arrives, beyond the gap: ask once more only when the new answer
+	 * has passed the furthest response seen when we asked.
+	 */
+	if (qp->read_gap_asked &&
+	    sroce_psn_diff(s->resp_psn, qp->read_gap_psn) <= 0)
+		return;
+	qp->read_gap_asked = true;
+	qp->read_gap_psn = psn;
+	sroce_req_on_read_gap(&qp->retry, s->resp_psn, &v);
+	sroce_req_apply(qp, &v);
+}
+
 static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
 				const void *payload)
 {
@@ -469,15 +533,19 @@ static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
 	u16 want;
 	u8 status;
 
-	if (!s || !sroce_wqe_is_read(s) || pkt->bth.psn != s->resp_psn)
-		return;		/* duplicate or out of order: the timer recovers */
+	if (!s || !sroce_wqe_is_read(s))
+		goto drop;
+	if (pkt->bth.psn != s->resp_psn) {
+		sroce_req_read_gap(qp, s, pkt->bth.psn);
+		return;
+	}
 	k = sroce_psn_diff(pkt->bth.psn, s->tr.first_psn);
 	n = sroce_req_npkts(qp, s);
 	pos = k * qp->mtu;
 	want = (k == 0 ? SROCE_OP_FIRST : 0) | (k == n - 1 ? SROCE_OP_LAST : 0);
 	if ((pkt->op->flags & SROCE_OP_ONLY) != want ||
 	    pkt->payload_len != min(qp->mtu, s->length - pos))
-		return;		/* not the packet we asked for */
+		goto drop;	/* not the packet we asked for */
 
 	status = sroce_sge_copy(qp, s->sge, s->wqe.num_sge, pos,
 				(void *)payload, pkt->payload_len, true);
@@ -489,12 +557,17 @@ static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		return;
 	}
 	s->resp_psn = sroce_psn_add(s->resp_psn, 1);
+	sroce_retry_progress(&qp->retry);
 	if (k == n - 1)
 		s->tr.responded = true;
 	if (pkt->op->hdrs & SROCE_HDR_AETH)
 		sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn);
 	else
 		sroce_req_arm_timer(qp, true);
+	return;
+
+drop:
+	sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
 }
 
 static void sroce_req_atomic_ack(struct sroce_qp *qp, struct sroce_pkt *pkt)
@@ -503,8 +576,10 @@ static void sroce_req_atomic_ack(struct sroce_qp *qp, struct sroce_pkt *pkt)
 	u64 orig = pkt->atmack;
 	u8 status;
 
-	if (!s || !sroce_wqe_is_atomic(s) || pkt->bth.psn != s->tr.first_psn)
+	if (!s || !sroce_wqe_is_atomic(s) || pkt->bth.psn != s->tr.first_psn) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
 		return;
+	}
 	status = sroce_sge_copy(qp, s->sge, s->wqe.num_sge, 0, &orig,
 				sizeof(orig), true);
 	s->tr.responded = true;
@@ -520,8 +595,11 @@ static void sroce_req_atomic_ack(struct sroce_qp *qp, struct sroce_pkt *pkt)
 void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		   const void *payload)
 {
-	if (qp->sq.idx == qp->sq_sent_hi)
-		return;		/* nothing outstanding: stale */
+	if (qp->sq.idx == qp->sq_sent_hi) {
+		/* Nothing outstanding: stale, or forged. */
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
+		return;
+	}
 	if (pkt->op->flags & SROCE_OP_READ)
 		sroce_req_read_resp(qp, pkt, payload);
 	else if (pkt->bth.opcode == SROCE_RC_ATOMIC_ACKNOWLEDGE)
@@ -612,6 +690,7 @@ void sroce_req_reset(struct sroce_qp *qp)
 	qp->sq_sent_hi = qp->sq.idx;
 	qp->sq_send_pkt = 0;
 	qp->rnr_wait = false;
+	qp->read_gap_asked = false;
 	qp->sq_draining = false;
 }
 

@@ -125,6 +125,12 @@ static bool sroce_resp_need_rwqe(struct sroce_qp *qp, const struct sroce_pkt *pk
 	sroce_stat_inc(qp->sdev, SROCE_STAT_RNR_NAK_SENT);
 	sroce_resp_send(qp, SROCE_RC_ACKNOWLEDGE,
 			sroce_aeth_rnr_nak(qp->min_rnr_timer), pkt->bth.psn, 0);
+	/*
+	 * The RNR NAK is this gap's NAK: the packets in flight behind the
+	 * refused one get no sequence NAK, which would cost the requester a
+	 * transport retry for a receiver that is merely slow.
+	 */
+	qp->nak_seq_sent = true;
 	return false;
 }
 
@@ -419,13 +425,33 @@ static bool sroce_resp_atomic_op(struct sroce_qp *qp,
 	return true;
 }
 
+/*
+ * Is @pkt a request this QP can execute at all?  A SEND or WRITE packet
+ * carries a full path MTU unless it is the last of its message, and never
+ * more; READ and ATOMIC need responder resources (max_dest_rd_atomic); a
+ * SEND with Invalidate names a key to invalidate, and sroce has no
+ * invalidatable keys yet.
+ */
+static bool sroce_resp_valid(struct sroce_qp *qp, const struct sroce_pkt *pkt)
+{
+	u16 flags = pkt->op->flags;
+
+	if (flags & (SROCE_OP_READ | SROCE_OP_ATOMIC))
+		return qp->max_dest_rd_atomic;
+	if (pkt->op->hdrs & SROCE_HDR_IETH)
+		return false;
+	if (pkt->payload_len > qp->mtu)
+		return false;
+	return (flags & SROCE_OP_LAST) || pkt->payload_len == qp->mtu;
+}
+
 static void sroce_resp_execute(struct sroce_qp *qp, struct sroce_pkt *pkt,
 			       const void *payload)
 {
 	u16 flags = pkt->op->flags;
 	bool ok;
 
-	if (!sroce_resp_in_sequence(qp, pkt)) {
+	if (!sroce_resp_in_sequence(qp, pkt) || !sroce_resp_valid(qp, pkt)) {
 		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_INVALID_REQUEST);
 		return;
 	}

@@ -19,6 +19,8 @@ static const struct rdma_stat_desc sroce_stat_descs[] = {
 	[SROCE_STAT_TX_ERR] = { .name = "tx_errors" },
 	[SROCE_STAT_TX_PKTS] = { .name = "tx_packets" },
 	[SROCE_STAT_RX_PKTS] = { .name = "rx_packets" },
+	[SROCE_STAT_RX_RESP_DROPPED] = { .name = "rx_responses_dropped" },
+	[SROCE_STAT_RX_QP_NOT_READY] = { .name = "rx_qp_not_ready" },
 	[SROCE_STAT_PINNED_PAGES] = { .name = "pinned_pages" },
 };
 

@@ -233,6 +233,10 @@ int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 	uint32_t start;
 	int ret = 0;
 
+	if (!sroce_qp_sq_ready(ibqp)) {
+		*bad_wr = wr;
+		return EINVAL;
+	}
 	pthread_spin_lock(&sq->lock);
 	start = sq->idx;
 	for (; wr; wr = wr->next) {
@@ -267,6 +271,11 @@ int sroce_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 	int ret = 0;
 	int i;
 
+	/* A QP takes receives from INIT on (IBTA 10.8.2.1). */
+	if (ibqp->state == IBV_QPS_RESET) {
+		*bad_wr = wr;
+		return EINVAL;
+	}
 	pthread_spin_lock(&rq->lock);
 	for (; wr; wr = wr->next) {
 		struct sroce_recv_wqe *wqe;
@@ -297,7 +306,13 @@ int sroce_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 
 	if (ret)
 		*bad_wr = wr;
-	/* In the error state the kernel flushes them, once told to. */
+	/*
+	 * In the error state the kernel flushes them, once told to.  The
+	 * kernel writes kstate and then reads prod; we wrote prod and now
+	 * read kstate: only a full fence on both sides makes sure that one
+	 * of us sees the other's store.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (posted && (sroce_ring_load(&rq->hdr->kstate) & SROCE_KSTATE_QP_ERR))
 		ibv_cmd_post_recv(ibqp, NULL, &bad);
 	return ret;

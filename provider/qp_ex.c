@@ -197,7 +197,7 @@ static void wr_start(struct ibv_qp_ex *qpx)
 	pthread_spin_lock(&qp->sq.lock);
 	qp->wr_batch_start = qp->sq.idx;
 	qp->wr_cur = NULL;
-	qp->wr_err = 0;
+	qp->wr_err = sroce_qp_sq_ready(&qpx->qp_base) ? 0 : EINVAL;
 }
 
 static int wr_complete(struct ibv_qp_ex *qpx)

@@ -97,4 +97,15 @@ static inline struct sroce_pd *to_spd(struct ibv_pd *ibpd)
 	return container_of(ibpd, struct sroce_pd, ibv_pd);
 }
 
+/*
+ * A QP sends from RTS on (IBTA 10.8.2.1: posting to the send queue in
+ * RESET, INIT or RTR is an immediate error); in SQD the WRs wait, in the
+ * error states they are flushed.
+ */
+static inline bool sroce_qp_sq_ready(struct ibv_qp *ibqp)
+{
+	return ibqp->state != IBV_QPS_RESET && ibqp->state != IBV_QPS_INIT &&
+	       ibqp->state != IBV_QPS_RTR;
+}
+
 #endif /* SROCE_PROVIDER_H */

@@ -36,28 +36,50 @@ static void fuzz_packet(const __u8 *data, size_t size)
 		abort();
 }
 
+/*
+ * Random ACKs, NAKs and timeouts at a requester that sent PSNs up to 9 of
+ * its fourth WQE (10-12): nothing not sent is ever completed or
+ * acknowledged, and the window only moves forward.
+ */
 static void fuzz_requester(const __u8 *data, size_t size)
 {
 	struct sroce_req_wqe wqe[4] = {
 		{ 0xfffffe, 1, false, false }, { 2, 2, true, false },
-		{ 3, 9, false, false }, { 10, 10, true, true },
+		{ 3, 9, false, false }, { 10, 12, false, false },
 	};
+	struct sroce_req_window w = { 0xfffffd, 11 };
 	struct sroce_req_verdict v;
 	struct sroce_retry r;
+	unsigned int done = 0;
 	size_t i;
 
 	if (size < 2)
 		return;
 	sroce_retry_init(&r, data[0], data[1]);
-	for (i = 2; i + 4 <= size; i += 4) {
+	for (i = 2; i + 4 <= size && done < 4; i += 4) {
 		__u32 psn = data[i + 1] << 16 | data[i + 2] << 8 | data[i + 3];
 
 		if (data[i] == 0xff)
-			sroce_req_on_timeout(&r, wqe, 4, &v);
+			sroce_req_on_timeout(&r, wqe + done, 4 - done, &v);
 		else
-			sroce_req_on_ack(&r, wqe, 4, data[i], psn, &v);
-		if (v.completed > 4 || r.retry_left > 7 || r.rnr_left > 7)
+			sroce_req_on_ack(&r, &w, wqe + done, 4 - done, data[i],
+					 psn, &v);
+		if (v.completed > 4 - done || r.retry_left > 7 || r.rnr_left > 7)
 			abort();
+		if (data[i] == 0xff)
+			continue;
+		if (sroce_psn_diff(v.acked_psn, w.acked_psn) < 0 ||
+		    sroce_psn_diff(v.acked_psn, w.next_psn) >= 0)
+			abort();	/* moved back, or past what was sent */
+		done += v.completed;
+		if (done && sroce_psn_diff(wqe[done - 1].last_psn,
+					   v.acked_psn) > 0)
+			abort();	/* completed beyond what was acknowledged */
+		if (done == 4)
+			abort();	/* the fourth WQE was not sent in full */
+		if (data[i + 1] & 0x80)
+			wqe[1].responded = true;
+		w.acked_psn = v.acked_psn;
 	}
 }
 

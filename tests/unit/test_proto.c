@@ -67,28 +67,31 @@ static struct sroce_req_wqe wqes[3] = {
 	{ 16, 16, false, false },
 };
 
+/* They were all sent, and nothing is acknowledged yet. */
+static const struct sroce_req_window win = { 9, 17 };
+
 static void test_acks(void)
 {
 	struct sroce_req_verdict v;
 	struct sroce_retry r;
 
 	sroce_retry_init(&r, 3, 2);
-	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_ack(0), 11, &v);
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_ack(0), 11, &v);
 	expect(v.completed == 0 && v.action == SROCE_REQ_NONE,
 	       "ACK inside the first SEND completes nothing");
-	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_ack(0), 12, &v);
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_ack(0), 12, &v);
 	expect(v.completed == 1 && v.action == SROCE_REQ_NONE,
 	       "ACK of the SEND's last PSN completes it");
-	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_ack(0), 16, &v);
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_ack(0), 16, &v);
 	expect(v.completed == 1 && v.action == SROCE_REQ_RESEND &&
 	       v.resend_psn == 13,
 	       "coalesced ACK past a READ without data resends the READ");
 	wqes[1].responded = true;
-	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_ack(0), 16, &v);
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_ack(0), 16, &v);
 	expect(v.completed == 3 && v.action == SROCE_REQ_NONE,
 	       "coalesced ACK completes all three in order");
 	wqes[1].responded = false;
-	sroce_req_on_ack(&r, wqes, 3, 0x40, 16, &v);
+	sroce_req_on_ack(&r, &win, wqes, 3, 0x40, 16, &v);
 	expect(v.completed == 0 && v.action == SROCE_REQ_NONE,
 	       "reserved syndrome is ignored");
 }
@@ -100,57 +103,57 @@ static void test_naks(void)
 	int i;
 
 	sroce_retry_init(&r, 2, 1);
-	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
 			 12, &v);
 	expect(v.completed == 0 && v.action == SROCE_REQ_RESEND &&
 	       v.resend_psn == 12 && r.retry_left == 1,
 	       "sequence NAK resends from its PSN and spends a retry");
-	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
 			 13, &v);
 	expect(v.completed == 1 && v.action == SROCE_REQ_RESEND &&
 	       r.retry_left == 1,
 	       "sequence NAK acks what precedes it; progress refills retries");
-	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
 			 10, &v);
-	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
 			 10, &v);
 	expect(v.action == SROCE_REQ_FAIL &&
 	       v.status == SROCE_REQ_RETRY_EXC_ERR,
 	       "retries exhausted: transport retry exceeded");
 
 	sroce_retry_init(&r, 2, 1);
-	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_nak(SROCE_NAK_REMOTE_ACCESS),
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_nak(SROCE_NAK_REMOTE_ACCESS),
 			 10, &v);
 	expect(v.completed == 0 && v.action == SROCE_REQ_FAIL &&
 	       v.status == SROCE_REQ_REM_ACCESS_ERR,
 	       "remote access NAK fails the WQE");
-	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_nak(SROCE_NAK_INVALID_REQUEST),
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_nak(SROCE_NAK_INVALID_REQUEST),
 			 16, &v);
 	expect(v.action == SROCE_REQ_RESEND && v.resend_psn == 13,
 	       "a NAK past an unanswered READ resends the READ first");
-	sroce_req_on_ack(&r, wqes, 1, sroce_aeth_nak(SROCE_NAK_INVALID_REQUEST),
+	sroce_req_on_ack(&r, &win, wqes, 1, sroce_aeth_nak(SROCE_NAK_INVALID_REQUEST),
 			 10, &v);
 	expect(v.action == SROCE_REQ_FAIL &&
 	       v.status == SROCE_REQ_REM_INV_REQ_ERR,
 	       "invalid request NAK");
-	sroce_req_on_ack(&r, wqes, 1, sroce_aeth_nak(SROCE_NAK_REMOTE_OP_ERROR),
+	sroce_req_on_ack(&r, &win, wqes, 1, sroce_aeth_nak(SROCE_NAK_REMOTE_OP_ERROR),
 			 10, &v);
 	expect(v.status == SROCE_REQ_REM_OP_ERR, "remote operational NAK");
-	sroce_req_on_ack(&r, wqes, 1, SROCE_AETH_NAK | 9, 10, &v);
+	sroce_req_on_ack(&r, &win, wqes, 1, SROCE_AETH_NAK | 9, 10, &v);
 	expect(v.action == SROCE_REQ_NONE, "reserved NAK code is ignored");
 
 	/* RNR: wait and resend; rnr_retry 7 never gives up. */
 	sroce_retry_init(&r, 3, 1);
-	sroce_req_on_ack(&r, wqes, 1, sroce_aeth_rnr_nak(14), 10, &v);
+	sroce_req_on_ack(&r, &win, wqes, 1, sroce_aeth_rnr_nak(14), 10, &v);
 	expect(v.action == SROCE_REQ_RNR_WAIT && v.wait_us == 1280 &&
 	       v.resend_psn == 10, "RNR NAK waits its timer, then resends");
-	sroce_req_on_ack(&r, wqes, 1, sroce_aeth_rnr_nak(14), 10, &v);
+	sroce_req_on_ack(&r, &win, wqes, 1, sroce_aeth_rnr_nak(14), 10, &v);
 	expect(v.action == SROCE_REQ_FAIL &&
 	       v.status == SROCE_REQ_RNR_RETRY_EXC_ERR,
 	       "RNR retries exhausted");
 	sroce_retry_init(&r, 3, 7);
 	for (i = 0; i < 100; i++)
-		sroce_req_on_ack(&r, wqes, 1, sroce_aeth_rnr_nak(1), 10, &v);
+		sroce_req_on_ack(&r, &win, wqes, 1, sroce_aeth_rnr_nak(1), 10, &v);
 	expect(v.action == SROCE_REQ_RNR_WAIT, "rnr_retry 7 retries forever");
 }
 
@@ -177,8 +180,67 @@ static void test_timeouts(void)
 	expect(v.action == SROCE_REQ_FAIL, "retry_cnt 0 fails at once");
 	sroce_retry_init(&r, 1, 0);
 	sroce_req_on_timeout(&r, wqes, 3, &v);
-	sroce_req_on_ack(&r, wqes, 3, sroce_aeth_ack(0), 12, &v);
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_ack(0), 12, &v);
 	expect(r.retry_left == 1, "an ACK with progress refills the budget");
+}
+
+/* Responses count only within the PSNs actually sent. */
+static void test_window(void)
+{
+	/* A 4-packet WRITE (20-23) of which only 20 and 21 went out. */
+	static const struct sroce_req_wqe part[] = { { 20, 23, false, false } };
+	static const struct sroce_req_window sent = { 19, 22 };
+	struct sroce_req_verdict v;
+	struct sroce_retry r;
+
+	sroce_retry_init(&r, 3, 3);
+	sroce_req_on_ack(&r, &sent, part, 1, sroce_aeth_ack(0), 23, &v);
+	expect(v.action == SROCE_REQ_DROP && !v.completed && v.acked_psn == 19,
+	       "an ACK for a PSN not yet sent is dropped, completes nothing");
+	sroce_req_on_ack(&r, &sent, part, 1, sroce_aeth_ack(0), 22, &v);
+	expect(v.action == SROCE_REQ_DROP, "nor one for the next PSN to send");
+	sroce_req_on_ack(&r, &sent, part, 1, sroce_aeth_ack(0), 19, &v);
+	expect(v.action == SROCE_REQ_DROP, "an ACK already had is dropped");
+	sroce_req_on_ack(&r, &sent, part, 1, sroce_aeth_ack(0), 0x800013, &v);
+	expect(v.action == SROCE_REQ_DROP, "half the PSN space away: dropped");
+	sroce_req_on_ack(&r, &sent, part, 1,
+			 sroce_aeth_nak(SROCE_NAK_REMOTE_ACCESS), 22, &v);
+	expect(v.action == SROCE_REQ_DROP, "a NAK for a PSN not sent is dropped");
+	sroce_req_on_ack(&r, &sent, part, 1,
+			 sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR), 25, &v);
+	expect(v.action == SROCE_REQ_DROP && r.retry_left == 3,
+	       "a sequence NAK not sent spends no retry");
+	sroce_req_on_ack(&r, &sent, part, 1, sroce_aeth_ack(0), 21, &v);
+	expect(v.action == SROCE_REQ_NONE && !v.completed && v.acked_psn == 21,
+	       "an ACK within the WQE moves the window, completes nothing");
+
+	/* Progress inside one long WQE refills the retry budget. */
+	sroce_retry_init(&r, 1, 0);
+	sroce_req_on_ack(&r, &sent, part, 1,
+			 sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR), 20, &v);
+	expect(v.action == SROCE_REQ_RESEND && r.retry_left == 0,
+	       "sequence NAK without progress spends the only retry");
+	sroce_req_on_ack(&r, &sent, part, 1,
+			 sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR), 21, &v);
+	expect(v.action == SROCE_REQ_RESEND && v.acked_psn == 20 &&
+	       r.retry_left == 0,
+	       "one that acknowledges a packet refills it before spending");
+
+	/* An ACK past an unanswered READ does not acknowledge the READ. */
+	sroce_retry_init(&r, 3, 3);
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_ack(0), 16, &v);
+	expect(v.completed == 1 && v.action == SROCE_REQ_RESEND &&
+	       v.acked_psn == 12,
+	       "the window stops before the READ that is resent");
+
+	sroce_retry_init(&r, 1, 0);
+	sroce_req_on_read_gap(&r, 14, &v);
+	expect(v.action == SROCE_REQ_RESEND && v.resend_psn == 14,
+	       "a READ response gap asks again at once");
+	sroce_req_on_read_gap(&r, 14, &v);
+	expect(v.action == SROCE_REQ_FAIL &&
+	       v.status == SROCE_REQ_RETRY_EXC_ERR,
+	       "and spends transport retries doing so");
 }
 
 int main(void)
@@ -189,5 +251,6 @@ int main(void)
 	test_acks();
 	test_naks();
 	test_timeouts();
+	test_window();
 	return unit_report();
 }
