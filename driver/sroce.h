@@ -174,6 +174,12 @@ struct sroce_cq {
 	struct sroce_queue q;		/* kernel produces, user consumes */
 	u8 notify;			/* 0, IB_CQ_SOLICITED or IB_CQ_NEXT_COMP */
 	bool overflow;			/* reported once */
+	/*
+	 * A kernel CQ's QP of each slot, for ib_wc.qp: written with the CQE
+	 * under @lock.  The consumer drains a QP's completions before it
+	 * destroys it, as every ULP must.
+	 */
+	struct ib_qp **slot_qp;
 };
 
 /* Where RoCEv2 packets of a connection go from and to. */
@@ -381,8 +387,8 @@ int sroce_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		    struct uverbs_attr_bundle *attrs);
 int sroce_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
 int sroce_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
-int sroce_cq_post(struct sroce_cq *cq, const struct sroce_cqe *cqe,
-		  bool solicited);
+int sroce_cq_post(struct sroce_cq *cq, struct ib_qp *qp,
+		  const struct sroce_cqe *cqe, bool solicited);
 
 /* sroce_dev.c */
 int sroce_dev_add(const char *name, struct net_device *ndev);
@@ -439,7 +445,6 @@ int sroce_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		    const struct ib_recv_wr **bad_wr);
 int sroce_qp_rcv(struct sroce_udp *udp, u32 qpn, bool request,
 		 struct sk_buff *skb);
-struct ib_qp *sroce_qp_find(u32 qpn);
 void sroce_qp_kick(struct sroce_qp *qp);
 void sroce_qp_error(struct sroce_qp *qp, enum ib_event_type event);
 void sroce_qp_complete(struct sroce_qp *qp, struct sroce_cq *cq,

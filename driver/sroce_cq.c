@@ -11,6 +11,7 @@
  * completions.
  */
 #include <linux/log2.h>
+#include <linux/slab.h>
 #include <rdma/uverbs_ioctl.h>
 
 #include "sroce.h"
@@ -39,8 +40,14 @@ int sroce_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 	if (err)
 		return err;
 	ibcq->cqe = num;
-	if (!udata)
+	if (!udata) {
+		cq->slot_qp = kvcalloc(num, sizeof(*cq->slot_qp), GFP_KERNEL);
+		if (!cq->slot_qp) {
+			err = -ENOMEM;
+			goto err_queue;
+		}
 		return 0;
+	}
 
 	err = ib_copy_to_udata(udata, &resp, sizeof(resp));
 	if (err)
@@ -55,6 +62,7 @@ err_queue:
 int sroce_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
 {
 	/* The core refuses while QPs use the CQ, so nobody posts any more. */
+	kvfree(to_scq(ibcq)->slot_qp);
 	sroce_queue_destroy(&to_scq(ibcq)->q);
 	return 0;
 }
@@ -81,8 +89,8 @@ int sroce_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
  * A full CQ is an overrun: the CQE is lost, the CQ's owner gets one
  * IB_EVENT_CQ_ERR, and -EOVERFLOW tells the caller to fail its QP.
  */
-int sroce_cq_post(struct sroce_cq *cq, const struct sroce_cqe *cqe,
-		  bool solicited)
+int sroce_cq_post(struct sroce_cq *cq, struct ib_qp *qp,
+		  const struct sroce_cqe *cqe, bool solicited)
 {
 	struct ib_event event = {
 		.device = cq->ibcq.device,
@@ -103,6 +111,8 @@ int sroce_cq_post(struct sroce_cq *cq, const struct sroce_cqe *cqe,
 		cq->overflow = true;
 	} else {
 		memcpy(sroce_queue_slot(&cq->q, cq->q.idx), cqe, sizeof(*cqe));
+		if (cq->slot_qp)
+			cq->slot_qp[cq->q.idx & (cq->q.num - 1)] = qp;
 		cq->q.idx++;
 		sroce_queue_publish_prod(&cq->q);
 		if (cq->notify == IB_CQ_NEXT_COMP ||

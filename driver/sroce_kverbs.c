@@ -198,7 +198,8 @@ int sroce_kpost_recv(struct sroce_qp *qp, const struct ib_recv_wr *wr,
 	return err;
 }
 
-static void sroce_cqe_to_wc(const struct sroce_cqe *cqe, struct ib_wc *wc)
+static void sroce_cqe_to_wc(const struct sroce_cqe *cqe, struct ib_qp *qp,
+			    struct ib_wc *wc)
 {
 	memset(wc, 0, sizeof(*wc));
 	wc->wr_id = cqe->wr_id;
@@ -206,7 +207,7 @@ static void sroce_cqe_to_wc(const struct sroce_cqe *cqe, struct ib_wc *wc)
 	wc->opcode = cqe->opcode;
 	wc->vendor_err = cqe->vendor_err;
 	wc->byte_len = cqe->byte_len;
-	wc->qp = sroce_qp_find(cqe->qp_num);
+	wc->qp = qp;
 	wc->src_qp = cqe->src_qp;
 	wc->port_num = SROCE_PORT;
 	if (cqe->flags & SROCE_CQE_WITH_IMM) {
@@ -227,7 +228,10 @@ int sroce_poll_cq(struct ib_cq *ibcq, int num, struct ib_wc *wc)
 		return -EOPNOTSUPP;
 	spin_lock_irqsave(&cq->lock, flags);
 	while (n < num && q->hdr->cons != q->idx) {
-		sroce_cqe_to_wc(sroce_queue_slot(q, q->hdr->cons), &wc[n++]);
+		u32 slot = q->hdr->cons & (q->num - 1);
+
+		sroce_cqe_to_wc(sroce_queue_slot(q, slot), cq->slot_qp[slot],
+				&wc[n++]);
 		q->hdr->cons++;
 	}
 	spin_unlock_irqrestore(&cq->lock, flags);

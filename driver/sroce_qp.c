@@ -45,14 +45,6 @@ static void sroce_qp_put(struct sroce_qp *qp)
 		complete(&qp->released);
 }
 
-/* The QP numbered @qpn, for a kernel work completion; NULL once destroyed. */
-struct ib_qp *sroce_qp_find(u32 qpn)
-{
-	struct sroce_qp *qp = xa_load(&sroce_qps, qpn);
-
-	return qp ? &qp->ibqp : NULL;
-}
-
 void sroce_qp_kick(struct sroce_qp *qp)
 {
 	queue_work(sroce_wq, &qp->work);
@@ -190,7 +182,7 @@ void sroce_qp_complete(struct sroce_qp *qp, struct sroce_cq *cq,
 		       struct sroce_cqe *cqe, bool solicited)
 {
 	cqe->qp_num = qp->ibqp.qp_num;
-	if (sroce_cq_post(cq, cqe, solicited || cqe->status))
+	if (sroce_cq_post(cq, &qp->ibqp, cqe, solicited || cqe->status))
 		sroce_qp_error(qp, IB_EVENT_QP_FATAL);
 }
 

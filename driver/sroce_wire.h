@@ -77,8 +77,7 @@ enum sroce_hdr {
 
 /* What a packet of an opcode is and where it sits in its message. */
 enum sroce_op_flag {
-	SROCE_OP_REQUEST	= 1 << 0,	/* requester to responder */
-	SROCE_OP_RESPONSE	= 1 << 1,	/* responder to requester */
+	SROCE_OP_REQUEST	= 1 << 0,	/* requester to responder; else a response */
 	SROCE_OP_FIRST		= 1 << 2,
 	SROCE_OP_MIDDLE		= 1 << 3,
 	SROCE_OP_LAST		= 1 << 4,
@@ -88,7 +87,6 @@ enum sroce_op_flag {
 	SROCE_OP_WRITE		= 1 << 7,
 	SROCE_OP_READ		= 1 << 8,
 	SROCE_OP_ATOMIC		= 1 << 9,
-	SROCE_OP_ACK		= 1 << 10,	/* ACK, NAK or atomic ACK */
 };
 
 struct sroce_opcode_info {
@@ -213,11 +211,6 @@ static inline __u32 sroce_psn_add(__u32 psn, __u32 n)
 static inline int sroce_psn_diff(__u32 a, __u32 b)
 {
 	return (int)((a - b) << 8) >> 8;
-}
-
-static inline bool sroce_psn_before(__u32 a, __u32 b)
-{
-	return sroce_psn_diff(a, b) < 0;
 }
 
 /* IBTA timer encodings. */

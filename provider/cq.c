@@ -99,9 +99,6 @@ static void sroce_cqe_to_wc(const struct sroce_cqe *cqe, struct ibv_wc *wc)
 	if (cqe->flags & SROCE_CQE_WITH_IMM) {
 		wc->imm_data = cqe->ex;
 		wc->wc_flags |= IBV_WC_WITH_IMM;
-	} else if (cqe->flags & SROCE_CQE_WITH_INV) {
-		wc->invalidated_rkey = cqe->ex;
-		wc->wc_flags |= IBV_WC_WITH_INV;
 	}
 }
 

@@ -111,7 +111,6 @@ struct sroce_recv_wqe {
 
 /* sroce_cqe.flags */
 #define SROCE_CQE_WITH_IMM		0x1
-#define SROCE_CQE_WITH_INV		0x2
 
 /* A completion queue slot. */
 struct sroce_cqe {
