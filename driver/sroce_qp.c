@@ -222,6 +222,43 @@ static void sroce_qp_rx_responses(struct sroce_qp *qp)
 	}
 }
 
+/* Requests looked at for a repeated READ while an answer goes out. */
+#define SROCE_REREAD_SCAN	64
+
+/*
+ * While a READ is being answered, the requests behind it wait for its
+ * responses to go out, except a repeated READ: its requester lost part
+ * of an answer and asks again from there, and waiting for the rest of the
+ * old answer (which it drops) would only cost it timeouts.  Take the
+ * first repeated READ out of the queue, if there is one.
+ */
+static struct sk_buff *sroce_qp_take_reread(struct sroce_qp *qp)
+{
+	struct sk_buff_head *q = &qp->req_rxq;
+	unsigned int scan = SROCE_REREAD_SCAN;
+	struct sk_buff *skb, *found = NULL;
+	struct sroce_pkt pkt;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	skb_queue_walk(q, skb) {
+		if (!scan--)
+			break;
+		if (!sroce_parse(skb->data, skb->len, &pkt) &&
+		    pkt.bth.opcode == SROCE_RC_READ_REQUEST &&
+		    sroce_rsp_check_psn(qp->epsn, pkt.bth.psn) ==
+		    SROCE_PSN_DUPLICATE) {
+			__skb_unlink(skb, q);
+			found = skb;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+	if (found)
+		atomic_dec(&qp->sdev->rx_queued);
+	return found;
+}
+
 static void sroce_qp_rx_requests(struct sroce_qp *qp)
 {
 	unsigned int budget = SROCE_RX_BUDGET;
@@ -234,8 +271,9 @@ static void sroce_qp_rx_requests(struct sroce_qp *qp)
 		 * it; sroce_resp_run() queues the work again while it lasts.
 		 */
 		if (qp->rd_cur && sroce_resp_run(qp))
-			break;
-		skb = sroce_rxq_pop(qp, &qp->req_rxq);
+			skb = sroce_qp_take_reread(qp);
+		else
+			skb = sroce_rxq_pop(qp, &qp->req_rxq);
 		if (!skb)
 			break;
 		if (sroce_qp_parse(qp, skb, &pkt))

@@ -346,7 +346,14 @@ static bool sroce_req_may_send(struct sroce_qp *qp, struct sroce_swqe *s)
 
 	if (s->status)
 		return false;
-	if (sroce_psn_diff(psn, qp->acked_psn) > SROCE_WINDOW)
+	/*
+	 * The window bounds new PSNs.  A PSN sent before was inside it then,
+	 * and goes again whatever the window says now: a READ asked again
+	 * from deep in its responses has a PSN far past the last one
+	 * acknowledged.
+	 */
+	if (sroce_psn_diff(psn, qp->req_psn) >= 0 &&
+	    sroce_psn_diff(psn, qp->acked_psn) > SROCE_WINDOW)
 		return false;
 	if (!new_wqe)
 		return true;		/* a retransmission */
