@@ -7,12 +7,15 @@
 #   make test       host unit tests, style gates and the VM tests on every
 #                   kernel of the matrix; ends with "N passed, N failed"
 #   make demo       two VMs with sroce0: ibv_rc_pingpong and ib_write_bw across
+#   make check-long the long loss and injection campaigns (minutes per kernel)
 #   make bench      perftest on sroce0 and on rdma_rxe in the same VM, as
 #                   ratios, on every kernel of the matrix
 #   make local      build for this host's running kernel and rdma-core
 #   make install    install the local build (run as root)
 #
-# The first run on a fresh machine provisions everything (scripts/provision).
+# Every target that builds or boots provisions first (scripts/provision),
+# which costs a fraction of a second when the cache is current; the first
+# run on a fresh machine provisions everything.
 
 KERNELS ?= 6.12 7.3
 IN_ROOTFS := scripts/in-rootfs
@@ -20,20 +23,44 @@ W ?= 1
 
 all: modules provider
 
+# Quiet when the cache is current.  Otherwise scripts/provision's own
+# "provision:" lines are shown and the rest (apt's output) goes to
+# provision.log in the cache, whose tail is shown if provisioning fails.
 provision:
-	scripts/provision
+	@scripts/provision --check && exit 0; \
+	cache=$$(dirname "$$(scripts/provision --print-root)"); \
+	if [ "$$(id -u)" -ne 0 ]; then \
+	  echo "provisioning: $$cache is missing or stale, and building it needs root (apt-get, debootstrap, chroot)" >&2; \
+	  exit 1; \
+	fi; \
+	mkdir -p "$$cache"; \
+	echo "provisioning: host tools (QEMU, debootstrap, ...) from Debian 12 if missing, then a"; \
+	echo "provisioning: Debian 13 root filesystem in $$cache (debootstrap, kernels 6.12 and 7.3,"; \
+	echo "provisioning: gcc, rdma-core; about 2-6 minutes on a fresh machine); log: $$cache/provision.log"; \
+	rc=$$(mktemp); \
+	{ scripts/provision; echo $$? > "$$rc"; } 2>&1 | \
+	  tee "$$cache/provision.log" | grep --line-buffered '^provision:'; \
+	status=$$(cat "$$rc"); rm -f "$$rc"; \
+	if [ "$$status" != 0 ]; then \
+	  echo "provisioning failed (status $$status); the end of $$cache/provision.log:" >&2; \
+	  tail -n 30 "$$cache/provision.log" >&2; \
+	  exit 1; \
+	fi; \
+	echo "provisioning: done"
 
-modules:
+modules: provision
 	@for k in $(KERNELS); do \
 	  kver=$$(scripts/kernel-version $$k) || exit 1; \
+	  echo "building sroce.ko and tests/kmod for $$kver (in the cached root filesystem)"; \
 	  $(IN_ROOTFS) $(MAKE) -C driver KVER=$$kver W=$(W) || exit 1; \
 	  $(IN_ROOTFS) $(MAKE) -C tests/kmod KVER=$$kver W=$(W) || exit 1; \
 	done
 
-provider:
-	$(IN_ROOTFS) $(MAKE) -C provider
+provider: provision
+	@echo "building the rdma-core provider libsroce (in the cached root filesystem)"
+	@$(IN_ROOTFS) $(MAKE) -C provider
 
-checkpatch:
+checkpatch: provision
 	$(IN_ROOTFS) scripts/checkpatch-driver
 
 unit:
@@ -43,12 +70,48 @@ test:
 	scripts/test-all
 
 demo: all
-	scripts/demo
+	@scripts/demo
 
 bench: all
 	@for k in $(KERNELS); do \
 	  scripts/vm-run --kernel $$k -- tests/vm/bench.sh || exit 1; \
 	done
+
+# Long campaigns, run before resolving transport work (not in make test):
+# the loss test for a minute per loss level, the injector's million
+# packets, and loss across the wire of two VMs, on every kernel.
+check-long: all
+	@for k in $(KERNELS); do \
+	  scripts/vm-run --kernel $$k --timeout 3600 -- \
+	    LONG=1 INJECT_ARGS=--long tests/vm/run t-loss.sh t-inject.sh || exit 1; \
+	  scripts/vm-run --kernel $$k --pair --timeout 1800 -- \
+	    SECS=30 tests/pair/loss.sh -- SECS=30 tests/pair/loss.sh || exit 1; \
+	done
+
+.PHONY: check-long
+
+# The VM suite on a debug build of Debian's 7.3 kernel (KASAN, lockdep,
+# DEBUG_OBJECTS, kmemleak, DMA_API_DEBUG, fault injection, hung-task and
+# workqueue watchdogs; scripts/debug-kernel builds it once into the cache,
+# which takes an hour or more), then a pair with all DMA bounced through
+# SWIOTLB so that DMA_API_DEBUG sees the NIC's DMA.  Fails on any report
+# in a guest's kernel log and on any kmemleak report.  Not part of make
+# test.  DEBUG_TESTS= names a subset of tests/vm/t-*.sh.
+DEBUG_TESTS ?=
+check-debug: provider
+	scripts/debug-kernel
+	@kver=$$(scripts/debug-kernel --print-kver) && kdir=$$(scripts/debug-kernel --print-dir) && \
+	  echo "building sroce.ko and tests/kmod for $$kver" && \
+	  scripts/debug-kernel --run $(MAKE) -C driver KVER=$$kver KDIR=$$kdir W=$(W) && \
+	  scripts/debug-kernel --run $(MAKE) -C tests/kmod KVER=$$kver KDIR=$$kdir W=$(W)
+	scripts/vm-run --kernel debug --mem 3072 --timeout 14400 -- \
+	  scripts/guest/kmemleak-check tests/vm/run $(DEBUG_TESTS)
+	scripts/vm-run --kernel debug --mem 3072 --timeout 7200 --pair --bounce -- \
+	  'scripts/guest/kmemleak-check bash -c "tests/pair/perftest.sh && tests/pair/swiotlb.sh"' -- \
+	  'scripts/guest/kmemleak-check bash -c "tests/pair/perftest.sh && tests/pair/swiotlb.sh"'
+	@echo "check-debug: no reports"
+
+.PHONY: check-debug
 
 local:
 	$(MAKE) -C driver
