@@ -113,12 +113,11 @@ int sroce_qp_rcv(struct sroce_udp *udp, u32 qpn, bool request,
 		goto drop;
 	}
 	q = request ? &qp->req_rxq : &qp->resp_rxq;
-	if (skb_queue_len(q) >= SROCE_RXQ_MAX ||
-	    atomic_inc_return(&qp->sdev->rx_queued) > SROCE_DEV_RXQ_MAX) {
-		if (skb_queue_len(q) < SROCE_RXQ_MAX)
-			atomic_dec(&qp->sdev->rx_queued);
-		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_QUEUE_FULL);
-		goto drop;
+	if (skb_queue_len(q) >= SROCE_RXQ_MAX)
+		goto full;
+	if (atomic_inc_return(&qp->sdev->rx_queued) > SROCE_DEV_RXQ_MAX) {
+		atomic_dec(&qp->sdev->rx_queued);
+		goto full;
 	}
 	sroce_stat_inc(qp->sdev, SROCE_STAT_RX_PKTS);
 	skb_queue_tail(q, skb);
@@ -126,6 +125,8 @@ int sroce_qp_rcv(struct sroce_udp *udp, u32 qpn, bool request,
 	sroce_qp_put(qp);
 	return 0;
 
+full:
+	sroce_stat_inc(qp->sdev, SROCE_STAT_RX_QUEUE_FULL);
 drop:
 	kfree_skb(skb);
 	sroce_qp_put(qp);
