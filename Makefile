@@ -83,7 +83,7 @@ bench: all
 check-long: all
 	@for k in $(KERNELS); do \
 	  scripts/vm-run --kernel $$k --timeout 3600 -- \
-	    LONG=1 INJECT_ARGS=--long tests/vm/run t-loss.sh t-inject.sh || exit 1; \
+	    LONG=1 INJECT_ARGS=--long tests/vm/run long-loss.sh t-inject.sh || exit 1; \
 	  scripts/vm-run --kernel $$k --pair --timeout 1800 -- \
 	    SECS=30 tests/pair/loss.sh -- SECS=30 tests/pair/loss.sh || exit 1; \
 	done

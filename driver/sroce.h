@@ -284,6 +284,7 @@ struct sroce_qp {
 	u32 sq_sent_hi;			/* one past the furthest WQE sent */
 	u32 req_psn;			/* one past the newest PSN sent */
 	u32 acked_psn;			/* newest PSN acknowledged */
+	u32 ack_hi;			/* newest PSN an ACK named */
 	bool read_gap_asked;		/* a READ was asked again when ... */
 	u32 read_gap_psn;		/* ... this response showed a gap */
 	struct sroce_retry retry;

@@ -438,7 +438,12 @@ static void sroce_req_apply(struct sroce_qp *qp,
 	sroce_req_arm_timer(qp, v->completed || v->action != SROCE_REQ_NONE);
 }
 
-static void sroce_req_ack(struct sroce_qp *qp, u8 syndrome, u32 psn)
+/*
+ * @answer: the AETH of a READ response or an atomic ACK, which completes
+ * its request even when an ACK has named its PSN before.
+ */
+static void sroce_req_ack(struct sroce_qp *qp, u8 syndrome, u32 psn,
+			  bool answer)
 {
 	struct sroce_req_window w = {
 		.acked_psn = qp->acked_psn,
@@ -454,14 +459,30 @@ static void sroce_req_ack(struct sroce_qp *qp, u8 syndrome, u32 psn)
 	 */
 	if (qp->rnr_wait && syndrome == sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR))
 		return;
+	/*
+	 * An ACK no newer than one already had says nothing new.  Acted on
+	 * again, an ACK past a READ still being answered would ask for the
+	 * READ again each time, and each repeat draws duplicate ACKs: a
+	 * storm without progress that no retry budget stops.
+	 */
+	if (!answer && (syndrome & SROCE_AETH_TYPE_MASK) == SROCE_AETH_ACK &&
+	    sroce_psn_diff(psn, qp->ack_hi) <= 0) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
+		return;
+	}
 	n = sroce_req_outstanding(qp);
 	sroce_req_on_ack(&qp->retry, &w, qp->tr_tmp, n, syndrome, psn, &v);
 	if (v.action == SROCE_REQ_DROP) {
 		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
 		return;
 	}
+	if ((syndrome & SROCE_AETH_TYPE_MASK) == SROCE_AETH_ACK &&
+	    sroce_psn_diff(psn, qp->ack_hi) > 0)
+		qp->ack_hi = psn;
 	if (v.acked_psn != qp->acked_psn) {
 		qp->acked_psn = v.acked_psn;
+		if (sroce_psn_diff(qp->acked_psn, qp->ack_hi) > 0)
+			qp->ack_hi = qp->acked_psn;
 		sroce_req_arm_timer(qp, true);
 	}
 	sroce_req_apply(qp, &v);
@@ -568,7 +589,7 @@ static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
 	if (k == n - 1)
 		s->tr.responded = true;
 	if (pkt->op->hdrs & SROCE_HDR_AETH)
-		sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn);
+		sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn, true);
 	else
 		sroce_req_arm_timer(qp, true);
 	return;
@@ -595,7 +616,7 @@ static void sroce_req_atomic_ack(struct sroce_qp *qp, struct sroce_pkt *pkt)
 		sroce_req_check_failed(qp);
 		return;
 	}
-	sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn);
+	sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn, true);
 }
 
 /* A response packet (ACK, NAK, READ response, atomic ACK) arrived. */
@@ -612,7 +633,7 @@ void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 	else if (pkt->bth.opcode == SROCE_RC_ATOMIC_ACKNOWLEDGE)
 		sroce_req_atomic_ack(qp, pkt);
 	else
-		sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn);
+		sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn, false);
 	sroce_qp_kick(qp);	/* the window may have opened */
 }
 
