@@ -10,7 +10,10 @@
  *   sroce_queue.c  the rings shared with the provider
  *   sroce_cq.c     completion queues
  *   sroce_ah.c     address handles and RoCEv2 address vectors
- *   sroce_qp.c     RC queue pairs: verbs, state machine, the per-QP work
+ *   sroce_qp.c     RC queue pairs as verbs objects: create, query, destroy
+ *   sroce_qp_state.c  the QP state machine: modify, errors, events
+ *   sroce_qpn.c    QP numbers, and received packets to their QP's queues
+ *   sroce_sched.c  who runs a QP's transport, and where
  *   sroce_req.c    requester: sending WQEs, ACKs, retransmission
  *   sroce_resp.c   responder: executing requests, ACKs and NAKs
  *   sroce_net.c    UDP port 4791: receiving and transmitting packets
@@ -82,9 +85,11 @@ struct sroce_dev {
 	struct ib_device ibdev;
 
 	/*
-	 * The netdev this device runs on.  Only compared, never dereferenced:
-	 * code that needs the netdev itself takes a reference with
-	 * ib_device_get_netdev(), which fails once the netdev is going away.
+	 * The netdev this device runs on.  The core holds it from
+	 * ib_device_set_netdev() until unregistration has destroyed every
+	 * QP, so a QP's owner may use it directly (sroce_pkt_send); other
+	 * code takes a reference with ib_device_get_netdev(), which fails
+	 * once the netdev is going away.
 	 */
 	struct net_device *ndev;
 
@@ -104,7 +109,10 @@ struct sroce_dev {
 
 	struct ida pd_ida;	/* PD numbers; the IDA has its own lock */
 
-	/* MRs by key index (sroce_mr.c); the xarray has its own lock. */
+	/*
+	 * MRs by key index (sroce_mr.c); the xarray's lock is taken with
+	 * bottom halves disabled, since QPs look MRs up in softirq.
+	 */
 	struct xarray mr_xa;
 	u32 mr_next;		/* cyclic allocation hint, under mr_xa's lock */
 
@@ -246,16 +254,34 @@ struct sroce_qp {
 	spinlock_t rq_post_lock;	/* a kernel RQ's posters */
 
 	/*
-	 * Protects everything below except the fields noted: the state, the
-	 * attributes, the rings' kernel indices and all transport state.
-	 * Held by the QP's work item (which runs the requester, responder
-	 * and completer), by modify, query and destroy.  Never taken in
-	 * atomic context: the receive path only queues to @req_rxq and
-	 * @resp_rxq.
+	 * Who runs the QP (sroce_sched.c).  The transport state below (the
+	 * state, the attributes, the rings' kernel indices, the requester's
+	 * and the responder's fields) belongs to the QP's owner, and only one
+	 * context owns a QP at a time:
+	 *  - a context that kicks the QP (softirq receive, a timer, the
+	 *    doorbell, a kernel poster) runs it at once, with bottom halves
+	 *    disabled, unless it is owned or irqs are off;
+	 *  - the worker owns it to do what needs sleeping (on-demand pages)
+	 *    or what a kick left over;
+	 *  - modify, query and destroy own it to change or read it.
+	 * @sched_lock (taken with irqs saved; nothing nests inside it)
+	 * protects the @sched_* fields and @destroyed, and is never held
+	 * while the QP runs.  @owner_mutex serializes the owners that may
+	 * sleep (the worker, modify, query, destroy), so that an owner that
+	 * cannot sleep never waits for one that does.
 	 */
-	struct mutex mutex;
-	enum ib_qp_state state;
+	spinlock_t sched_lock;
+	bool sched_owned;		/* a context owns the QP */
+	bool sched_again;		/* a kick came while owned: run again */
+	bool sched_worker;		/* the worker is queued to own it next */
 	bool destroyed;
+	struct mutex owner_mutex;	/* see above */
+	struct work_struct work;
+	/* The owner's own: may it sleep, and does it need to? */
+	bool may_sleep;
+	bool wants_sleep;		/* an on-demand page, in atomic context */
+
+	enum ib_qp_state state;
 	bool sq_drained_notify;		/* en_sqd_async_notify */
 	bool sq_draining;
 	bool sig_all;
@@ -310,17 +336,16 @@ struct sroce_qp {
 
 	/*
 	 * Received requests (for the responder) and responses (for the
-	 * requester): filled in softirq, emptied by the work item; each list
-	 * has its own lock.
+	 * requester): filled in softirq, emptied by the owner; each list has
+	 * its own lock.
 	 */
 	struct sk_buff_head req_rxq;
 	struct sk_buff_head resp_rxq;
-	struct work_struct work;
 };
 
 /*
- * The state is written under qp->mutex, and read without it only by the
- * receive path, to shed packets early.
+ * The state is written by the QP's owner, and read by others only to shed
+ * packets and posts early.
  */
 static inline void sroce_qp_set_state(struct sroce_qp *qp,
 				      enum ib_qp_state state)
@@ -328,7 +353,7 @@ static inline void sroce_qp_set_state(struct sroce_qp *qp,
 	WRITE_ONCE(qp->state, state);
 }
 
-/* sroce_qp.events: what timers and doorbells ask of the work item. */
+/* sroce_qp.events: what the timers ask of the QP's owner. */
 enum {
 	SROCE_EV_TIMEOUT,		/* the retransmit timer expired */
 	SROCE_EV_RNR_DONE,		/* the RNR wait is over */
@@ -404,6 +429,7 @@ struct sroce_mr *sroce_mr_get(struct sroce_dev *sdev, u32 key);
 void sroce_mr_put(struct sroce_mr *mr);
 int sroce_mr_check(struct sroce_mr *mr, struct ib_pd *pd, int access,
 		   u64 va, u64 len);
+bool sroce_mr_reachable(struct sroce_qp *qp, struct sroce_mr *mr);
 int sroce_mr_copy(struct sroce_mr *mr, u64 va, void *buf, u32 len,
 		  bool to_mr);
 int sroce_mr_atomic(struct sroce_mr *mr, u64 va, u8 opcode, u64 compare,
@@ -432,10 +458,7 @@ struct sk_buff *sroce_pkt_alloc(struct sroce_qp *qp, struct sroce_pkt *pkt,
 int sroce_pkt_send(struct sroce_qp *qp, struct sk_buff *skb);
 
 /* sroce_qp.c */
-extern struct workqueue_struct *sroce_wq;
 int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
-		    struct ib_udata *udata);
-int sroce_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		    struct ib_udata *udata);
 int sroce_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		   struct ib_qp_init_attr *init);
@@ -444,12 +467,34 @@ int sroce_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		    const struct ib_send_wr **bad_wr);
 int sroce_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		    const struct ib_recv_wr **bad_wr);
-int sroce_qp_rcv(struct sroce_udp *udp, u32 qpn, bool request,
-		 struct sk_buff *skb);
-void sroce_qp_kick(struct sroce_qp *qp);
+
+/* sroce_qp_state.c */
+int sroce_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		    struct ib_udata *udata);
+void sroce_qp_event(struct sroce_qp *qp, enum ib_event_type type);
 void sroce_qp_error(struct sroce_qp *qp, enum ib_event_type event);
 void sroce_qp_complete(struct sroce_qp *qp, struct sroce_cq *cq,
 		       struct sroce_cqe *cqe, bool solicited);
+
+/* sroce_qpn.c */
+int sroce_qpn_reserve(u32 *qpn);
+void sroce_qpn_publish(struct sroce_qp *qp);
+void sroce_qpn_remove(u32 qpn);
+void sroce_qp_put(struct sroce_qp *qp);
+int sroce_qp_rcv(struct sroce_udp *udp, u32 qpn, bool request,
+		 struct sk_buff *skb);
+struct sk_buff *sroce_rxq_pop(struct sroce_qp *qp, struct sk_buff_head *q);
+void sroce_rxq_push_back(struct sroce_qp *qp, struct sk_buff_head *q,
+			 struct sk_buff *skb);
+void sroce_rxq_purge(struct sroce_qp *qp, struct sk_buff_head *q);
+
+/* sroce_sched.c */
+extern struct workqueue_struct *sroce_wq;
+void sroce_sched_init(struct sroce_qp *qp);
+void sroce_sched_stop(struct sroce_qp *qp);
+void sroce_qp_kick(struct sroce_qp *qp);
+void sroce_qp_own(struct sroce_qp *qp);
+void sroce_qp_release(struct sroce_qp *qp);
 
 /* sroce_kverbs.c */
 int sroce_kpost_send(struct sroce_qp *qp, const struct ib_send_wr *wr,

@@ -275,7 +275,7 @@ int sroce_dev_add(const char *name, struct net_device *ndev)
 	sdev->ndev = ndev;
 	INIT_LIST_HEAD(&sdev->list);
 	ida_init(&sdev->pd_ida);
-	xa_init_flags(&sdev->mr_xa, XA_FLAGS_ALLOC);
+	xa_init_flags(&sdev->mr_xa, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
 	sdev->reported_state = sroce_port_state(netif_running(ndev),
 						netif_carrier_ok(ndev));
 

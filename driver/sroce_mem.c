@@ -25,11 +25,11 @@ struct sroce_mr *sroce_mr_get(struct sroce_dev *sdev, u32 key)
 {
 	struct sroce_mr *mr;
 
-	xa_lock(&sdev->mr_xa);
+	xa_lock_bh(&sdev->mr_xa);
 	mr = xa_load(&sdev->mr_xa, key >> SROCE_MR_KEY_TAG_BITS);
 	if (mr && (mr->ibmr.lkey != key || !refcount_inc_not_zero(&mr->ref)))
 		mr = NULL;
-	xa_unlock(&sdev->mr_xa);
+	xa_unlock_bh(&sdev->mr_xa);
 	return mr;
 }
 
@@ -56,6 +56,20 @@ int sroce_mr_check(struct sroce_mr *mr, struct ib_pd *pd, int access,
 	    end > mr->ibmr.iova + mr->ibmr.length)
 		return -EACCES;
 	return 0;
+}
+
+/*
+ * May @qp's owner touch @mr's pages now?  On-demand pages are faulted in
+ * under a mutex, which a context that cannot sleep must not take: such
+ * an owner leaves the access to the worker (sroce_sched.c), and the QP
+ * executes the same packet again there.
+ */
+bool sroce_mr_reachable(struct sroce_qp *qp, struct sroce_mr *mr)
+{
+	if (qp->may_sleep || !mr->umem || !mr->umem->odp)
+		return true;
+	qp->wants_sleep = true;
+	return false;
 }
 
 /*
@@ -152,7 +166,10 @@ int sroce_mr_atomic(struct sroce_mr *mr, u64 va, u8 opcode, u64 compare,
  * Copy between @buf and the bytes at @offset of the message that the
  * local SGEs @sge describe (to them with @to_sge, which needs local write
  * access).  Returns 0 or the work completion status: IB_WC_LOC_LEN_ERR when
- * the SGEs are too short, IB_WC_LOC_PROT_ERR for a bad lkey or range.
+ * the SGEs are too short, IB_WC_LOC_PROT_ERR for a bad lkey or range; or
+ * -EWOULDBLOCK when an SGE is on-demand memory that this context cannot
+ * reach (see sroce_mr_reachable()): the caller tries again, from scratch,
+ * in the worker.
  */
 int sroce_sge_copy(struct sroce_qp *qp, const struct sroce_sge *sge,
 		   unsigned int num_sge, u32 offset, void *buf, u32 len,
@@ -176,6 +193,10 @@ int sroce_sge_copy(struct sroce_qp *qp, const struct sroce_sge *sge,
 			return IB_WC_LOC_PROT_ERR;
 		err = sroce_mr_check(mr, qp->ibqp.pd, access,
 				     sge[i].addr + offset, n);
+		if (!err && !sroce_mr_reachable(qp, mr)) {
+			sroce_mr_put(mr);
+			return -EWOULDBLOCK;
+		}
 		if (!err)
 			err = sroce_mr_copy(mr, sge[i].addr + offset, buf, n,
 					    to_sge);

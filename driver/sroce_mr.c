@@ -30,9 +30,9 @@ static int sroce_mr_publish(struct sroce_dev *sdev, struct sroce_mr *mr)
 	u32 key;
 	int err;
 
-	err = xa_alloc_cyclic(&sdev->mr_xa, &index, mr,
-			      XA_LIMIT(1, SROCE_MAX_MR), &sdev->mr_next,
-			      GFP_KERNEL);
+	err = xa_alloc_cyclic_bh(&sdev->mr_xa, &index, mr,
+				 XA_LIMIT(1, SROCE_MAX_MR), &sdev->mr_next,
+				 GFP_KERNEL);
 	if (err < 0)
 		return err;
 	key = index << SROCE_MR_KEY_TAG_BITS | (get_random_u32() & 0xff);
@@ -50,7 +50,7 @@ static void sroce_mr_init(struct sroce_mr *mr, int access)
 
 static void sroce_mr_unpublish(struct sroce_dev *sdev, struct sroce_mr *mr)
 {
-	xa_erase(&sdev->mr_xa, mr->ibmr.lkey >> SROCE_MR_KEY_TAG_BITS);
+	xa_erase_bh(&sdev->mr_xa, mr->ibmr.lkey >> SROCE_MR_KEY_TAG_BITS);
 }
 
 struct ib_mr *sroce_get_dma_mr(struct ib_pd *ibpd, int access)

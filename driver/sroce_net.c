@@ -6,7 +6,7 @@
  *
  * Receive runs in softirq and does only what needs no QP state: it checks
  * the ICRC and the headers, counts and drops what is bad, and hands the
- * packet to its QP (sroce_qp_rcv), whose work item does the rest.
+ * packet to its QP (sroce_qp_rcv), which runs it (sroce_sched.c).
  *
  * rdma_rxe binds the same port, so sroce and rxe cannot both run in one
  * namespace; whichever comes second fails to create its device.
@@ -210,7 +210,8 @@ struct sk_buff *sroce_pkt_alloc(struct sroce_qp *qp, struct sroce_pkt *pkt,
 	struct sk_buff *skb;
 	u8 *p;
 
-	skb = alloc_skb(SROCE_HEADROOM + len, GFP_KERNEL);
+	skb = alloc_skb(SROCE_HEADROOM + len,
+			qp->may_sleep ? GFP_KERNEL : GFP_ATOMIC);
 	if (!skb)
 		return NULL;
 	skb_reserve(skb, SROCE_HEADROOM);
@@ -321,23 +322,23 @@ int sroce_pkt_send(struct sroce_qp *qp, struct sk_buff *skb)
 {
 	const struct sroce_av *av = &qp->av;
 	struct sroce_udp *udp = qp->sdev->udp;
-	struct net_device *ndev;
+	/*
+	 * The core holds the device's netdev from ib_device_set_netdev()
+	 * until unregistration has destroyed every QP (free_netdevs() comes
+	 * after disable_device()), so a QP's owner may use it without a
+	 * reference of its own.  ib_device_get_netdev() would also do, but
+	 * its lock is not meant for softirq.
+	 */
+	struct net_device *ndev = qp->sdev->ndev;
+	struct net *net = dev_net(ndev);
 	struct dst_entry *dst;
-	struct net *net;
 	int err;
 
-	ndev = ib_device_get_netdev(&qp->sdev->ibdev, SROCE_PORT);
-	if (!ndev) {
-		kfree_skb(skb);
-		return -ENODEV;
-	}
-	net = dev_net(ndev);
 	if (av->family == AF_INET)
 		dst = sroce_route4(net, ndev->ifindex, av);
 	else
 		dst = sroce_route6(net, udp->sock6 ? udp->sock6->sk : NULL,
 				   ndev->ifindex, av);
-	dev_put(ndev);
 	if (!dst) {
 		sroce_stat_inc(qp->sdev, SROCE_STAT_TX_ERR);
 		kfree_skb(skb);

@@ -4,8 +4,9 @@
  * request packets, and completes them as ACKs, READ responses and atomic
  * ACKs come back; it resends after a NAK or a timeout (go-back-N, IBTA
  * 9.7.6).  The decisions on ACKs, NAKs and timeouts are sroce_proto.c's;
- * this file keeps the state and acts on them.  Runs in the QP's work item,
- * under qp->mutex.
+ * this file keeps the state and acts on them.  Runs as the QP's owner
+ * (sroce_sched.c); what needs on-demand pages in softirq is left to the
+ * worker, undone: a packet is built again, a response executed again.
  *
  * Ring indices (free-running, in WQEs):
  *   sq.idx <= sq_send <= sq_sent_hi <= sq_fetched <= the provider's prod
@@ -23,7 +24,7 @@
 #define SROCE_WINDOW		256
 /* A long message asks for an ACK at least this often, to show progress. */
 #define SROCE_ACK_EVERY		64
-/* Packets sent per work item run, so that one QP cannot hog a worker. */
+/* Packets sent per round (sroce_sched.c), so that one QP cannot hog a CPU. */
 #define SROCE_SEND_BUDGET	64
 
 static struct sroce_swqe *sroce_swqe_at(struct sroce_qp *qp, u32 idx)
@@ -239,10 +240,11 @@ static u8 sroce_send_opcode(const struct sroce_swqe *s, bool first, bool last)
 }
 
 /*
- * Build and send packet sq_send_pkt of WQE @s.  Returns 0 or the local
- * error status that fails the WQE.
+ * Build and send packet sq_send_pkt of WQE @s.  Returns 0, the local
+ * error status that fails the WQE, or -EWOULDBLOCK when only the worker
+ * can build it (nothing has changed then).
  */
-static u8 sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
+static int sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 {
 	u32 k = qp->sq_send_pkt;
 	u32 n = sroce_req_npkts(qp, s);
@@ -253,7 +255,7 @@ static u8 sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 	bool last = k == n - 1;
 	u32 next_psn;
 	void *payload;
-	u8 status = 0;
+	int status = 0;
 
 	if (new_wqe)
 		sroce_req_assign_psns(qp, s);
@@ -559,7 +561,7 @@ static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
 	struct sroce_swqe *s = sroce_req_waiting(qp);
 	u32 k, n, pos;
 	u16 want;
-	u8 status;
+	int status;
 
 	if (!s || !sroce_wqe_is_read(s))
 		goto drop;
@@ -577,6 +579,8 @@ static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
 
 	status = sroce_sge_copy(qp, s->sge, s->wqe.num_sge, pos,
 				(void *)payload, pkt->payload_len, true);
+	if (status < 0)
+		return;		/* for the worker */
 	if (status) {
 		s->status = status;
 		s->tr.responded = true;
@@ -602,7 +606,7 @@ static void sroce_req_atomic_ack(struct sroce_qp *qp, struct sroce_pkt *pkt)
 {
 	struct sroce_swqe *s = sroce_req_waiting(qp);
 	u64 orig = pkt->atmack;
-	u8 status;
+	int status;
 
 	if (!s || !sroce_wqe_is_atomic(s) || pkt->bth.psn != s->tr.first_psn) {
 		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
@@ -610,6 +614,8 @@ static void sroce_req_atomic_ack(struct sroce_qp *qp, struct sroce_pkt *pkt)
 	}
 	status = sroce_sge_copy(qp, s->sge, s->wqe.num_sge, 0, &orig,
 				sizeof(orig), true);
+	if (status < 0)
+		return;		/* for the worker */
 	s->tr.responded = true;
 	if (status) {
 		s->status = status;
@@ -656,7 +662,7 @@ void sroce_req_run(struct sroce_qp *qp)
 
 	while (qp->state != IB_QPS_ERR && qp->sq_send != qp->sq_fetched) {
 		struct sroce_swqe *s = sroce_swqe_at(qp, qp->sq_send);
-		u8 status;
+		int status;
 
 		if (!budget) {
 			sroce_qp_kick(qp);
@@ -665,6 +671,8 @@ void sroce_req_run(struct sroce_qp *qp)
 		if (!sroce_req_may_send(qp, s))
 			break;
 		status = sroce_req_send_pkt(qp, s);
+		if (status < 0)
+			break;	/* for the worker */
 		if (status) {
 			s->status = status;
 			sroce_req_check_failed(qp);

@@ -4,14 +4,17 @@
  * answers them with ACKs, READ responses and atomic ACKs, and NAKs what it
  * cannot execute.  Duplicates are acknowledged again; duplicate READs and
  * ATOMICs are answered from the responder resources without executing
- * twice.  Runs in the QP's work item, under qp->mutex.
+ * twice.  Runs as the QP's owner (sroce_sched.c), in softirq or in the
+ * worker: a request that needs on-demand pages in softirq is left as it
+ * was (every step before the memory access can be taken again) and is
+ * executed again by the worker.
  *
  * A receive WQE being filled by a multi-packet SEND stays at rq.idx (the
  * provider's view of cons) until its completion, so a flush completes it.
  */
 #include "sroce.h"
 
-/* READ response packets sent per work item run. */
+/* READ response packets sent per round (sroce_sched.c). */
 #define SROCE_READ_BUDGET	64
 
 static void sroce_resp_send(struct sroce_qp *qp, u8 opcode, u8 syndrome,
@@ -153,7 +156,7 @@ static bool sroce_resp_send_op(struct sroce_qp *qp, const struct sroce_pkt *pkt,
 			       const void *payload)
 {
 	u16 flags = pkt->op->flags;
-	u8 status;
+	int status;
 
 	if ((flags & SROCE_OP_FIRST) && !sroce_resp_need_rwqe(qp, pkt))
 		return false;
@@ -168,6 +171,8 @@ static bool sroce_resp_send_op(struct sroce_qp *qp, const struct sroce_pkt *pkt,
 	status = sroce_sge_copy(qp, qp->rwqe.sge, qp->rwqe.wqe.num_sge,
 				qp->recv_off, (void *)payload,
 				pkt->payload_len, true);
+	if (status < 0)
+		return false;	/* for the worker */
 	if (status) {
 		sroce_resp_recv_cqe(qp, status, SROCE_WC_RECV, 0, NULL);
 		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_REMOTE_OP_ERROR);
@@ -255,6 +260,10 @@ static bool sroce_resp_write_op(struct sroce_qp *qp,
 					 SROCE_NAK_REMOTE_ACCESS);
 			return false;
 		}
+		if (!sroce_mr_reachable(qp, mr)) {
+			sroce_mr_put(mr);
+			return false;	/* for the worker */
+		}
 		err = sroce_mr_copy(mr, qp->write_va, (void *)payload,
 				    pkt->payload_len, true);
 		sroce_mr_put(mr);
@@ -286,7 +295,8 @@ static u32 sroce_resp_read_npkts(struct sroce_qp *qp,
 
 /*
  * Send READ responses from rd_cur, a budget at a time.  Returns true while
- * responses remain, so that later requests wait their turn.
+ * responses remain, so that later requests wait their turn (and stop at
+ * one that needs the worker).
  */
 bool sroce_resp_run(struct sroce_qp *qp)
 {
@@ -329,6 +339,10 @@ bool sroce_resp_run(struct sroce_qp *qp)
 				sroce_resp_fatal(qp, pkt.bth.psn,
 						 SROCE_NAK_REMOTE_ACCESS);
 				return false;
+			}
+			if (!sroce_mr_reachable(qp, mr)) {
+				sroce_mr_put(mr);
+				return true;	/* for the worker */
 			}
 		}
 		skb = sroce_pkt_alloc(qp, &pkt, &payload);
@@ -377,9 +391,9 @@ static bool sroce_resp_read_op(struct sroce_qp *qp, const struct sroce_pkt *pkt)
 				      sroce_resp_read_npkts(qp, res) - 1);
 	qp->msn = sroce_psn_add(qp->msn, 1);
 	qp->epsn = sroce_psn_add(res->last_psn, 1);
+	/* Its responses go out next (sroce_sched.c). */
 	qp->rd_cur = res;
 	qp->rd_next = 0;
-	sroce_resp_run(qp);
 	return true;
 }
 
@@ -401,6 +415,10 @@ static bool sroce_resp_atomic_op(struct sroce_qp *qp,
 	if (!mr) {
 		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_REMOTE_ACCESS);
 		return false;
+	}
+	if (!sroce_mr_reachable(qp, mr)) {
+		sroce_mr_put(mr);
+		return false;	/* for the worker */
 	}
 	err = sroce_mr_atomic(mr, a->va, pkt->bth.opcode, a->compare,
 			      a->swap_add, &orig);
@@ -495,7 +513,6 @@ static void sroce_resp_duplicate(struct sroce_qp *qp,
 			return;
 		qp->rd_cur = res;
 		qp->rd_next = off / qp->mtu;
-		sroce_resp_run(qp);
 		return;
 	}
 	/* Everything before epsn arrived: say so. */

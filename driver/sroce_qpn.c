@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The QP table: QP numbers, and the receive path's way from a packet to
+ * the queue of its QP.
+ */
+#include "sroce.h"
+
+/*
+ * QPs by number, for the receive path.  QP numbers are unique across all
+ * sroce devices, so a packet needs no device lookup.  The xarray's lock is
+ * taken with bottom halves disabled; a reference taken under it keeps the
+ * QP alive (see sroce_qp.ref).  A number is reserved (NULL) while its QP
+ * is being created and holds the QP only once nothing can fail.
+ */
+static DEFINE_XARRAY_FLAGS(sroce_qps, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
+static u32 sroce_qp_next;
+
+/*
+ * Received packets waiting for a QP's owner: at most SROCE_RXQ_MAX in
+ * each of its two queues, and SROCE_DEV_RXQ_MAX for the whole device, so a
+ * flood at one QP or many cannot pin unbounded memory.
+ */
+#define SROCE_RXQ_MAX		512
+#define SROCE_DEV_RXQ_MAX	16384
+
+int sroce_qpn_reserve(u32 *qpn)
+{
+	int err;
+
+	err = xa_alloc_cyclic_bh(&sroce_qps, qpn, NULL,
+				 XA_LIMIT(SROCE_FIRST_QPN,
+					  SROCE_FIRST_QPN + SROCE_MAX_QP - 1),
+				 &sroce_qp_next, GFP_KERNEL);
+	return err < 0 ? err : 0;
+}
+
+/* The number is reserved: storing into its slot allocates nothing. */
+void sroce_qpn_publish(struct sroce_qp *qp)
+{
+	xa_store_bh(&sroce_qps, qp->ibqp.qp_num, qp, GFP_KERNEL);
+}
+
+void sroce_qpn_remove(u32 qpn)
+{
+	xa_erase_bh(&sroce_qps, qpn);
+}
+
+void sroce_qp_put(struct sroce_qp *qp)
+{
+	if (refcount_dec_and_test(&qp->ref))
+		complete(&qp->released);
+}
+
+struct sk_buff *sroce_rxq_pop(struct sroce_qp *qp, struct sk_buff_head *q)
+{
+	struct sk_buff *skb = skb_dequeue(q);
+
+	if (skb)
+		atomic_dec(&qp->sdev->rx_queued);
+	return skb;
+}
+
+/* Put back a packet just popped, for the worker to execute first. */
+void sroce_rxq_push_back(struct sroce_qp *qp, struct sk_buff_head *q,
+			 struct sk_buff *skb)
+{
+	atomic_inc(&qp->sdev->rx_queued);
+	skb_queue_head(q, skb);
+}
+
+void sroce_rxq_purge(struct sroce_qp *qp, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = sroce_rxq_pop(qp, q)))
+		kfree_skb(skb);
+}
+
+/*
+ * May QP @qp take a packet that arrived on @ndev through the sockets @udp?
+ * Only packets of its own device's netdev (or looped back from a local
+ * address) and namespace reach it, so one container cannot inject into
+ * another's QPs, however their addresses are set.
+ */
+static bool sroce_qp_rx_allowed(struct sroce_qp *qp, struct sroce_udp *udp,
+				struct net_device *ndev)
+{
+	return qp->sdev->udp == udp &&
+	       (ndev == qp->sdev->ndev || (ndev->flags & IFF_LOOPBACK));
+}
+
+/*
+ * Softirq: hand a packet that passed the stateless checks to QP @qpn, a
+ * request (for its responder) or a response (for its requester), and run
+ * the QP.  A QP that cannot take it now (its state, or full queues) drops
+ * it here, and counts that.  Returns -ENOENT, leaving the packet to the
+ * caller, if there is no such QP on this device.
+ */
+int sroce_qp_rcv(struct sroce_udp *udp, u32 qpn, bool request,
+		 struct sk_buff *skb)
+{
+	struct sk_buff_head *q;
+	enum ib_qp_state state;
+	struct sroce_qp *qp;
+
+	xa_lock(&sroce_qps);
+	qp = xa_load(&sroce_qps, qpn);
+	if (qp && sroce_qp_rx_allowed(qp, udp, skb->dev))
+		refcount_inc(&qp->ref);
+	else
+		qp = NULL;
+	xa_unlock(&sroce_qps);
+	if (!qp)
+		return -ENOENT;
+
+	/* The owner checks again; this only sheds load. */
+	state = READ_ONCE(qp->state);
+	if (state < IB_QPS_RTR || state == IB_QPS_ERR ||
+	    (!request && state == IB_QPS_RTR)) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_QP_NOT_READY);
+		goto drop;
+	}
+	q = request ? &qp->req_rxq : &qp->resp_rxq;
+	if (skb_queue_len(q) >= SROCE_RXQ_MAX)
+		goto full;
+	if (atomic_inc_return(&qp->sdev->rx_queued) > SROCE_DEV_RXQ_MAX) {
+		atomic_dec(&qp->sdev->rx_queued);
+		goto full;
+	}
+	sroce_stat_inc(qp->sdev, SROCE_STAT_RX_PKTS);
+	skb_queue_tail(q, skb);
+	sroce_qp_kick(qp);
+	sroce_qp_put(qp);
+	return 0;
+
+full:
+	sroce_stat_inc(qp->sdev, SROCE_STAT_RX_QUEUE_FULL);
+drop:
+	kfree_skb(skb);
+	sroce_qp_put(qp);
+	return 0;
+}
