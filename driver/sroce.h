@@ -456,6 +456,7 @@ void sroce_udp_read_stats(struct sroce_dev *sdev, u64 *value);
 struct sk_buff *sroce_pkt_alloc(struct sroce_qp *qp, struct sroce_pkt *pkt,
 				void **payload);
 int sroce_pkt_send(struct sroce_qp *qp, struct sk_buff *skb);
+int sroce_route_ib_mtu(struct sroce_dev *sdev, const struct sroce_av *av);
 
 /* sroce_qp.c */
 int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,

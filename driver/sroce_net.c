@@ -21,6 +21,7 @@
 #include <net/udp_tunnel.h>
 
 #include "sroce.h"
+#include "sroce_link.h"
 
 /* The sockets of one network namespace. */
 struct sroce_udp {
@@ -261,6 +262,31 @@ static struct dst_entry *sroce_route6(struct net *net, struct sock *sk,
 		return NULL;
 	}
 	return dst;
+}
+
+/*
+ * The largest IBTA MTU whose RoCEv2 packets fit the route from @sdev to
+ * the destination of @av now (0 if none does), or -EHOSTUNREACH without
+ * a route.  Process context.
+ */
+int sroce_route_ib_mtu(struct sroce_dev *sdev, const struct sroce_av *av)
+{
+	struct net_device *ndev = sdev->ndev;
+	struct sroce_udp *udp = sdev->udp;
+	struct dst_entry *dst;
+	int ib_mtu;
+
+	if (av->family == AF_INET)
+		dst = sroce_route4(dev_net(ndev), ndev->ifindex, av);
+	else
+		dst = sroce_route6(dev_net(ndev),
+				   udp->sock6 ? udp->sock6->sk : NULL,
+				   ndev->ifindex, av);
+	if (!dst)
+		return -EHOSTUNREACH;
+	ib_mtu = sroce_ib_mtu_for_netdev(dst_mtu(dst));
+	dst_release(dst);
+	return ib_mtu;
 }
 
 static void sroce_push_udp(struct sk_buff *skb, u16 sport)

@@ -97,9 +97,27 @@ static void sroce_qp_reset(struct sroce_qp *qp)
 				 IB_ACCESS_FLUSH_GLOBAL | \
 				 IB_ACCESS_FLUSH_PERSISTENT)
 
+/*
+ * Does @path_mtu fit the path to the destination of @av?  Both ends of a
+ * connection use one path MTU (a responder refuses a SEND or WRITE
+ * packet short of it), so a larger one than the route carries cannot be
+ * clamped at send time: it is refused here rather than lost on the wire.
+ * A destination without a route now says nothing yet, and passes.
+ */
+static bool sroce_qp_path_mtu_ok(struct sroce_qp *qp, const struct sroce_av *av,
+				 enum ib_mtu path_mtu)
+{
+	int fits;
+
+	if (!av->family)
+		return true;		/* no address yet */
+	fits = sroce_route_ib_mtu(qp->sdev, av);
+	return fits < 0 || path_mtu <= max_t(int, fits, IB_MTU_256);
+}
+
 /* Check every attribute in @mask before any of them takes effect. */
 static int sroce_qp_check_attr(struct sroce_qp *qp, const struct ib_qp_attr *a,
-			       int mask)
+			       int mask, const struct sroce_av *av)
 {
 	if (mask & ~SROCE_QP_ATTR_SUPPORTED)
 		return -EOPNOTSUPP;
@@ -131,6 +149,10 @@ static int sroce_qp_check_attr(struct sroce_qp *qp, const struct ib_qp_attr *a,
 		return -EINVAL;
 	if ((mask & IB_QP_PATH_MIG_STATE) &&
 	    a->path_mig_state != IB_MIG_MIGRATED)
+		return -EINVAL;
+	if ((mask & (IB_QP_PATH_MTU | IB_QP_AV)) &&
+	    !sroce_qp_path_mtu_ok(qp, av, mask & IB_QP_PATH_MTU ?
+				  a->path_mtu : qp->path_mtu))
 		return -EINVAL;
 	return 0;
 }
@@ -211,7 +233,8 @@ int sroce_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		err = -EINVAL;
 		goto unlock;
 	}
-	err = sroce_qp_check_attr(qp, attr, mask);
+	err = sroce_qp_check_attr(qp, attr, mask,
+				  mask & IB_QP_AV ? &av : &qp->av);
 	if (err)
 		goto unlock;
 	sroce_qp_apply_attr(qp, attr, mask, &av);

@@ -17,6 +17,9 @@
  *   cq-overflow an overrun CQ raises CQ_ERR and fails its QP
  *   solicited   a CQ armed for solicited completions only is woken by an
  *               error completion
+ *   path-mtu    a path MTU whose packets do not fit the route to the
+ *               destination is refused with EINVAL (the script routes
+ *               198.51.100.99 with MTU 1300)
  *
  *   rc_engine DEV GID_INDEX [CASE...]
  */
@@ -613,10 +616,63 @@ out:
 		ibv_dereg_mr(smr);
 }
 
+/*
+ * To RTR towards 198.51.100.99, which t-rc-engine.sh routes through eth0
+ * with a route MTU of 1300 bytes: RoCEv2 packets of a 1024-byte path MTU
+ * fit, 2048-byte ones do not.
+ */
+static int to_rtr_far(struct ibv_qp *qp, enum ibv_mtu mtu)
+{
+	struct ibv_qp_attr a = {
+		.qp_state = IBV_QPS_RTR,
+		.path_mtu = mtu,
+		.dest_qp_num = 0x12345,
+		.rq_psn = 0,
+		.max_dest_rd_atomic = 1,
+		.min_rnr_timer = 12,
+		.ah_attr = {
+			.is_global = 1,
+			.grh = { .sgid_index = gid_index, .hop_limit = 64 },
+			.port_num = 1,
+		},
+	};
+	uint8_t *d = a.ah_attr.grh.dgid.raw;
+
+	d[10] = d[11] = 0xff;
+	d[12] = 198, d[13] = 51, d[14] = 100, d[15] = 99;
+	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV |
+			     IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
+			     IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
+			     IBV_QP_MIN_RNR_TIMER);
+}
+
+static void case_path_mtu(void)
+{
+	struct end a = {};
+	int err;
+
+	if (make_end(&a, 4, 4) || to_init(a.qp)) {
+		check(false, "path-mtu: setup failed");
+		goto out;
+	}
+	err = to_rtr_far(a.qp, IBV_MTU_2048);
+	check(err == EINVAL,
+	      "path-mtu: path MTU 2048 on a route of MTU 1300: got %d (%s), want EINVAL",
+	      err, strerror(err));
+	err = to_rtr_far(a.qp, IBV_MTU_1024);
+	check(!err, "path-mtu: path MTU 1024 on a route of MTU 1300: %s",
+	      strerror(err));
+	if (!err)
+		printf("ok: path-mtu: 2048 refused and 1024 taken on a route of MTU 1300\n");
+out:
+	free_end(&a);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } cases[] = {
+	{ "path-mtu", case_path_mtu },
 	{ "post-state", case_post_state },
 	{ "rd-atomic", case_rd_atomic },
 	{ "solicited", case_solicited },
