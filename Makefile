@@ -96,8 +96,18 @@ check-long: all
 # which takes an hour or more), then a pair with all DMA bounced through
 # SWIOTLB so that DMA_API_DEBUG sees the NIC's DMA.  Fails on any report
 # in a guest's kernel log and on any kmemleak report.  Not part of make
-# test.  DEBUG_TESTS= names a subset of tests/vm/t-*.sh.
-DEBUG_TESTS ?=
+# test.  Besides tests/vm/t-*.sh the suite here has the tests that only a
+# debug kernel can run, tests/vm/d-*.sh: d-fail-nth.sh injects allocation
+# failures (fail-nth) into every create path of the user and kernel verbs,
+# and fails on a kernel without fault injection.  DEBUG_TESTS= names a
+# subset of tests/vm; DEBUG_TESTS=robust is the robustness subset below
+# (fault injection, the RC engine, hostile packets, isolation, lifecycle
+# and teardown, kernel verbs, ODP, QP states, error completions).
+DEBUG_ROBUST := d-fail-nth.sh t-rc-engine.sh t-inject.sh t-isolation.sh \
+	t-lifecycle.sh t-teardown.sh t-kverbs.sh t-odp.sh t-qp-states.sh \
+	t-wc-errors.sh
+DEBUG_TESTS ?= $(notdir $(wildcard tests/vm/d-*.sh tests/vm/t-*.sh))
+debug_tests = $(patsubst robust,$(DEBUG_ROBUST),$(DEBUG_TESTS))
 check-debug: provider
 	scripts/debug-kernel
 	@kver=$$(scripts/debug-kernel --print-kver) && kdir=$$(scripts/debug-kernel --print-dir) && \
@@ -105,7 +115,7 @@ check-debug: provider
 	  scripts/debug-kernel --run $(MAKE) -C driver KVER=$$kver KDIR=$$kdir W=$(W) && \
 	  scripts/debug-kernel --run $(MAKE) -C tests/kmod KVER=$$kver KDIR=$$kdir W=$(W)
 	scripts/vm-run --kernel debug --mem 3072 --timeout 14400 -- \
-	  scripts/guest/kmemleak-check tests/vm/run $(DEBUG_TESTS)
+	  scripts/guest/kmemleak-check tests/vm/run $(debug_tests)
 	scripts/vm-run --kernel debug --mem 3072 --timeout 7200 --pair --bounce -- \
 	  'scripts/guest/kmemleak-check bash -c "tests/pair/perftest.sh && tests/pair/swiotlb.sh"' -- \
 	  'scripts/guest/kmemleak-check bash -c "tests/pair/perftest.sh && tests/pair/swiotlb.sh"'

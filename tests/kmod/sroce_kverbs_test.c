@@ -14,6 +14,18 @@
  * Loading runs the test: it prints "ok:" or "FAIL:" lines to the kernel
  * log and fails with -EIO if any check failed.  The module does nothing
  * once loaded, so it can be removed right away.
+ *
+ *   insmod sroce_kverbs_test.ko dev=sroce0 gid_index=N fail_nth=1
+ *
+ * runs fault injection instead (a kernel with CONFIG_FAULT_INJECTION, and
+ * failslab and fail_page_alloc told to fail sleeping allocations, as
+ * tests/vm/d-fail-nth.sh does): each create path of the kernel verbs (PD,
+ * PD with the global rkey, CQs of each poll context, QP, AH, each
+ * modify_qp transition) with its nth fault point failing, n = 1, 2, ...,
+ * until the call meets no injected fault.  A call that failed must have
+ * met the fault and returned an errno; everything made is destroyed after
+ * each call, and a failed modify must leave the QP's state alone.  One
+ * "ok: fail-nth: <path>: ..." line per path that passed.
  */
 #include <linux/completion.h>
 #include <linux/etherdevice.h>
@@ -28,6 +40,9 @@ MODULE_PARM_DESC(dev, "RDMA device to test");
 static int gid_index;
 module_param(gid_index, int, 0444);
 MODULE_PARM_DESC(gid_index, "RoCEv2 GID index of port 1 to connect through");
+static bool fail_nth;
+module_param(fail_nth, bool, 0444);
+MODULE_PARM_DESC(fail_nth, "Inject allocation failures into each create path instead");
 
 #define BUF_SIZE	(64 * 1024)	/* 64 packets at MTU 1024 */
 #define TIMEOUT		(10 * HZ)
@@ -44,6 +59,7 @@ struct kt {
 	struct ib_cq *cq;
 	struct ib_qp *a;	/* requester */
 	struct ib_qp *b;	/* responder */
+	union ib_gid gid;	/* ours, at gid_index */
 	u8 mac[ETH_ALEN];	/* of the GID's netdev */
 	u8 *src, *dst, *back;
 	u64 src_dma, dst_dma, back_dma;
@@ -89,60 +105,70 @@ static bool kt_wait(struct kt *t, struct kt_wr *w, const char *what)
 	return true;
 }
 
-static int kt_modify(struct ib_qp *qp, struct ib_qp_attr *attr, int mask)
+/*
+ * Take @qp to @state with that transition's attributes (RTR: connected to
+ * QP @dest over our own GID); @verbose says what failed.
+ */
+static int kt_to_state(struct kt *t, struct ib_qp *qp, enum ib_qp_state state,
+		       u32 dest, bool verbose)
 {
-	int err = ib_modify_qp(qp, attr, mask);
+	struct ib_qp_attr attr = { .qp_state = state };
+	int mask = IB_QP_STATE;
+	int err;
 
-	if (err)
-		pr_err("sroce_kverbs_test: modify to state %d: %d\n",
-		       attr->qp_state, err);
+	switch (state) {
+	case IB_QPS_INIT:
+		attr.port_num = 1;
+		attr.qp_access_flags = IB_ACCESS_REMOTE_READ |
+				       IB_ACCESS_REMOTE_WRITE |
+				       IB_ACCESS_REMOTE_ATOMIC;
+		mask |= IB_QP_PKEY_INDEX | IB_QP_PORT | IB_QP_ACCESS_FLAGS;
+		break;
+	case IB_QPS_RTR:
+		attr.path_mtu = IB_MTU_1024;
+		attr.dest_qp_num = dest;
+		attr.rq_psn = 0xfffff0;	/* wraps the 24-bit PSN early on */
+		attr.max_dest_rd_atomic = 4;
+		attr.min_rnr_timer = 12;
+		attr.ah_attr.type = rdma_ah_find_type(t->ibdev, 1);
+		rdma_ah_set_port_num(&attr.ah_attr, 1);
+		rdma_ah_set_grh(&attr.ah_attr, &t->gid, 0, gid_index, 64, 0);
+		/* The core resolves the MAC for user QPs only; ours is our own. */
+		memcpy(attr.ah_attr.roce.dmac, t->mac, ETH_ALEN);
+		mask |= IB_QP_AV | IB_QP_PATH_MTU | IB_QP_DEST_QPN |
+			IB_QP_RQ_PSN | IB_QP_MAX_DEST_RD_ATOMIC |
+			IB_QP_MIN_RNR_TIMER;
+		break;
+	case IB_QPS_RTS:
+		attr.sq_psn = 0xfffff0;
+		attr.timeout = 14;
+		attr.retry_cnt = 7;
+		attr.rnr_retry = 7;
+		attr.max_rd_atomic = 4;
+		mask |= IB_QP_SQ_PSN | IB_QP_TIMEOUT | IB_QP_RETRY_CNT |
+			IB_QP_RNR_RETRY | IB_QP_MAX_QP_RD_ATOMIC;
+		break;
+	default:
+		break;
+	}
+	err = ib_modify_qp(qp, &attr, mask);
+	if (err && verbose)
+		pr_err("sroce_kverbs_test: modify to state %d: %d\n", state,
+		       err);
 	return err;
 }
 
 /* Take @qp from RESET to RTS, connected to QP @dest over our own GID. */
-static int kt_connect(struct kt *t, struct ib_qp *qp, u32 dest,
-		      union ib_gid *gid)
+static int kt_connect(struct kt *t, struct ib_qp *qp, u32 dest)
 {
-	struct ib_qp_attr attr = {};
 	int err;
 
-	attr.qp_state = IB_QPS_INIT;
-	attr.port_num = 1;
-	attr.qp_access_flags = IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_WRITE |
-			       IB_ACCESS_REMOTE_ATOMIC;
-	err = kt_modify(qp, &attr, IB_QP_STATE | IB_QP_PKEY_INDEX |
-			IB_QP_PORT | IB_QP_ACCESS_FLAGS);
-	if (err)
-		return err;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IB_QPS_RTR;
-	attr.path_mtu = IB_MTU_1024;
-	attr.dest_qp_num = dest;
-	attr.rq_psn = 0xfffff0;		/* wraps the 24-bit PSN early on */
-	attr.max_dest_rd_atomic = 4;
-	attr.min_rnr_timer = 12;
-	attr.ah_attr.type = rdma_ah_find_type(t->ibdev, 1);
-	rdma_ah_set_port_num(&attr.ah_attr, 1);
-	rdma_ah_set_grh(&attr.ah_attr, gid, 0, gid_index, 64, 0);
-	/* The core resolves the MAC for user QPs only; ours is our own. */
-	memcpy(attr.ah_attr.roce.dmac, t->mac, ETH_ALEN);
-	err = kt_modify(qp, &attr, IB_QP_STATE | IB_QP_AV | IB_QP_PATH_MTU |
-			IB_QP_DEST_QPN | IB_QP_RQ_PSN |
-			IB_QP_MAX_DEST_RD_ATOMIC | IB_QP_MIN_RNR_TIMER);
-	if (err)
-		return err;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IB_QPS_RTS;
-	attr.sq_psn = 0xfffff0;
-	attr.timeout = 14;
-	attr.retry_cnt = 7;
-	attr.rnr_retry = 7;
-	attr.max_rd_atomic = 4;
-	return kt_modify(qp, &attr, IB_QP_STATE | IB_QP_SQ_PSN |
-			 IB_QP_TIMEOUT | IB_QP_RETRY_CNT | IB_QP_RNR_RETRY |
-			 IB_QP_MAX_QP_RD_ATOMIC);
+	err = kt_to_state(t, qp, IB_QPS_INIT, dest, true);
+	if (!err)
+		err = kt_to_state(t, qp, IB_QPS_RTR, dest, true);
+	if (!err)
+		err = kt_to_state(t, qp, IB_QPS_RTS, dest, true);
+	return err;
 }
 
 static void kt_fill(u8 *buf, size_t len, u8 seed)
@@ -390,10 +416,9 @@ static int kt_run(struct kt *t)
 			 .max_send_sge = 2, .max_recv_sge = 1,
 			 .max_inline_data = 64 },
 	};
-	union ib_gid gid;
 	int err;
 
-	err = kt_query_gid(t, &gid);
+	err = kt_query_gid(t, &t->gid);
 	if (err)
 		return err;
 	t->pd = ib_alloc_pd(t->ibdev, IB_PD_UNSAFE_GLOBAL_RKEY);
@@ -424,9 +449,9 @@ static int kt_run(struct kt *t)
 	if (err)
 		goto err_bufs;
 	kt_fill(t->src, BUF_SIZE, 7);
-	err = kt_connect(t, t->a, t->b->qp_num, &gid);
+	err = kt_connect(t, t->a, t->b->qp_num);
 	if (!err)
-		err = kt_connect(t, t->b, t->a->qp_num, &gid);
+		err = kt_connect(t, t->b, t->a->qp_num);
 	if (err)
 		goto err_bufs;
 
@@ -448,6 +473,301 @@ err_pd:
 	return err;
 }
 
+#ifdef CONFIG_FAULT_INJECTION
+/*
+ * Fault injection (fail_nth=1).  current->fail_nth is what
+ * /proc/thread-self/fail-nth sets: the nth fault point (allocation) that
+ * this task meets from then on fails.  module_init runs the clients' add()
+ * in insmod's task, so the create calls made here are that task's.
+ */
+#define KT_FAIL_MAX	20000	/* more fault points than any path has */
+#define KT_ERRNO_MAX	134
+
+struct kt_fobjs {
+	struct ib_pd *pd;
+	struct ib_cq *cq;
+	struct ib_qp *qp;
+	struct ib_ah *ah;
+};
+
+struct kt_fpath {
+	const char *name;
+	bool need_cq;
+	bool need_qp;
+	/* A modify: the states the QP goes through first, and the target. */
+	int npre;
+	enum ib_qp_state pre[4];
+	enum ib_qp_state to;
+	unsigned int pd_flags;
+	enum ib_poll_context poll;
+	int (*call)(struct kt *t, struct kt_fobjs *o,
+		    const struct kt_fpath *p);
+};
+
+static int kt_fcall_pd(struct kt *t, struct kt_fobjs *o,
+		       const struct kt_fpath *p)
+{
+	struct ib_pd *pd = ib_alloc_pd(t->ibdev, p->pd_flags);
+
+	if (IS_ERR(pd))
+		return PTR_ERR(pd);
+	o->pd = pd;
+	return 0;
+}
+
+static int kt_fcall_cq(struct kt *t, struct kt_fobjs *o,
+		       const struct kt_fpath *p)
+{
+	struct ib_cq *cq = ib_alloc_cq(t->ibdev, NULL, 64, 0, p->poll);
+
+	if (IS_ERR(cq))
+		return PTR_ERR(cq);
+	o->cq = cq;
+	return 0;
+}
+
+static int kt_fcall_qp(struct kt *t, struct kt_fobjs *o,
+		       const struct kt_fpath *p)
+{
+	struct ib_qp_init_attr init = {
+		.qp_type = IB_QPT_RC,
+		.sq_sig_type = IB_SIGNAL_REQ_WR,
+		.send_cq = o->cq,
+		.recv_cq = o->cq,
+		.cap = { .max_send_wr = 16, .max_recv_wr = 16,
+			 .max_send_sge = 2, .max_recv_sge = 1,
+			 .max_inline_data = 64 },
+	};
+	struct ib_qp *qp = ib_create_qp(o->pd, &init);
+
+	if (IS_ERR(qp))
+		return PTR_ERR(qp);
+	o->qp = qp;
+	return 0;
+}
+
+/* An AH for our own GID, with the MAC of its netdev. */
+static int kt_fcall_ah(struct kt *t, struct kt_fobjs *o,
+		       const struct kt_fpath *p)
+{
+	struct rdma_ah_attr attr = {};
+	struct ib_ah *ah;
+
+	attr.type = rdma_ah_find_type(t->ibdev, 1);
+	rdma_ah_set_port_num(&attr, 1);
+	rdma_ah_set_grh(&attr, &t->gid, 0, gid_index, 64, 0);
+	memcpy(attr.roce.dmac, t->mac, ETH_ALEN);
+	ah = rdma_create_ah(o->pd, &attr, RDMA_CREATE_AH_SLEEPABLE);
+	if (IS_ERR(ah))
+		return PTR_ERR(ah);
+	o->ah = ah;
+	return 0;
+}
+
+static int kt_fcall_modify(struct kt *t, struct kt_fobjs *o,
+			   const struct kt_fpath *p)
+{
+	return kt_to_state(t, o->qp, p->to, o->qp->qp_num, false);
+}
+
+#define KT_MODIFY(n, t, ...) {						\
+	.name = n, .need_cq = true, .need_qp = true,			\
+	.pre = { __VA_ARGS__ },						\
+	.npre = sizeof((enum ib_qp_state[]){ __VA_ARGS__ }) /		\
+		sizeof(enum ib_qp_state),				\
+	.to = t, .call = kt_fcall_modify }
+
+static const struct kt_fpath kt_fpaths[] = {
+	{ .name = "pd", .call = kt_fcall_pd },
+	{ .name = "pd_unsafe_global_rkey", .call = kt_fcall_pd,
+	  .pd_flags = IB_PD_UNSAFE_GLOBAL_RKEY },
+	{ .name = "cq_direct", .call = kt_fcall_cq, .poll = IB_POLL_DIRECT },
+	{ .name = "cq_softirq", .call = kt_fcall_cq,
+	  .poll = IB_POLL_SOFTIRQ },
+	{ .name = "cq_workqueue", .call = kt_fcall_cq,
+	  .poll = IB_POLL_WORKQUEUE },
+	{ .name = "qp", .need_cq = true, .call = kt_fcall_qp,
+	  .poll = IB_POLL_WORKQUEUE },
+	{ .name = "ah", .call = kt_fcall_ah },
+	KT_MODIFY("modify_reset_to_init", IB_QPS_INIT, IB_QPS_RESET),
+	KT_MODIFY("modify_init_to_rtr", IB_QPS_RTR, IB_QPS_INIT),
+	KT_MODIFY("modify_rtr_to_rts", IB_QPS_RTS, IB_QPS_INIT, IB_QPS_RTR),
+	KT_MODIFY("modify_rts_to_sqd", IB_QPS_SQD, IB_QPS_INIT, IB_QPS_RTR,
+		  IB_QPS_RTS),
+	KT_MODIFY("modify_rts_to_err", IB_QPS_ERR, IB_QPS_INIT, IB_QPS_RTR,
+		  IB_QPS_RTS),
+	KT_MODIFY("modify_err_to_reset", IB_QPS_RESET, IB_QPS_INIT,
+		  IB_QPS_RTR, IB_QPS_RTS, IB_QPS_ERR),
+};
+
+/* Destroy what @o holds, last made first. */
+static void kt_fteardown(struct kt *t, const struct kt_fpath *p,
+			 struct kt_fobjs *o)
+{
+	int err;
+
+	if (o->ah)
+		rdma_destroy_ah(o->ah, RDMA_DESTROY_AH_SLEEPABLE);
+	if (o->qp) {
+		err = ib_destroy_qp(o->qp);
+		kt_check(t, !err, "fail-nth: %s: ib_destroy_qp: %d", p->name,
+			 err);
+	}
+	if (o->cq)
+		ib_free_cq(o->cq);
+	if (o->pd)
+		ib_dealloc_pd(o->pd);
+	memset(o, 0, sizeof(*o));
+}
+
+/* Make what @p needs, with nothing armed. */
+static int kt_fsetup(struct kt *t, const struct kt_fpath *p,
+		     struct kt_fobjs *o)
+{
+	static const struct kt_fpath cq_path = { .poll = IB_POLL_WORKQUEUE };
+	int err = 0;
+	int i;
+
+	if (p->call == kt_fcall_pd)
+		return 0;
+	err = kt_fcall_pd(t, o, &cq_path);
+	if (!err && p->need_cq)
+		err = kt_fcall_cq(t, o, &cq_path);
+	if (!err && p->need_qp)
+		err = kt_fcall_qp(t, o, &cq_path);
+	for (i = 0; !err && i < p->npre; i++)
+		if (p->pre[i] != IB_QPS_RESET)
+			err = kt_to_state(t, o->qp, p->pre[i], o->qp->qp_num,
+					  false);
+	return err;
+}
+
+static enum ib_qp_state kt_qp_state(struct ib_qp *qp)
+{
+	struct ib_qp_init_attr init;
+	struct ib_qp_attr attr;
+
+	if (ib_query_qp(qp, &attr, IB_QP_STATE, &init))
+		return -1;
+	return attr.qp_state;
+}
+
+/*
+ * One round: make what @p needs, arm fault point @n (0: none), call,
+ * disarm, check, destroy.  Returns the points that were left (0: the armed
+ * one failed), or -1 if the round could not be run; *@res is the call's
+ * result.
+ */
+static long kt_fround(struct kt *t, const struct kt_fpath *p, unsigned int n,
+		      int *res)
+{
+	enum ib_qp_state from = p->npre ? p->pre[p->npre - 1] : IB_QPS_RESET;
+	struct kt_fobjs o = {};
+	enum ib_qp_state state;
+	unsigned int left;
+	int err;
+
+	err = kt_fsetup(t, p, &o);
+	if (err) {
+		kt_check(t, false, "fail-nth: %s: setup, nothing armed: %d",
+			 p->name, err);
+		kt_fteardown(t, p, &o);
+		return -1;
+	}
+	WRITE_ONCE(current->fail_nth, n);
+	*res = p->call(t, &o, p);
+	left = READ_ONCE(current->fail_nth);
+	WRITE_ONCE(current->fail_nth, 0);
+	if (p->npre) {
+		state = kt_qp_state(o.qp);
+		if (*res)
+			kt_check(t, state == from,
+				 "fail-nth: %s, fault point %u: the modify failed (%d) and the state went from %d to %d",
+				 p->name, n, *res, from, state);
+		else
+			kt_check(t, state == p->to,
+				 "fail-nth: %s, fault point %u: the modify succeeded and the state is %d, not %d",
+				 p->name, n, state, p->to);
+	}
+	kt_fteardown(t, p, &o);
+	return n ? left : 1;
+}
+
+static void kt_fpath_run(struct kt *t, const struct kt_fpath *p)
+{
+	static unsigned int errs[KT_ERRNO_MAX];
+	unsigned int n, points = 0, failed = 0, absorbed = 0;
+	int before = t->failures;
+	char list[128] = "";
+	size_t len = 0;
+	int res = 0, e;
+	long left;
+
+	memset(errs, 0, sizeof(errs));
+	/* Once with nothing armed: the path works. */
+	if (kt_fround(t, p, 0, &res) < 0 || res) {
+		kt_check(t, false, "fail-nth: %s: fails with no fault injected: %d",
+			 p->name, res);
+		return;
+	}
+	for (n = 1; n <= KT_FAIL_MAX; n++) {
+		left = kt_fround(t, p, n, &res);
+		if (left < 0)
+			return;
+		if (left > 0) {
+			kt_check(t, !res,
+				 "fail-nth: %s: failed (%d) at fault point %u with no fault injected",
+				 p->name, res, n);
+			points = n - 1;
+			break;
+		}
+		if (!res) {
+			absorbed++;
+			continue;
+		}
+		failed++;
+		kt_check(t, res < 0 && res > -KT_ERRNO_MAX,
+			 "fail-nth: %s: failed at fault point %u with %d, not an errno",
+			 p->name, n, res);
+		if (res < 0 && res > -KT_ERRNO_MAX)
+			errs[-res]++;
+		cond_resched();
+	}
+	kt_check(t, n <= KT_FAIL_MAX,
+		 "fail-nth: %s: still meeting fault points after %u", p->name,
+		 KT_FAIL_MAX);
+	for (e = 1; e < KT_ERRNO_MAX; e++)
+		if (errs[e])
+			len += scnprintf(list + len, sizeof(list) - len,
+					 "%s%d x%u", len ? ", " : "", -e,
+					 errs[e]);
+	if (t->failures == before)
+		pr_info("sroce_kverbs_test: ok: fail-nth: %s: %u fault points, %u failed the call (%s), %u absorbed (the call succeeded)\n",
+			p->name, points, failed, len ? list : "-", absorbed);
+}
+
+static int kt_fail_nth_run(struct kt *t)
+{
+	size_t i;
+	int err;
+
+	err = kt_query_gid(t, &t->gid);
+	if (err)
+		return err;
+	for (i = 0; i < ARRAY_SIZE(kt_fpaths); i++)
+		kt_fpath_run(t, &kt_fpaths[i]);
+	pr_info("sroce_kverbs_test: fail-nth: %zu paths\n",
+		ARRAY_SIZE(kt_fpaths));
+	return 0;
+}
+#else
+static int kt_fail_nth_run(struct kt *t)
+{
+	pr_err("sroce_kverbs_test: FAIL: fail-nth: this kernel has no CONFIG_FAULT_INJECTION\n");
+	return -EOPNOTSUPP;
+}
+#endif
+
 /*
  * As a ULP meets devices: the core calls add() for each registered one.
  * The test runs from there, on the device named @dev, once.
@@ -461,7 +781,7 @@ static int kt_add(struct ib_device *ibdev)
 
 	if (strcmp(dev_name(&ibdev->dev), dev) || kt_result != -ENODEV)
 		return -EOPNOTSUPP;
-	err = kt_run(&t);
+	err = fail_nth ? kt_fail_nth_run(&t) : kt_run(&t);
 	if (err) {
 		pr_err("sroce_kverbs_test: FAIL: setup failed: %d\n", err);
 		kt_result = err;
