@@ -41,7 +41,10 @@ int sroce_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		return err;
 	ibcq->cqe = num;
 	if (!udata) {
-		cq->slot_qp = kvcalloc(num, sizeof(*cq->slot_qp), GFP_KERNEL);
+		/* Sized by the consumer, charged like the ring. */
+		cq->slot_qp = kvcalloc(num, sizeof(*cq->slot_qp),
+				       GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+				       __GFP_NOWARN);
 		if (!cq->slot_qp) {
 			err = -ENOMEM;
 			goto err_queue;

@@ -3,11 +3,19 @@
  * The rings of the user fast path (see the layout in sroce-abi.h): their
  * memory, and mapping it into the process that owns the queue.
  *
- * A ring is vmalloc_user() memory: zeroed, page aligned, and mappable with
- * remap_vmalloc_range().  A user ring is published as an rdma mmap entry,
- * which owns the memory from then on: the memory is freed in mmap_free,
- * once the queue is destroyed and the process has unmapped it, so a process
- * that keeps a stale mapping can only scribble on memory nobody reads.
+ * A ring is zeroed vmalloc memory, charged to the memory cgroup of the
+ * process that creates the queue (its size is the process's choice), and
+ * allocated so that it fails with -ENOMEM at the cgroup's limit instead of
+ * calling the OOM killer.  vmalloc_user() would charge nothing, and the
+ * vmalloc variant that takes flags and marks the area for
+ * remap_vmalloc_range() is not exported, so sroce_mmap() inserts the pages
+ * itself, as remap_vmalloc_range() would.
+ *
+ * A user ring is published as an rdma mmap entry, which owns the memory
+ * from then on: the memory is freed in mmap_free, once the queue is
+ * destroyed, and the pages a mapping holds live until the process unmaps
+ * them, so a process that keeps a stale mapping can only scribble on
+ * memory nobody reads.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -15,6 +23,10 @@
 #include <rdma/uverbs_ioctl.h>
 
 #include "sroce.h"
+
+/* Memory a user sizes: charged, and at the cgroup's limit an error. */
+#define SROCE_RING_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+			 __GFP_NOWARN | __GFP_ZERO)
 
 static inline struct sroce_mmap_entry *
 to_smmap(struct rdma_user_mmap_entry *entry)
@@ -38,7 +50,7 @@ int sroce_queue_init(struct sroce_queue *q, u32 num, u32 stride,
 	q->num = num;
 	q->stride = stride;
 	q->size = PAGE_ALIGN(SROCE_RING_SLOTS_OFFSET + (size_t)num * stride);
-	buf = vmalloc_user(q->size);
+	buf = __vmalloc(q->size, SROCE_RING_GFP);
 	if (!buf)
 		return -ENOMEM;
 	q->hdr = buf;
@@ -82,10 +94,17 @@ void sroce_queue_destroy(struct sroce_queue *q)
 	q->mmap = NULL;
 }
 
+/*
+ * Map the ring of the entry @vma names, from its start.  Each page gets
+ * a reference of the mapping's own (vm_insert_page), so it outlives
+ * mmap_free until the process unmaps it.
+ */
 int sroce_mmap(struct ib_ucontext *ibuc, struct vm_area_struct *vma)
 {
 	struct rdma_user_mmap_entry *rdma;
-	int err;
+	unsigned long off;
+	u8 *buf;
+	int err = 0;
 
 	rdma = rdma_user_mmap_entry_get(ibuc, vma);
 	if (!rdma)
@@ -94,7 +113,13 @@ int sroce_mmap(struct ib_ucontext *ibuc, struct vm_area_struct *vma)
 		err = -EINVAL;
 		goto out;
 	}
-	err = remap_vmalloc_range(vma, to_smmap(rdma)->buf, 0);
+	buf = to_smmap(rdma)->buf;
+	for (off = 0; off < vma->vm_end - vma->vm_start && !err;
+	     off += PAGE_SIZE)
+		err = vm_insert_page(vma, vma->vm_start + off,
+				     vmalloc_to_page(buf + off));
+	if (!err)
+		vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 out:
 	rdma_user_mmap_entry_put(rdma);
 	return err;
