@@ -25,7 +25,8 @@
 /*
  * Account @npages against the caller's RLIMIT_MEMLOCK.  Without
  * CAP_IPC_LOCK, going over the limit fails with -ENOMEM, as every RDMA
- * driver does.
+ * driver does.  This comes before any allocation whose size the caller
+ * chose (the page array), so a registration over the limit costs nothing.
  */
 static int sroce_umem_account(struct mm_struct *mm, unsigned long npages)
 {
@@ -76,18 +77,22 @@ struct sroce_umem *sroce_umem_pin(u64 start, u64 length, bool writable)
 	umem = sroce_umem_alloc(start, length, writable);
 	if (IS_ERR(umem))
 		return umem;
-	umem->pages = kvmalloc_array(umem->npages, sizeof(*umem->pages),
-				     GFP_KERNEL);
-	if (!umem->pages) {
-		err = -ENOMEM;
-		goto err_free;
-	}
-
 	umem->mm = current->mm;
 	mmgrab(umem->mm);
 	err = sroce_umem_account(umem->mm, umem->npages);
 	if (err)
 		goto err_drop_mm;
+
+	/*
+	 * Within the limit, or CAP_IPC_LOCK: the array (8 bytes a page) is
+	 * charged to the caller's memory cgroup and fails at its limit.
+	 */
+	umem->pages = kvmalloc_array(umem->npages, sizeof(*umem->pages),
+				     SROCE_UMEM_GFP);
+	if (!umem->pages) {
+		err = -ENOMEM;
+		goto err_unaccount;
+	}
 
 	while (done < umem->npages) {
 		unsigned long batch = min(umem->npages - done, SROCE_PIN_BATCH);
@@ -110,11 +115,11 @@ struct sroce_umem *sroce_umem_pin(u64 start, u64 length, bool writable)
 
 err_unpin:
 	unpin_user_pages(umem->pages, done);
+	kvfree(umem->pages);
+err_unaccount:
 	atomic64_sub(umem->npages, &umem->mm->pinned_vm);
 err_drop_mm:
 	mmdrop(umem->mm);
-	kvfree(umem->pages);
-err_free:
 	kfree(umem);
 	return ERR_PTR(err);
 }

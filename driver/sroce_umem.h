@@ -10,11 +10,20 @@
 #define SROCE_UMEM_H
 
 #include <linux/err.h>
+#include <linux/gfp.h>
 #include <linux/mm_types.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+
+/*
+ * Allocations whose size a user chooses (a page array, on-demand page
+ * state): charged to the memory cgroup, and at its limit -ENOMEM for the
+ * caller rather than the OOM killer or a warning.
+ */
+#define SROCE_UMEM_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+			 __GFP_NOWARN)
 
 /*
  * Registered user memory: pinned (sroce_umem.c) or, with
