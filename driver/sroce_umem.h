@@ -44,15 +44,15 @@ struct sroce_umem {
 
 	/*
 	 * On-demand paging: @notifier watches the range.  @odp_lock
-	 * protects @pfns, the HMM pfns of the pages faulted in so far (0:
-	 * not known), or @pfn_xa, which records them for an implicit umem.
-	 * The data path holds it from reading a page's entry until it is
-	 * done with the page, and the invalidation holds it while it clears
-	 * entries, so no page is touched after its invalidation returned.
+	 * protects @pfn_xa, which records the pages faulted in so far, by
+	 * index, and nothing else: its memory follows the pages the device
+	 * reached, never the length of the range.  The data path holds it
+	 * from reading a page's entry until it is done with the page, and
+	 * the invalidation holds it while it clears entries, so no page is
+	 * touched after its invalidation returned.
 	 */
 	struct mmu_interval_notifier notifier;
 	struct mutex odp_lock;		/* see above */
-	unsigned long *pfns;
 	struct xarray pfn_xa;
 };
 

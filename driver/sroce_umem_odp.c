@@ -9,8 +9,22 @@
  * exit): the pages in the range are forgotten before the change goes on,
  * so the device never touches a page the process no longer maps there.
  *
- * An implicit MR covers the whole address space: its pages are recorded in
- * an xarray instead of an array, and its notifier watches everything.
+ * An implicit MR covers the whole address space, and its notifier watches
+ * everything.
+ *
+ * What sroce keeps per page is bounded by what the device reached, not by
+ * the MR's length (up to SROCE_MAX_MR_SIZE, or the whole address space):
+ * every on-demand umem records its pages in an xarray, whose nodes (64
+ * entries each) are allocated as pages are faulted in and freed as they
+ * are invalidated, so registering a 1 TiB MR allocates nothing per page.
+ * A recorded page is one the process maps, so the xarray is of the order
+ * of the process's own page tables for those pages.  Its nodes are
+ * charged to the memory cgroup of the process whose memory it is, also
+ * when the fault runs in a worker (set_active_memcg), and fail at
+ * that cgroup's limit.  A fault handles SROCE_ODP_FAULT_BATCH pages at a
+ * time, so prefetching a large range needs no allocation sized by it, and
+ * reserves slots only for the pages it found mapped, giving back those
+ * that recorded nothing.
  *
  * Nothing is pinned, so nothing is charged to RLIMIT_MEMLOCK.  Dirty
  * tracking needs no help either: a page is faulted in writable, which
@@ -18,15 +32,17 @@
  * writeback invalidates the page here first.
  */
 #include <linux/hmm.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "sroce_compat.h"
 #include "sroce_umem.h"
 
-/* Fault at most this many pages at once, ahead of the access. */
+/* A fault works on at most this many pages at once. */
 #define SROCE_ODP_FAULT_BATCH	256UL
 
 /* The user address of page @idx of @umem. */
@@ -37,16 +53,13 @@ static unsigned long sroce_odp_page_addr(struct sroce_umem *umem,
 }
 
 /*
- * The recorded HMM pfn of page @idx (0: not known).  An implicit umem
- * keeps pfn << 1 | writable as an xarray value.  Under odp_lock.
+ * The recorded HMM pfn of page @idx (0: not known), kept as the xarray
+ * value pfn << 1 | writable.  Under odp_lock.
  */
 static unsigned long sroce_odp_pfn(struct sroce_umem *umem, unsigned long idx)
 {
-	void *entry;
+	void *entry = xa_load(&umem->pfn_xa, idx);
 
-	if (!umem->implicit)
-		return umem->pfns[idx];
-	entry = xa_load(&umem->pfn_xa, idx);
 	if (!xa_is_value(entry))
 		return 0;
 	return HMM_PFN_VALID | (xa_to_value(entry) >> 1) |
@@ -54,23 +67,20 @@ static unsigned long sroce_odp_pfn(struct sroce_umem *umem, unsigned long idx)
 }
 
 /*
- * Record @hmm_pfn for page @idx, under odp_lock.  An implicit umem's slot
- * was reserved beforehand, so storing needs no allocation unless an
- * invalidation released it meanwhile: then -ENOMEM, and the fault again.
+ * Record @hmm_pfn for page @idx, under odp_lock.  The slot was reserved
+ * beforehand, so storing needs no allocation unless an invalidation
+ * released it meanwhile: then -ENOMEM, and the fault again.  No reclaim
+ * here: an invalidation from reclaim takes odp_lock.
  */
 static int sroce_odp_set_pfn(struct sroce_umem *umem, unsigned long idx,
 			     unsigned long hmm_pfn)
 {
 	unsigned long value;
 
-	if (!umem->implicit) {
-		umem->pfns[idx] = hmm_pfn;
-		return 0;
-	}
 	value = page_to_pfn(hmm_pfn_to_page(hmm_pfn)) << 1 |
 		!!(hmm_pfn & HMM_PFN_WRITE);
 	return xa_err(xa_store(&umem->pfn_xa, idx, xa_mk_value(value),
-			       GFP_NOWAIT | __GFP_NOWARN));
+			       GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT));
 }
 
 /* Forget pages [@first, @last] of @umem, under odp_lock. */
@@ -80,11 +90,6 @@ static void sroce_odp_clear(struct sroce_umem *umem, unsigned long first,
 	unsigned long idx;
 	void *entry;
 
-	if (!umem->implicit) {
-		memset(&umem->pfns[first], 0,
-		       (last - first + 1) * sizeof(*umem->pfns));
-		return;
-	}
 	xa_for_each_range(&umem->pfn_xa, idx, entry, first, last)
 		xa_erase(&umem->pfn_xa, idx);
 }
@@ -116,6 +121,29 @@ static const struct mmu_interval_notifier_ops sroce_odp_ops = {
 	.invalidate = sroce_odp_invalidate,
 };
 
+/*
+ * Watch [@start, @start + @len) of the calling process for @umem, whose
+ * pages are recorded from then on.
+ */
+static int sroce_odp_watch(struct sroce_umem *umem, unsigned long start,
+			   unsigned long len)
+{
+	int err;
+
+	umem->odp = true;
+	mutex_init(&umem->odp_lock);
+	xa_init(&umem->pfn_xa);
+	umem->mm = current->mm;
+	mmgrab(umem->mm);
+	err = mmu_interval_notifier_insert(&umem->notifier, umem->mm, start,
+					   len, &sroce_odp_ops);
+	if (err) {
+		mmdrop(umem->mm);
+		mutex_destroy(&umem->odp_lock);
+	}
+	return err;
+}
+
 struct sroce_umem *sroce_umem_odp_get(u64 start, u64 length, bool writable)
 {
 	struct sroce_umem *umem;
@@ -124,30 +152,13 @@ struct sroce_umem *sroce_umem_odp_get(u64 start, u64 length, bool writable)
 	umem = sroce_umem_alloc(start, length, writable);
 	if (IS_ERR(umem))
 		return umem;
-	umem->odp = true;
-	mutex_init(&umem->odp_lock);
-	umem->pfns = kvcalloc(umem->npages, sizeof(*umem->pfns), GFP_KERNEL);
-	if (!umem->pfns) {
-		err = -ENOMEM;
-		goto err_free;
+	err = sroce_odp_watch(umem, sroce_odp_page_addr(umem, 0),
+			      umem->npages << PAGE_SHIFT);
+	if (err) {
+		kfree(umem);
+		return ERR_PTR(err);
 	}
-	umem->mm = current->mm;
-	mmgrab(umem->mm);
-	err = mmu_interval_notifier_insert(&umem->notifier, umem->mm,
-					   sroce_odp_page_addr(umem, 0),
-					   umem->npages << PAGE_SHIFT,
-					   &sroce_odp_ops);
-	if (err)
-		goto err_drop_mm;
 	return umem;
-
-err_drop_mm:
-	mmdrop(umem->mm);
-	kvfree(umem->pfns);
-err_free:
-	mutex_destroy(&umem->odp_lock);
-	kfree(umem);
-	return ERR_PTR(err);
 }
 
 /*
@@ -166,18 +177,10 @@ struct sroce_umem *sroce_umem_odp_implicit_get(bool writable)
 		return ERR_PTR(-ENOMEM);
 	umem->length = U64_MAX;
 	umem->writable = writable;
-	umem->odp = true;
 	umem->implicit = true;
 	umem->npages = TASK_SIZE >> PAGE_SHIFT;
-	mutex_init(&umem->odp_lock);
-	xa_init(&umem->pfn_xa);
-	umem->mm = current->mm;
-	mmgrab(umem->mm);
-	err = mmu_interval_notifier_insert(&umem->notifier, umem->mm, 0,
-					   TASK_SIZE, &sroce_odp_ops);
+	err = sroce_odp_watch(umem, 0, TASK_SIZE);
 	if (err) {
-		mmdrop(umem->mm);
-		mutex_destroy(&umem->odp_lock);
 		kfree(umem);
 		return ERR_PTR(err);
 	}
@@ -190,74 +193,134 @@ void sroce_umem_odp_release(struct sroce_umem *umem)
 	mmu_interval_notifier_remove(&umem->notifier);
 	mmdrop(umem->mm);
 	xa_destroy(&umem->pfn_xa);
-	kvfree(umem->pfns);
 	mutex_destroy(&umem->odp_lock);
 	kfree(umem);
 }
 
 /*
- * Fault pages [@idx, @idx + @n) of @umem in, writable with @write, and
- * record them.  With @fault false, only record the pages that are mapped
- * already.  0, -EFAULT for an address the process does not map, or -EPERM
- * for a write to a mapping it may not write.
+ * Give back the slots of the pages of [@idx, @idx + @n) that @pfns found,
+ * where they recorded nothing; recorded pages are not touched.
  */
-int sroce_umem_odp_fault(struct sroce_umem *umem, unsigned long idx,
-			 unsigned long n, bool write, bool fault)
+static void sroce_odp_unreserve(struct sroce_umem *umem, unsigned long idx,
+				const unsigned long *pfns, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		if (pfns[i] & HMM_PFN_VALID)
+			xa_release(&umem->pfn_xa, idx + i);
+}
+
+/*
+ * Fault pages [@idx, @idx + @n) of @umem in, at most SROCE_ODP_FAULT_BATCH
+ * of them, and record them; @pfns has room for the batch.  As for
+ * sroce_umem_odp_fault().
+ */
+static int sroce_odp_fault_batch(struct sroce_umem *umem, unsigned long idx,
+				 unsigned long n, bool write, bool fault,
+				 unsigned long *pfns)
 {
 	struct hmm_range range = {
 		.notifier = &umem->notifier,
 		.start = sroce_odp_page_addr(umem, idx),
 		.end = sroce_odp_page_addr(umem, idx + n),
+		.hmm_pfns = pfns,
 		.default_flags = fault ? HMM_PFN_REQ_FAULT : 0,
 	};
 	unsigned long timeout, i;
+	bool retry;
 	int err;
 
 	if (write && fault)
 		range.default_flags |= HMM_PFN_REQ_WRITE;
-	range.hmm_pfns = kvcalloc(n, sizeof(*range.hmm_pfns), GFP_KERNEL);
-	if (!range.hmm_pfns)
+	timeout = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	for (;;) {
+		range.notifier_seq = mmu_interval_read_begin(&umem->notifier);
+		mmap_read_lock(umem->mm);
+		err = hmm_range_fault(&range);
+		mmap_read_unlock(umem->mm);
+		if (err == -EBUSY && time_before(jiffies, timeout))
+			continue;
+		if (err)
+			return err;
+
+		/*
+		 * Slots for the pages found, and only those, allocated
+		 * before odp_lock (an invalidation from reclaim takes it).
+		 * The pages are not looked at until the sequence is checked
+		 * under the lock.
+		 */
+		for (i = 0; i < n; i++) {
+			if (!(pfns[i] & HMM_PFN_VALID))
+				continue;
+			err = xa_reserve(&umem->pfn_xa, idx + i,
+					 SROCE_UMEM_GFP);
+			if (err) {
+				sroce_odp_unreserve(umem, idx, pfns, i);
+				return err;
+			}
+		}
+
+		mutex_lock(&umem->odp_lock);
+		retry = mmu_interval_read_retry(&umem->notifier,
+						range.notifier_seq);
+		for (i = 0; i < n && !retry && !err; i++)
+			if (pfns[i] & HMM_PFN_VALID)
+				err = sroce_odp_set_pfn(umem, idx + i,
+							pfns[i]);
+		mutex_unlock(&umem->odp_lock);
+		sroce_odp_unreserve(umem, idx, pfns, n);
+		if (retry || (err == -ENOMEM && time_before(jiffies, timeout)))
+			continue;
+		return err;
+	}
+}
+
+/*
+ * Fault pages [@idx, @idx + @n) of @umem in, writable with @write, and
+ * record them.  With @fault false, only record the pages that are mapped
+ * already.  0, -EFAULT for an address the process does not map, -EPERM
+ * for a write to a mapping it may not write, -ENOMEM when the memory
+ * cgroup of the process has no room for the record, or -EINTR.
+ *
+ * The work goes batch by batch, and whatever it allocates (page tables,
+ * the xarray's nodes) is charged to the memory cgroup of the process that
+ * owns the memory, even when it runs in a worker.
+ */
+int sroce_umem_odp_fault(struct sroce_umem *umem, unsigned long idx,
+			 unsigned long n, bool write, bool fault)
+{
+	struct mem_cgroup *memcg, *old_memcg;
+	unsigned long *pfns;
+	unsigned long done, batch;
+	int err = 0;
+
+	/* An implicit umem is asked for pages past the address space too. */
+	if (idx >= umem->npages || n > umem->npages - idx)
+		return -EFAULT;
+	pfns = kcalloc(SROCE_ODP_FAULT_BATCH, sizeof(*pfns), GFP_KERNEL);
+	if (!pfns)
 		return -ENOMEM;
 	/* The process may be exiting: then its memory is gone. */
 	if (!mmget_not_zero(umem->mm)) {
 		err = -EFAULT;
 		goto out_free;
 	}
-
-	timeout = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
-again:
-	/* Slots to record the pages in, allocated before odp_lock. */
-	for (i = 0; umem->implicit && i < n; i++) {
-		err = xa_reserve(&umem->pfn_xa, idx + i, GFP_KERNEL);
-		if (err)
-			goto out_put;
+	memcg = get_mem_cgroup_from_mm(umem->mm);
+	old_memcg = set_active_memcg(memcg);
+	for (done = 0; done < n && !err; done += batch) {
+		batch = min(n - done, SROCE_ODP_FAULT_BATCH);
+		if (done && fatal_signal_pending(current))
+			err = -EINTR;
+		else
+			err = sroce_odp_fault_batch(umem, idx + done, batch,
+						    write, fault, pfns);
 	}
-	range.notifier_seq = mmu_interval_read_begin(&umem->notifier);
-	mmap_read_lock(umem->mm);
-	err = hmm_range_fault(&range);
-	mmap_read_unlock(umem->mm);
-	if (err == -EBUSY && time_before(jiffies, timeout))
-		goto again;
-	if (err)
-		goto out_put;
-
-	mutex_lock(&umem->odp_lock);
-	if (mmu_interval_read_retry(&umem->notifier, range.notifier_seq)) {
-		mutex_unlock(&umem->odp_lock);
-		goto again;
-	}
-	for (i = 0; i < n && !err; i++)
-		if (range.hmm_pfns[i] & HMM_PFN_VALID)
-			err = sroce_odp_set_pfn(umem, idx + i,
-						range.hmm_pfns[i]);
-	mutex_unlock(&umem->odp_lock);
-	if (err == -ENOMEM && time_before(jiffies, timeout))
-		goto again;
-
-out_put:
+	set_active_memcg(old_memcg);
+	mem_cgroup_put(memcg);
 	mmput(umem->mm);
 out_free:
-	kvfree(range.hmm_pfns);
+	kfree(pfns);
 	return err;
 }
 
