@@ -107,7 +107,7 @@ struct sroce_dev {
 	 */
 	enum ib_port_state reported_state;
 
-	struct ida pd_ida;	/* PD numbers; the IDA has its own lock */
+	atomic_t num_pds;	/* PDs allocated, at most SROCE_MAX_PD */
 
 	/*
 	 * MRs by key index (sroce_mr.c); the xarray's lock is taken with
@@ -136,7 +136,6 @@ struct sroce_ucontext {
 
 struct sroce_pd {
 	struct ib_pd ibpd;
-	u32 pdn;
 };
 
 struct sroce_mr {

@@ -185,7 +185,6 @@ static void sroce_dealloc_driver(struct ib_device *ibdev)
 	sroce_devs_remove(sdev);
 	sroce_udp_put(sdev);
 	xa_destroy(&sdev->mr_xa);
-	ida_destroy(&sdev->pd_ida);
 }
 
 static const struct ib_device_ops sroce_dev_ops = {
@@ -274,7 +273,6 @@ int sroce_dev_add(const char *name, struct net_device *ndev)
 	ibdev = &sdev->ibdev;
 	sdev->ndev = ndev;
 	INIT_LIST_HEAD(&sdev->list);
-	ida_init(&sdev->pd_ida);
 	xa_init_flags(&sdev->mr_xa, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
 	sdev->reported_state = sroce_port_state(netif_running(ndev),
 						netif_carrier_ok(ndev));

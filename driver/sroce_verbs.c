@@ -22,35 +22,37 @@ void sroce_dealloc_ucontext(struct ib_ucontext *ibuc)
 {
 }
 
+/*
+ * A PD is nothing but its ib_pd: objects name their PD by pointer, so it
+ * needs no number.  The device advertises max_pd, and a counter keeps to
+ * it.  The ABI's pdn is kept for old providers and is always 0: sroce has
+ * no PD numbers, and libsroce only stores the value.
+ */
 int sroce_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
 {
 	struct sroce_dev *sdev = to_sdev(ibpd->device);
-	struct sroce_pd *pd = to_spd(ibpd);
 	struct sroce_alloc_pd_resp resp = {};
-	int id;
 	int err;
 
-	id = ida_alloc_max(&sdev->pd_ida, SROCE_MAX_PD - 1, GFP_KERNEL);
-	if (id < 0)
-		return id;
-	pd->pdn = id;
-
+	if (atomic_inc_return(&sdev->num_pds) > SROCE_MAX_PD) {
+		err = -ENOMEM;
+		goto err_count;
+	}
 	if (udata && udata->outlen) {
-		resp.pdn = pd->pdn;
 		err = ib_copy_to_udata(udata, &resp,
 				       min(sizeof(resp), udata->outlen));
 		if (err)
-			goto err_free_id;
+			goto err_count;
 	}
 	return 0;
 
-err_free_id:
-	ida_free(&sdev->pd_ida, pd->pdn);
+err_count:
+	atomic_dec(&sdev->num_pds);
 	return err;
 }
 
 int sroce_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
 {
-	ida_free(&to_sdev(ibpd->device)->pd_ida, to_spd(ibpd)->pdn);
+	atomic_dec(&to_sdev(ibpd->device)->num_pds);
 	return 0;
 }
