@@ -154,8 +154,9 @@ struct sroce_mr {
 /*
  * A ring shared with the provider (or private, for kernel users): a
  * struct sroce_ring_hdr followed by @num slots of @stride bytes, in
- * vmalloc_user() memory.  For a user ring the mmap entry owns the memory,
- * which lives until the process unmaps it even after the queue is gone.
+ * vmalloc memory charged to its creator (sroce_queue.c).  For a user ring
+ * the mmap entry owns the memory, which lives until the process unmaps it
+ * even after the queue is gone.
  */
 struct sroce_queue {
 	struct sroce_ring_hdr *hdr;
@@ -207,6 +208,26 @@ struct sroce_ah {
 	struct ib_ah ibah;
 	struct sroce_av av;
 };
+
+/* Pages of an MR's on-demand umem that a QP needs faulted in. */
+struct sroce_fault_req {
+	struct sroce_mr *mr;		/* a reference, or NULL: none */
+	unsigned long idx;		/* first page of the umem */
+	unsigned long n;
+	bool write;
+};
+
+/*
+ * What a finished fault job left for its QP: the MR's key (no reference:
+ * the MR may be deregistered meanwhile), the first page, and the error.
+ */
+struct sroce_fault_result {
+	u32 lkey;
+	unsigned long idx;
+	int err;
+};
+
+struct sroce_fault;
 
 /* The requester's copy of a send WQE, taken once from the ring. */
 struct sroce_swqe {
@@ -276,9 +297,22 @@ struct sroce_qp {
 	bool destroyed;
 	struct mutex owner_mutex;	/* see above */
 	struct work_struct work;
-	/* The owner's own: may it sleep, and does it need to? */
+	/*
+	 * The owner's own: may it sleep, and must the round stop where it
+	 * is, leaving the packet for later (the worker, or a fault)?
+	 */
 	bool may_sleep;
-	bool wants_sleep;		/* an on-demand page, in atomic context */
+	bool stalled;
+	/*
+	 * On-demand faults (sroce_fault.c).  @fault_want is the owner's: the
+	 * pages a stalled round needs, for sroce_fault_submit().  @fault is
+	 * the job the QP waits for, written under sroce_fault_lock.
+	 * @fault_done is the last job's outcome: written by the job while
+	 * @fault is set, the owner's once it is NULL.
+	 */
+	struct sroce_fault_req fault_want;
+	struct sroce_fault *fault;
+	struct sroce_fault_result fault_done;
 
 	enum ib_qp_state state;
 	bool sq_drained_notify;		/* en_sqd_async_notify */
@@ -429,10 +463,10 @@ void sroce_mr_put(struct sroce_mr *mr);
 int sroce_mr_check(struct sroce_mr *mr, struct ib_pd *pd, int access,
 		   u64 va, u64 len);
 bool sroce_mr_reachable(struct sroce_qp *qp, struct sroce_mr *mr);
-int sroce_mr_copy(struct sroce_mr *mr, u64 va, void *buf, u32 len,
-		  bool to_mr);
-int sroce_mr_atomic(struct sroce_mr *mr, u64 va, u8 opcode, u64 compare,
-		    u64 swap_add, u64 *orig);
+int sroce_mr_copy(struct sroce_qp *qp, struct sroce_mr *mr, u64 va,
+		  void *buf, u32 len, bool to_mr);
+int sroce_mr_atomic(struct sroce_qp *qp, struct sroce_mr *mr, u64 va,
+		    u8 opcode, u64 compare, u64 swap_add, u64 *orig);
 int sroce_sge_copy(struct sroce_qp *qp, const struct sroce_sge *sge,
 		   unsigned int num_sge, u32 offset, void *buf, u32 len,
 		   bool to_sge);
@@ -495,6 +529,17 @@ void sroce_sched_stop(struct sroce_qp *qp);
 void sroce_qp_kick(struct sroce_qp *qp);
 void sroce_qp_own(struct sroce_qp *qp);
 void sroce_qp_release(struct sroce_qp *qp);
+
+/* sroce_fault.c */
+extern struct workqueue_struct *sroce_fault_wq;
+void sroce_fault_want(struct sroce_qp *qp, struct sroce_mr *mr,
+		      unsigned long idx, unsigned long n, bool write);
+int sroce_fault_failed(struct sroce_qp *qp, struct sroce_mr *mr,
+		       unsigned long idx);
+bool sroce_fault_submit(struct sroce_qp *qp);
+bool sroce_fault_pending(struct sroce_qp *qp);
+void sroce_fault_detach(struct sroce_qp *qp);
+void sroce_fault_release(struct sroce_qp *qp);
 
 /* sroce_kverbs.c */
 int sroce_kpost_send(struct sroce_qp *qp, const struct ib_send_wr *wr,

@@ -9,9 +9,9 @@
 #include <linux/slab.h>
 #include <linux/timer.h>
 
-/* Typed allocation helpers arrived after 6.12. */
+/* Typed allocation helpers arrived after 6.12; GFP_KERNEL unless given. */
 #ifndef kzalloc_obj
-#define kzalloc_obj(obj)	kzalloc(sizeof(obj), GFP_KERNEL)
+#define kzalloc_obj(obj, ...)	kzalloc(sizeof(obj), default_gfp(__VA_ARGS__))
 #endif
 
 /*

@@ -154,12 +154,23 @@ static int __init sroce_init(void)
 	sroce_wq = alloc_workqueue("sroce", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!sroce_wq)
 		return -ENOMEM;
+	/*
+	 * On-demand fault jobs, apart from the QPs' work: a fault that hangs
+	 * holds a worker of its own, never one that a QP needs.
+	 */
+	err = -ENOMEM;
+	sroce_fault_wq = alloc_workqueue("sroce_fault",
+					 WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!sroce_fault_wq)
+		goto err_wq;
 	err = register_netdevice_notifier(&sroce_netdev_nb);
 	if (err)
-		goto err_wq;
+		goto err_fault_wq;
 	rdma_link_register(&sroce_link_ops);
 	return 0;
 
+err_fault_wq:
+	destroy_workqueue(sroce_fault_wq);
 err_wq:
 	destroy_workqueue(sroce_wq);
 	return err;
@@ -171,6 +182,7 @@ static void __exit sroce_exit(void)
 	rdma_link_unregister(&sroce_link_ops);
 	sroce_unregister_all();
 	unregister_netdevice_notifier(&sroce_netdev_nb);
+	destroy_workqueue(sroce_fault_wq);
 	destroy_workqueue(sroce_wq);
 }
 

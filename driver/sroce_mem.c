@@ -59,7 +59,7 @@ int sroce_mr_check(struct sroce_mr *mr, struct ib_pd *pd, int access,
 }
 
 /*
- * May @qp's owner touch @mr's pages now?  On-demand pages are faulted in
+ * May @qp's owner touch @mr's pages now?  On-demand pages are looked up
  * under a mutex, which a context that cannot sleep must not take: such
  * an owner leaves the access to the worker (sroce_sched.c), and the QP
  * executes the same packet again there.
@@ -68,16 +68,41 @@ bool sroce_mr_reachable(struct sroce_qp *qp, struct sroce_mr *mr)
 {
 	if (qp->may_sleep || !mr->umem || !mr->umem->odp)
 		return true;
-	qp->wants_sleep = true;
+	qp->stalled = true;
 	return false;
 }
 
 /*
- * Copy between @buf and the checked range at @va of @mr.  0, or a negative
- * errno when an on-demand page cannot be had (see sroce_umem_odp_fault).
+ * Page @idx of @mr's umem for @qp, or an ERR_PTR.  An on-demand page that
+ * is not present asks for a fault job for it and @ahead pages after it
+ * and returns -EWOULDBLOCK: the QP executes the packet again once the job
+ * is done, and then a page the job could not fault in gives the job's
+ * error.
  */
-int sroce_mr_copy(struct sroce_mr *mr, u64 va, void *buf, u32 len,
-		  bool to_mr)
+static struct page *sroce_mr_page(struct sroce_qp *qp, struct sroce_mr *mr,
+				  unsigned long idx, unsigned long ahead,
+				  bool write)
+{
+	struct page *page = sroce_umem_page(mr->umem, idx, write);
+	int err;
+
+	if (PTR_ERR_OR_ZERO(page) != -EAGAIN)
+		return page;
+	err = sroce_fault_failed(qp, mr, idx);
+	if (err)
+		return ERR_PTR(err);
+	sroce_fault_want(qp, mr, idx, ahead, write);
+	return ERR_PTR(-EWOULDBLOCK);
+}
+
+/*
+ * Copy between @buf and the checked range at @va of @mr, for @qp.  0;
+ * -EWOULDBLOCK when an on-demand page must be faulted in first (nothing
+ * need be undone: the copy is done again, whole, later); or another
+ * negative errno when an on-demand page cannot be had.
+ */
+int sroce_mr_copy(struct sroce_qp *qp, struct sroce_mr *mr, u64 va,
+		  void *buf, u32 len, bool to_mr)
 {
 	struct sroce_umem *umem = mr->umem;
 	u64 pos, end;
@@ -102,9 +127,8 @@ int sroce_mr_copy(struct sroce_mr *mr, u64 va, void *buf, u32 len,
 		struct page *page;
 		u8 *p;
 
-		page = sroce_umem_page(umem, idx,
-				       ((end - 1) >> PAGE_SHIFT) - idx + 1,
-				       to_mr);
+		page = sroce_mr_page(qp, mr, idx,
+				     ((end - 1) >> PAGE_SHIFT) - idx + 1, to_mr);
 		if (IS_ERR(page))
 			return PTR_ERR(page);
 		p = kmap_local_page(page);
@@ -123,11 +147,11 @@ int sroce_mr_copy(struct sroce_mr *mr, u64 va, void *buf, u32 len,
 /*
  * Execute a remote ATOMIC on the 8-byte word at @va, with the CPU's own
  * atomic instruction; *@orig gets the word's value before.  -EINVAL when
- * the word, in the process's address space, is not 8-byte aligned; another
- * negative errno when an on-demand page cannot be had.
+ * the word, in the process's address space, is not 8-byte aligned;
+ * -EWOULDBLOCK or another negative errno as for sroce_mr_copy().
  */
-int sroce_mr_atomic(struct sroce_mr *mr, u64 va, u8 opcode, u64 compare,
-		    u64 swap_add, u64 *orig)
+int sroce_mr_atomic(struct sroce_qp *qp, struct sroce_mr *mr, u64 va,
+		    u8 opcode, u64 compare, u64 swap_add, u64 *orig)
 {
 	struct sroce_umem *umem = mr->umem;
 	struct page *page;
@@ -143,7 +167,7 @@ int sroce_mr_atomic(struct sroce_mr *mr, u64 va, u8 opcode, u64 compare,
 		pos = offset_in_page(umem->start) + (va - mr->ibmr.iova);
 		if (pos & 7)
 			return -EINVAL;
-		page = sroce_umem_page(umem, pos >> PAGE_SHIFT, 1, true);
+		page = sroce_mr_page(qp, mr, pos >> PAGE_SHIFT, 1, true);
 		if (IS_ERR(page))
 			return PTR_ERR(page);
 		p = kmap_local_page(page);
@@ -168,8 +192,8 @@ int sroce_mr_atomic(struct sroce_mr *mr, u64 va, u8 opcode, u64 compare,
  * access).  Returns 0 or the work completion status: IB_WC_LOC_LEN_ERR when
  * the SGEs are too short, IB_WC_LOC_PROT_ERR for a bad lkey or range; or
  * -EWOULDBLOCK when an SGE is on-demand memory that this context cannot
- * reach (see sroce_mr_reachable()): the caller tries again, from scratch,
- * in the worker.
+ * reach (sroce_mr_reachable()) or that must be faulted in first
+ * (sroce_mr_page()): the caller does it again, from scratch, later.
  */
 int sroce_sge_copy(struct sroce_qp *qp, const struct sroce_sge *sge,
 		   unsigned int num_sge, u32 offset, void *buf, u32 len,
@@ -198,9 +222,11 @@ int sroce_sge_copy(struct sroce_qp *qp, const struct sroce_sge *sge,
 			return -EWOULDBLOCK;
 		}
 		if (!err)
-			err = sroce_mr_copy(mr, sge[i].addr + offset, buf, n,
-					    to_sge);
+			err = sroce_mr_copy(qp, mr, sge[i].addr + offset, buf,
+					    n, to_sge);
 		sroce_mr_put(mr);
+		if (err == -EWOULDBLOCK)
+			return err;
 		if (err)
 			return IB_WC_LOC_PROT_ERR;
 		buf += n;

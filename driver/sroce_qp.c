@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 
 #include "sroce.h"
+#include "sroce_umem.h"
 
 int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		    struct ib_udata *udata)
@@ -73,14 +74,14 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		goto err_sq;
 
 	err = -ENOMEM;
-	qp->swqe = kvcalloc(qp->sq.num, sizeof(*qp->swqe), GFP_KERNEL_ACCOUNT);
+	qp->swqe = kvcalloc(qp->sq.num, sizeof(*qp->swqe), SROCE_UMEM_GFP);
 	if (!qp->swqe)
 		goto err_rq;
-	qp->tr_tmp = kvcalloc(qp->sq.num, sizeof(*qp->tr_tmp), GFP_KERNEL_ACCOUNT);
+	qp->tr_tmp = kvcalloc(qp->sq.num, sizeof(*qp->tr_tmp), SROCE_UMEM_GFP);
 	if (!qp->tr_tmp)
 		goto err_swqe;
 	qp->rd_res.slot = kcalloc(SROCE_MAX_RD_ATOMIC,
-				  sizeof(*qp->rd_res.slot), GFP_KERNEL_ACCOUNT);
+				  sizeof(*qp->rd_res.slot), SROCE_UMEM_GFP);
 	if (!qp->rd_res.slot)
 		goto err_tr;
 	qp->rd_res.size = 1;
@@ -169,8 +170,9 @@ int sroce_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 {
 	struct sroce_qp *qp = to_sqp(ibqp);
 
-	/* No run from here on ... */
+	/* No run from here on, nor a fault job's kick ... */
 	sroce_sched_stop(qp);
+	sroce_fault_detach(qp);
 	/* ... no new packets once the receive path's references are gone ... */
 	sroce_qpn_remove(ibqp->qp_num);
 	sroce_qp_put(qp);
@@ -180,6 +182,7 @@ int sroce_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	timer_shutdown_sync(&qp->rnr_timer);
 	sroce_rxq_purge(qp, &qp->req_rxq);
 	sroce_rxq_purge(qp, &qp->resp_rxq);
+	sroce_fault_release(qp);
 
 	kfree(qp->rd_res.slot);
 	kvfree(qp->tr_tmp);

@@ -264,9 +264,11 @@ static bool sroce_resp_write_op(struct sroce_qp *qp,
 			sroce_mr_put(mr);
 			return false;	/* for the worker */
 		}
-		err = sroce_mr_copy(mr, qp->write_va, (void *)payload,
+		err = sroce_mr_copy(qp, mr, qp->write_va, (void *)payload,
 				    pkt->payload_len, true);
 		sroce_mr_put(mr);
+		if (err == -EWOULDBLOCK)
+			return false;	/* after the fault */
 		if (err) {
 			sroce_resp_fatal(qp, pkt->bth.psn,
 					 SROCE_NAK_REMOTE_ACCESS);
@@ -347,10 +349,14 @@ bool sroce_resp_run(struct sroce_qp *qp)
 		}
 		skb = sroce_pkt_alloc(qp, &pkt, &payload);
 		if (skb && mr)
-			err = sroce_mr_copy(mr, res->va + pos, payload,
+			err = sroce_mr_copy(qp, mr, res->va + pos, payload,
 					    pkt.payload_len, false);
 		if (mr)
 			sroce_mr_put(mr);
+		if (err == -EWOULDBLOCK) {
+			kfree_skb(skb);
+			return true;	/* after the fault */
+		}
 		if (err) {
 			/* An on-demand page the process has unmapped. */
 			kfree_skb(skb);
@@ -420,9 +426,11 @@ static bool sroce_resp_atomic_op(struct sroce_qp *qp,
 		sroce_mr_put(mr);
 		return false;	/* for the worker */
 	}
-	err = sroce_mr_atomic(mr, a->va, pkt->bth.opcode, a->compare,
+	err = sroce_mr_atomic(qp, mr, a->va, pkt->bth.opcode, a->compare,
 			      a->swap_add, &orig);
 	sroce_mr_put(mr);
+	if (err == -EWOULDBLOCK)
+		return false;	/* after the fault */
 	if (err) {
 		/* Misaligned in the process's memory, or not there at all. */
 		sroce_resp_fatal(qp, pkt->bth.psn,

@@ -55,7 +55,7 @@ static void sroce_sched_rx_responses(struct sroce_qp *qp)
 	       (skb = sroce_rxq_pop(qp, &qp->resp_rxq))) {
 		if (sroce_sched_parse(qp, skb, &pkt))
 			sroce_req_rcv(qp, &pkt, skb->data + pkt.payload_off);
-		if (qp->wants_sleep) {
+		if (qp->stalled) {
 			sroce_rxq_push_back(qp, &qp->resp_rxq, skb);
 			return;
 		}
@@ -111,7 +111,7 @@ static void sroce_sched_rx_requests(struct sroce_qp *qp)
 		 * it; sroce_resp_run() kicks the QP again while it lasts.
 		 */
 		if (qp->rd_cur && sroce_resp_run(qp))
-			skb = qp->wants_sleep ? NULL :
+			skb = qp->stalled ? NULL :
 			      sroce_sched_take_reread(qp);
 		else
 			skb = sroce_rxq_pop(qp, &qp->req_rxq);
@@ -119,7 +119,7 @@ static void sroce_sched_rx_requests(struct sroce_qp *qp)
 			return;
 		if (sroce_sched_parse(qp, skb, &pkt))
 			sroce_resp_rcv(qp, &pkt, skb->data + pkt.payload_off);
-		if (qp->wants_sleep) {
+		if (qp->stalled) {
 			sroce_rxq_push_back(qp, &qp->req_rxq, skb);
 			return;
 		}
@@ -133,12 +133,14 @@ static void sroce_sched_rx_requests(struct sroce_qp *qp)
 /* One round of the QP's transport: receive, execute, send, complete. */
 static void sroce_sched_round(struct sroce_qp *qp)
 {
-	qp->wants_sleep = false;
+	qp->stalled = false;
+	if (sroce_fault_pending(qp))
+		return;		/* the job kicks the QP when it is done */
 	sroce_sched_rx_responses(qp);
-	if (qp->wants_sleep)
+	if (qp->stalled)
 		return;
 	sroce_sched_rx_requests(qp);
-	if (qp->wants_sleep)
+	if (qp->stalled)
 		return;
 	if (qp->state == IB_QPS_ERR) {
 		sroce_rxq_purge(qp, &qp->req_rxq);
@@ -175,9 +177,16 @@ static bool sroce_sched_run(struct sroce_qp *qp, unsigned int rounds)
 
 	for (;;) {
 		sroce_sched_round(qp);
+		/* A fault job started kicks the QP when it is done. */
+		if (qp->stalled && sroce_fault_submit(qp))
+			qp->stalled = false;
 		spin_lock_irqsave(&qp->sched_lock, flags);
-		if (qp->wants_sleep && !qp->may_sleep) {
-			sroce_sched_to_worker(qp);
+		if (qp->stalled) {
+			/* Needs sleeping, or memory for the job: the worker. */
+			if (!qp->may_sleep)
+				sroce_sched_to_worker(qp);
+			else
+				more = true;
 			break;
 		}
 		if (!qp->sched_again || qp->destroyed)

@@ -66,19 +66,18 @@ void sroce_umem_odp_release(struct sroce_umem *umem);
 int sroce_umem_odp_fault(struct sroce_umem *umem, unsigned long idx,
 			 unsigned long n, bool write, bool fault);
 struct page *sroce_umem_odp_page(struct sroce_umem *umem, unsigned long idx,
-				 unsigned long ahead, bool write);
+				 bool write);
 
 /*
- * Page @idx of @umem, for a write with @write; @ahead pages from @idx on
- * will be wanted.  The page stays put until sroce_umem_page_done().  An
- * ERR_PTR when an on-demand page cannot be faulted in.
+ * Page @idx of @umem, for a write with @write.  The page stays put until
+ * sroce_umem_page_done().  An ERR_PTR for an on-demand page that is not
+ * present (-EAGAIN: sroce_fault.c faults it in) or cannot be had.
  */
 static inline struct page *sroce_umem_page(struct sroce_umem *umem,
-					   unsigned long idx,
-					   unsigned long ahead, bool write)
+					   unsigned long idx, bool write)
 {
 	if (umem->odp)
-		return sroce_umem_odp_page(umem, idx, ahead, write);
+		return sroce_umem_odp_page(umem, idx, write);
 	return umem->pages[idx];
 }
 

@@ -325,34 +325,28 @@ out_free:
 }
 
 /*
- * The page @idx of @umem, for a write with @write, faulted in if need be.
- * Returns with @umem's odp_lock held, which keeps the page where it is
- * until sroce_umem_page_done(); or an ERR_PTR, unlocked.
+ * The page @idx of @umem, for a write with @write, if it is known and
+ * present; the data path never faults (sroce_fault.c does, away from the
+ * QP).  Returns with @umem's odp_lock held, which keeps the page where it
+ * is until sroce_umem_page_done(); or, unlocked, ERR_PTR(-EAGAIN) when
+ * the page must be faulted in first, -EFAULT past an implicit umem's
+ * reach, -EPERM for a write to a read-only umem.
  */
 struct page *sroce_umem_odp_page(struct sroce_umem *umem, unsigned long idx,
-				 unsigned long ahead, bool write)
+				 bool write)
 {
 	unsigned long want = HMM_PFN_VALID | (write ? HMM_PFN_WRITE : 0);
 	unsigned long pfn;
-	int err;
 
 	/* An implicit umem reaches past the process's address space. */
 	if (idx >= umem->npages)
 		return ERR_PTR(-EFAULT);
-	ahead = min(ahead, umem->npages - idx);
-	for (;;) {
-		mutex_lock(&umem->odp_lock);
-		pfn = sroce_odp_pfn(umem, idx);
-		if ((pfn & want) == want)
-			return hmm_pfn_to_page(pfn);
-		mutex_unlock(&umem->odp_lock);
-
-		if (write && !umem->writable)
-			return ERR_PTR(-EPERM);
-		err = sroce_umem_odp_fault(umem, idx,
-					   min(ahead, SROCE_ODP_FAULT_BATCH),
-					   write, true);
-		if (err)
-			return ERR_PTR(err);
-	}
+	if (write && !umem->writable)
+		return ERR_PTR(-EPERM);
+	mutex_lock(&umem->odp_lock);
+	pfn = sroce_odp_pfn(umem, idx);
+	if ((pfn & want) == want)
+		return hmm_pfn_to_page(pfn);
+	mutex_unlock(&umem->odp_lock);
+	return ERR_PTR(-EAGAIN);
 }

@@ -24,7 +24,7 @@
 
 /* Response to ibv_alloc_pd(). */
 struct sroce_alloc_pd_resp {
-	__u32 pdn;		/* device-wide PD number, for diagnostics */
+	__u32 pdn;		/* always 0: sroce's PDs have no numbers */
 	__u32 reserved;
 };
 
