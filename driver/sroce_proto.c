@@ -67,6 +67,79 @@ bool sroce_rd_res_replay(const struct sroce_rd_res *res, __u32 psn,
 	return true;
 }
 
+void sroce_reorder_init(struct sroce_reorder *ro)
+{
+	memset(ro, 0, sizeof(*ro));
+	ro->hold_us = SROCE_REORDER_INIT_US;
+}
+
+bool sroce_reorder_ahead(struct sroce_reorder *ro, __u32 epsn, __u32 psn,
+			 unsigned int held, __u64 now_us)
+{
+	if (!ro->open) {
+		/* A report watched until now brought no copy: a real loss. */
+		if (ro->watch) {
+			ro->hold_us -= ro->hold_us / 8;
+			if (ro->hold_us < SROCE_REORDER_MIN_US)
+				ro->hold_us = SROCE_REORDER_MIN_US;
+			ro->watch = false;
+		}
+		ro->open = true;
+		ro->urgent = false;
+		ro->reported = false;
+		ro->gap_psn = epsn;
+		ro->since_us = now_us;
+	}
+	if (held < SROCE_REORDER_MAX_HELD && sroce_psn_diff(psn, epsn) > 0)
+		return true;
+	/* Report now: the packets not held will have to come again. */
+	ro->urgent = true;
+	return false;
+}
+
+bool sroce_reorder_due(struct sroce_reorder *ro, __u64 now_us,
+		       __u32 *wait_us)
+{
+	__u64 age;
+
+	*wait_us = 0;
+	if (!ro->open || ro->reported)
+		return false;
+	age = now_us > ro->since_us ? now_us - ro->since_us : 0;
+	if (!ro->urgent && age < ro->hold_us) {
+		*wait_us = ro->hold_us - age;
+		return false;
+	}
+	ro->reported = true;
+	return true;
+}
+
+void sroce_reorder_filled(struct sroce_reorder *ro)
+{
+	if (!ro->open)
+		return;
+	if (ro->reported) {
+		ro->watch = true;
+		ro->watch_psn = ro->gap_psn;
+	}
+	ro->open = false;
+	ro->urgent = false;
+	ro->reported = false;
+}
+
+void sroce_reorder_duplicate(struct sroce_reorder *ro, __u32 psn)
+{
+	if (!ro->watch || psn != ro->watch_psn)
+		return;
+	/* The report was spurious: the original was only late. */
+	ro->watch = false;
+	ro->hold_us *= 2;
+	if (ro->hold_us < SROCE_REORDER_MIN_US)
+		ro->hold_us = SROCE_REORDER_MIN_US;
+	if (ro->hold_us > SROCE_REORDER_MAX_US)
+		ro->hold_us = SROCE_REORDER_MAX_US;
+}
+
 void sroce_retry_init(struct sroce_retry *r, __u8 retry_cnt, __u8 rnr_retry)
 {
 	r->retry_cnt = retry_cnt & 7;
@@ -80,6 +153,7 @@ void sroce_retry_progress(struct sroce_retry *r)
 {
 	r->retry_left = r->retry_cnt;
 	r->rnr_left = r->rnr_retry;
+	r->nak_seen = false;
 }
 
 static void sroce_req_fail(struct sroce_req_verdict *v,
@@ -112,7 +186,7 @@ static void sroce_req_retry(struct sroce_retry *r, __u32 psn,
 static void sroce_req_complete_upto(const struct sroce_req_window *w,
 				    const struct sroce_req_wqe *wqe,
 				    unsigned int n, __u32 psn, bool inclusive,
-				    struct sroce_req_verdict *v)
+				    bool fresh, struct sroce_req_verdict *v)
 {
 	unsigned int i;
 
@@ -125,8 +199,10 @@ static void sroce_req_complete_upto(const struct sroce_req_window *w,
 			__u32 before = sroce_psn_add(wqe[i].first_psn,
 						     SROCE_PSN_MASK);
 
-			v->action = SROCE_REQ_RESEND;
-			v->resend_psn = wqe[i].first_psn;
+			if (fresh) {
+				v->action = SROCE_REQ_RESEND;
+				v->resend_psn = wqe[i].first_psn;
+			}
 			if (sroce_psn_diff(v->acked_psn, before) > 0)
 				v->acked_psn = sroce_psn_diff(before,
 							      w->acked_psn) > 0 ?
@@ -157,6 +233,7 @@ void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_window *w,
 {
 	__u8 value = syndrome & SROCE_AETH_VALUE_MASK;
 	__u8 type = syndrome & SROCE_AETH_TYPE_MASK;
+	bool fresh;
 
 	memset(v, 0, sizeof(*v));
 	v->acked_psn = w->acked_psn;
@@ -173,7 +250,9 @@ void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_window *w,
 	/* An ACK covers @psn itself, a NAK only the PSNs before it. */
 	v->acked_psn = type == SROCE_AETH_ACK ? psn :
 		       sroce_psn_add(psn, SROCE_PSN_MASK);
-	sroce_req_complete_upto(w, wqe, n, psn, type == SROCE_AETH_ACK, v);
+	fresh = type != SROCE_AETH_ACK || sroce_psn_diff(psn, w->ack_hi) > 0;
+	sroce_req_complete_upto(w, wqe, n, psn, type == SROCE_AETH_ACK, fresh,
+				v);
 	if (v->acked_psn != w->acked_psn)
 		sroce_retry_progress(r);
 	if (type == SROCE_AETH_ACK || v->action != SROCE_REQ_NONE)
@@ -193,7 +272,11 @@ void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_window *w,
 		return;
 	}
 	if (value == SROCE_NAK_PSN_SEQ_ERROR) {
+		if (r->nak_seen && r->nak_psn == psn)
+			return;		/* a copy of the last one */
 		sroce_req_retry(r, psn, v);
+		r->nak_seen = true;
+		r->nak_psn = psn;
 		return;
 	}
 	sroce_req_fail(v, sroce_nak_status(value));
@@ -204,6 +287,16 @@ void sroce_req_on_read_gap(struct sroce_retry *r, __u32 expected,
 {
 	memset(v, 0, sizeof(*v));
 	sroce_req_retry(r, expected, v);
+}
+
+unsigned int sroce_req_rd_atomic_outstanding(const struct sroce_req_wqe *wqe,
+					     unsigned int n)
+{
+	unsigned int i, count = 0;
+
+	for (i = 0; i < n; i++)
+		count += wqe[i].needs_response;
+	return count;
 }
 
 void sroce_req_on_timeout(struct sroce_retry *r,

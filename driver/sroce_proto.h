@@ -68,6 +68,65 @@ sroce_rd_res_find(const struct sroce_rd_res_ring *ring, __u8 opcode,
 bool sroce_rd_res_replay(const struct sroce_rd_res *res, __u32 psn,
 			 unsigned int mtu, __u32 *offset);
 
+/* --- Reordering ---------------------------------------------------------- */
+
+/*
+ * Networks reorder (netem, multipath, a NIC's queues): a packet past the
+ * expected PSN may have overtaken the one expected rather than followed its
+ * loss.  A receiver (the responder for requests, the requester for READ
+ * responses) holds such packets, executes them when the gap fills, and
+ * reports the gap (a sequence NAK, a READ asked again) only once it has
+ * been open for hold_us.  On the wire this is a NAK sent later, which the
+ * IBTA allows: it is what a slower network would show.
+ *
+ * hold_us adapts to the path.  A report is spurious if the gap's first
+ * packet shows up twice after it (the late original, then the copy the
+ * report asked for): hold_us doubles.  A report that brings no second copy
+ * was a real loss: hold_us shrinks by an eighth, so that losses are
+ * reported quickly on a path that does not reorder.
+ */
+#define SROCE_REORDER_MIN_US	64
+#define SROCE_REORDER_INIT_US	500
+#define SROCE_REORDER_MAX_US	8192
+/* Packets a receiver holds beyond one gap. */
+#define SROCE_REORDER_MAX_HELD	128
+
+struct sroce_reorder {
+	__u32 hold_us;		/* how long a gap stays open unreported */
+	__u64 since_us;		/* when the open gap opened */
+	__u32 gap_psn;		/* the PSN missing: the expected one */
+	__u32 watch_psn;	/* a reported gap since filled, while watched */
+	bool open;		/* packets beyond gap_psn are held */
+	bool urgent;		/* one could not be held: report at once */
+	bool reported;		/* the open gap has been reported */
+	bool watch;		/* is a second copy of watch_psn coming? */
+};
+
+void sroce_reorder_init(struct sroce_reorder *ro);
+
+/*
+ * Packet @psn, past the expected @epsn, arrived at @now_us with @held
+ * packets held already.  Returns whether to hold it (else it is dropped,
+ * and the gap is reported at once: what was not held must be sent again).
+ * Opens a gap at @epsn if none is open.
+ */
+bool sroce_reorder_ahead(struct sroce_reorder *ro, __u32 epsn, __u32 psn,
+			 unsigned int held, __u64 now_us);
+
+/*
+ * Should the open gap be reported now?  True once per gap, when it has
+ * been open for hold_us (or could not hold a packet).  Otherwise
+ * *@wait_us is how long until it is due, 0 if nothing is pending.
+ */
+bool sroce_reorder_due(struct sroce_reorder *ro, __u64 now_us,
+		       __u32 *wait_us);
+
+/* The expected PSN moved on: the open gap, if any, is filled. */
+void sroce_reorder_filled(struct sroce_reorder *ro);
+
+/* A copy of @psn, already received, arrived again. */
+void sroce_reorder_duplicate(struct sroce_reorder *ro, __u32 psn);
+
 /* --- Requester ----------------------------------------------------------- */
 
 /* An outstanding work request: its PSN range and what it waits for. */
@@ -84,6 +143,8 @@ struct sroce_retry {
 	__u8 rnr_retry;		/* 0..7, 7 means retry forever */
 	__u8 retry_left;
 	__u8 rnr_left;
+	bool nak_seen;		/* a sequence NAK was acted on ... */
+	__u32 nak_psn;		/* ... for this PSN, with no progress since */
 };
 
 void sroce_retry_init(struct sroce_retry *r, __u8 retry_cnt, __u8 rnr_retry);
@@ -127,6 +188,7 @@ struct sroce_req_verdict {
 struct sroce_req_window {
 	__u32 acked_psn;	/* the newest PSN acknowledged */
 	__u32 next_psn;		/* one past the newest PSN sent */
+	__u32 ack_hi;		/* the newest PSN an ACK named (>= acked_psn) */
 };
 
 /* Is @psn one of the PSNs sent and not acknowledged yet? */
@@ -143,8 +205,14 @@ static inline bool sroce_req_psn_outstanding(const struct sroce_req_window *w,
  * or is acknowledged already, is dropped (SROCE_REQ_DROP) and changes
  * nothing.  An ACK acknowledges every packet up to @psn, a NAK those before
  * it; a READ or ATOMIC covered without its response having arrived means
- * the response was lost, so sending resumes at that WQE.  Acknowledging a
- * new PSN is forward progress and refills both retry budgets.
+ * the response was lost, so sending resumes at that WQE, unless an ACK as
+ * new as this one (w->ack_hi) has already said so: acted on again, each
+ * repeat would ask for the READ again and draw more ACKs, a storm without
+ * progress.  Acknowledging a new PSN is forward progress and refills both
+ * retry budgets.  A sequence NAK that names the PSN the last one named,
+ * with no progress since, is a copy (networks duplicate) or the same gap
+ * seen again before the resend arrived: it is ignored, since acting on it
+ * would send the same packets twice and spend a retry for nothing.
  */
 void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_window *w,
 		      const struct sroce_req_wqe *wqe, unsigned int n,
@@ -157,6 +225,28 @@ void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_window *w,
  */
 void sroce_req_on_read_gap(struct sroce_retry *r, __u32 expected,
 			   struct sroce_req_verdict *v);
+
+/*
+ * Where go-back-N goes on when it stands at @psn: an ACK that arrived
+ * meanwhile may cover packets not resent yet, and those need not go again.
+ */
+static inline __u32 sroce_req_resume_psn(const struct sroce_req_window *w,
+					 __u32 psn)
+{
+	if (sroce_psn_diff(psn, w->acked_psn) > 0)
+		return psn;
+	return sroce_psn_add(w->acked_psn, 1);
+}
+
+/*
+ * READ and ATOMIC requests among the @n outstanding WQEs @wqe, as the
+ * responder counts them: each holds one of its max_dest_rd_atomic
+ * resources until the requester has completed it, answered or not (an
+ * answered one behind an unanswered one is not completed yet, and the
+ * responder may be asked for it again).  max_rd_atomic bounds this count.
+ */
+unsigned int sroce_req_rd_atomic_outstanding(const struct sroce_req_wqe *wqe,
+					     unsigned int n);
 
 /* The local ACK timer expired with @n WQEs outstanding. */
 void sroce_req_on_timeout(struct sroce_retry *r,

@@ -47,7 +47,7 @@ static void fuzz_requester(const __u8 *data, size_t size)
 		{ 0xfffffe, 1, false, false }, { 2, 2, true, false },
 		{ 3, 9, false, false }, { 10, 12, false, false },
 	};
-	struct sroce_req_window w = { 0xfffffd, 11 };
+	struct sroce_req_window w = { 0xfffffd, 11, 0xfffffd };
 	struct sroce_req_verdict v;
 	struct sroce_retry r;
 	unsigned int done = 0;
@@ -80,6 +80,69 @@ static void fuzz_requester(const __u8 *data, size_t size)
 		if (data[i + 1] & 0x80)
 			wqe[1].responded = true;
 		w.acked_psn = v.acked_psn;
+		if ((data[i] & SROCE_AETH_TYPE_MASK) == SROCE_AETH_ACK &&
+		    v.action != SROCE_REQ_DROP &&
+		    sroce_psn_diff(psn, w.ack_hi) > 0)
+			w.ack_hi = psn;
+		if (sroce_psn_diff(w.acked_psn, w.ack_hi) > 0)
+			w.ack_hi = w.acked_psn;
+	}
+}
+
+/*
+ * Random arrivals, reports, fills and duplicates at a receiver's reorder
+ * hold: the hold stays within its bounds, a gap is reported at most once,
+ * never before its hold is over unless a packet could not be held, and
+ * nothing is held at or behind the expected PSN.
+ */
+static void fuzz_reorder(const __u8 *data, size_t size)
+{
+	struct sroce_reorder ro;
+	__u32 epsn = 0xfffff0, wait;
+	unsigned int held = 0;
+	__u64 now = 1000;
+	bool was_reported = false;
+	size_t i;
+
+	sroce_reorder_init(&ro);
+	for (i = 0; i + 2 <= size; i += 2) {
+		__u32 psn = sroce_psn_add(epsn, data[i + 1] % 8);
+
+		now += data[i + 1] * 8;
+		switch (data[i] % 4) {
+		case 0:
+			if (sroce_reorder_ahead(&ro, epsn, psn, held, now)) {
+				if (psn == epsn)
+					abort();
+				held++;
+			}
+			if (!ro.open)
+				abort();
+			break;
+		case 1:
+			if (sroce_reorder_due(&ro, now, &wait)) {
+				if (was_reported || (!ro.urgent &&
+				    now - ro.since_us < ro.hold_us))
+					abort();
+				was_reported = true;
+			} else if (wait > ro.hold_us) {
+				abort();
+			}
+			break;
+		case 2:
+			sroce_reorder_filled(&ro);
+			epsn = sroce_psn_add(epsn, 1 + data[i + 1] % 4);
+			held = 0;
+			was_reported = false;
+			break;
+		default:
+			sroce_reorder_duplicate(&ro, sroce_psn_add(epsn,
+						SROCE_PSN_MASK - data[i + 1] % 4));
+			break;
+		}
+		if (ro.hold_us < SROCE_REORDER_MIN_US ||
+		    ro.hold_us > SROCE_REORDER_MAX_US)
+			abort();
 	}
 }
 
@@ -90,5 +153,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_packet(data, size);
 	sroce_icrc_check(data, size);
 	fuzz_requester(data, size);
+	fuzz_reorder(data, size);
 	return 0;
 }

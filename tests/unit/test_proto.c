@@ -68,7 +68,7 @@ static struct sroce_req_wqe wqes[3] = {
 };
 
 /* They were all sent, and nothing is acknowledged yet. */
-static const struct sroce_req_window win = { 9, 17 };
+static const struct sroce_req_window win = { 9, 17, 9 };
 
 static void test_acks(void)
 {
@@ -115,11 +115,25 @@ static void test_naks(void)
 	       "sequence NAK acks what precedes it; progress refills retries");
 	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
 			 10, &v);
+	expect(v.action == SROCE_REQ_RESEND && r.retry_left == 0,
+	       "sequence NAK without progress spends the last retry");
 	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
 			 10, &v);
+	expect(v.action == SROCE_REQ_NONE && r.retry_left == 0,
+	       "a copy of the last sequence NAK is ignored and spends nothing");
+	sroce_req_on_timeout(&r, wqes, 3, &v);
 	expect(v.action == SROCE_REQ_FAIL &&
 	       v.status == SROCE_REQ_RETRY_EXC_ERR,
 	       "retries exhausted: transport retry exceeded");
+	sroce_retry_init(&r, 2, 1);
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
+			 10, &v);
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
+			 11, &v);
+	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
+			 10, &v);
+	expect(v.action == SROCE_REQ_RESEND && r.retry_left == 0,
+	       "after progress, a NAK of an old PSN counts again");
 
 	sroce_retry_init(&r, 2, 1);
 	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_nak(SROCE_NAK_REMOTE_ACCESS),
@@ -189,7 +203,7 @@ static void test_window(void)
 {
 	/* A 4-packet WRITE (20-23) of which only 20 and 21 went out. */
 	static const struct sroce_req_wqe part[] = { { 20, 23, false, false } };
-	static const struct sroce_req_window sent = { 19, 22 };
+	static const struct sroce_req_window sent = { 19, 22, 19 };
 	struct sroce_req_verdict v;
 	struct sroce_retry r;
 
@@ -243,6 +257,109 @@ static void test_window(void)
 	       "and spends transport retries doing so");
 }
 
+/* Late packets are held for a while before a gap counts as loss. */
+static void test_reorder(void)
+{
+	struct sroce_reorder ro;
+	__u32 wait;
+
+	sroce_reorder_init(&ro);
+	expect(ro.hold_us == SROCE_REORDER_INIT_US && !ro.open,
+	       "reorder: starts closed with the initial hold");
+	expect(!sroce_reorder_due(&ro, 1000, &wait) && wait == 0,
+	       "no gap, nothing due");
+	expect(sroce_reorder_ahead(&ro, 100, 102, 0, 1000) && ro.open &&
+	       ro.gap_psn == 100, "a packet past the expected one is held");
+	expect(sroce_reorder_ahead(&ro, 100, 103, 1, 1100),
+	       "and the next one too");
+	expect(!sroce_reorder_due(&ro, 1200, &wait) && wait == 300,
+	       "the gap is not reported before the hold is over");
+	expect(sroce_reorder_due(&ro, 1500, &wait),
+	       "it is reported once the hold is over");
+	expect(!sroce_reorder_due(&ro, 1600, &wait) && wait == 0,
+	       "and only once");
+	sroce_reorder_filled(&ro);
+	expect(!ro.open && ro.watch && ro.watch_psn == 100,
+	       "a reported gap that fills is watched");
+	sroce_reorder_duplicate(&ro, 101);
+	expect(ro.hold_us == 500 && ro.watch,
+	       "a copy of another PSN says nothing");
+	sroce_reorder_duplicate(&ro, 100);
+	expect(ro.hold_us == 1000 && !ro.watch,
+	       "a second copy of the reported PSN: spurious, the hold doubles");
+
+	/* A real loss: no second copy before the next gap. */
+	sroce_reorder_ahead(&ro, 200, 201, 0, 5000);
+	expect(sroce_reorder_due(&ro, 6000, &wait), "hold of 1000 us over");
+	sroce_reorder_filled(&ro);
+	sroce_reorder_ahead(&ro, 300, 301, 0, 7000);
+	expect(ro.hold_us == 875 && !ro.watch,
+	       "a report that was a real loss shrinks the hold by an eighth");
+	sroce_reorder_filled(&ro);
+	expect(!ro.watch, "a gap filled before its report is not watched");
+
+	/* A gap filled within the hold changes nothing. */
+	sroce_reorder_ahead(&ro, 400, 401, 0, 8000);
+	sroce_reorder_filled(&ro);
+	expect(ro.hold_us == 875 && !sroce_reorder_due(&ro, 99999, &wait),
+	       "a gap that filled in time is never reported");
+
+	/* Full: what cannot be held is reported at once. */
+	expect(!sroce_reorder_ahead(&ro, 500, 600, SROCE_REORDER_MAX_HELD,
+				    9000) &&
+	       sroce_reorder_due(&ro, 9000, &wait),
+	       "a packet that cannot be held reports the gap at once");
+	sroce_reorder_filled(&ro);
+
+	/* Bounds. */
+	ro.hold_us = SROCE_REORDER_MAX_US;
+	ro.watch = true;
+	ro.watch_psn = 7;
+	sroce_reorder_duplicate(&ro, 7);
+	expect(ro.hold_us == SROCE_REORDER_MAX_US, "the hold has a ceiling");
+	ro.hold_us = SROCE_REORDER_MIN_US;
+	ro.watch = true;
+	sroce_reorder_ahead(&ro, 10, 11, 0, 20000);
+	expect(ro.hold_us == SROCE_REORDER_MIN_US, "and a floor");
+	sroce_reorder_filled(&ro);
+	expect(sroce_reorder_ahead(&ro, 0xfffffe, 1, 0, 30000) &&
+	       ro.gap_psn == 0xfffffe, "held across the PSN wrap");
+}
+
+/* The requester's bookkeeping around go-back-N. */
+static void test_resend_rules(void)
+{
+	static const struct sroce_req_window hi = { 9, 17, 16 };
+	static const struct sroce_req_window w12 = { 12, 17, 12 };
+	struct sroce_req_verdict v;
+	struct sroce_retry r;
+
+	sroce_retry_init(&r, 3, 3);
+	sroce_req_on_ack(&r, &hi, wqes, 3, sroce_aeth_ack(0), 16, &v);
+	expect(v.completed == 1 && v.action == SROCE_REQ_NONE &&
+	       v.acked_psn == 12,
+	       "an ACK past an unanswered READ, no newer than one had: completes what it can, no resend");
+	sroce_req_on_ack(&r, &hi, wqes, 3, sroce_aeth_ack(0), 12, &v);
+	expect(v.completed == 1 && v.acked_psn == 12,
+	       "an older ACK still completes what it covers");
+
+	expect(sroce_req_resume_psn(&w12, 11) == 13 &&
+	       sroce_req_resume_psn(&w12, 12) == 13,
+	       "go-back-N skips packets an ACK covered meanwhile");
+	expect(sroce_req_resume_psn(&w12, 13) == 13 &&
+	       sroce_req_resume_psn(&w12, 15) == 15,
+	       "and resends those it did not");
+
+	expect(sroce_req_rd_atomic_outstanding(wqes, 3) == 1,
+	       "one READ outstanding among three WQEs");
+	wqes[1].responded = true;
+	expect(sroce_req_rd_atomic_outstanding(wqes, 3) == 1,
+	       "an answered READ not completed still holds its resource");
+	wqes[1].responded = false;
+	expect(sroce_req_rd_atomic_outstanding(wqes + 2, 1) == 0,
+	       "none after it");
+}
+
 int main(void)
 {
 	unit_suite = "proto";
@@ -252,5 +369,7 @@ int main(void)
 	test_naks();
 	test_timeouts();
 	test_window();
+	test_reorder();
+	test_resend_rules();
 	return unit_report();
 }
