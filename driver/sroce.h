@@ -77,6 +77,8 @@ enum sroce_stat {
 	SROCE_STAT_RX_PKTS,
 	SROCE_STAT_RX_RESP_DROPPED,	/* responses for PSNs not outstanding */
 	SROCE_STAT_RX_QP_NOT_READY,	/* packets for QPs that cannot take them */
+	SROCE_STAT_TX_RETRANS,		/* request packets sent again */
+	SROCE_STAT_RX_HELD,		/* packets held past a gap */
 	SROCE_STAT_PINNED_PAGES,	/* a gauge: pages pinned for MRs now */
 	SROCE_NUM_STATS
 };
@@ -344,18 +346,21 @@ struct sroce_qp {
 	u32 req_psn;			/* one past the newest PSN sent */
 	u32 acked_psn;			/* newest PSN acknowledged */
 	u32 ack_hi;			/* newest PSN an ACK named */
-	bool read_gap_asked;		/* a READ was asked again when ... */
-	u32 read_gap_psn;		/* ... this response showed a gap */
+	struct sk_buff_head resp_held;	/* READ responses past a gap */
+	struct sroce_reorder rd_ro;	/* ... and when it counts as loss */
 	struct sroce_retry retry;
 	bool rnr_wait;			/* sending paused by an RNR NAK */
 	struct timer_list retrans_timer;
 	struct timer_list rnr_timer;
 	unsigned long events;		/* SROCE_EV_*, atomic bitops */
+	struct timer_list hold_timer;	/* a gap's hold is over */
 
 	/* Responder (sroce_resp.c). */
 	u32 epsn;			/* expected PSN */
 	u32 msn;
 	bool nak_seq_sent;		/* one sequence NAK per gap */
+	struct sk_buff_head req_held;	/* requests past a gap */
+	struct sroce_reorder req_ro;	/* ... and when it counts as loss */
 	u16 resp_op;			/* SROCE_OP_SEND or _WRITE in progress, or 0 */
 	struct sroce_rwqe rwqe;		/* SEND in progress */
 	u32 recv_off;			/* its bytes so far */
@@ -386,10 +391,20 @@ static inline void sroce_qp_set_state(struct sroce_qp *qp,
 	WRITE_ONCE(qp->state, state);
 }
 
+/*
+ * Received packets waiting for a QP's owner: at most SROCE_RXQ_MAX in
+ * each of its two queues, and SROCE_DEV_RXQ_MAX for the whole device
+ * (held ones included), so a flood at one QP or many cannot pin unbounded
+ * memory.
+ */
+#define SROCE_RXQ_MAX		512
+#define SROCE_DEV_RXQ_MAX	16384
+
 /* sroce_qp.events: what the timers ask of the QP's owner. */
 enum {
 	SROCE_EV_TIMEOUT,		/* the retransmit timer expired */
 	SROCE_EV_RNR_DONE,		/* the RNR wait is over */
+	SROCE_EV_HOLD,			/* a held gap may be due */
 };
 
 static inline struct sroce_dev *to_sdev(struct ib_device *ibdev)
@@ -426,6 +441,7 @@ static inline struct sroce_ah *to_sah(struct ib_ah *ibah)
 struct sroce_skb_cb {
 	struct in6_addr saddr;		/* IPv4 as v4-mapped */
 	struct in6_addr daddr;
+	u32 psn;			/* while held (sroce_hold.c) */
 };
 
 static inline struct sroce_skb_cb *sroce_skb_cb(struct sk_buff *skb)
@@ -541,6 +557,17 @@ bool sroce_fault_pending(struct sroce_qp *qp);
 void sroce_fault_detach(struct sroce_qp *qp);
 void sroce_fault_release(struct sroce_qp *qp);
 
+/* sroce_hold.c */
+u64 sroce_now_us(void);
+bool sroce_hold_add(struct sroce_qp *qp, struct sk_buff_head *q,
+		    struct sk_buff *skb, u32 psn, u32 base);
+struct sk_buff *sroce_hold_take(struct sroce_qp *qp, struct sk_buff_head *q,
+				u32 epsn);
+bool sroce_hold_first(struct sk_buff_head *q, u32 *psn);
+void sroce_hold_purge(struct sroce_qp *qp, struct sk_buff_head *q);
+void sroce_hold_arm(struct sroce_qp *qp, u32 wait_us);
+void sroce_hold_timer_fn(struct timer_list *t);
+
 /* sroce_kverbs.c */
 int sroce_kpost_send(struct sroce_qp *qp, const struct ib_send_wr *wr,
 		     const struct ib_send_wr **bad_wr);
@@ -592,7 +619,9 @@ static inline void sroce_queue_publish_prod(struct sroce_queue *q)
 /* sroce_req.c */
 void sroce_req_run(struct sroce_qp *qp);
 void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
-		   const void *payload);
+		   const void *payload, struct sk_buff *skb);
+struct sk_buff *sroce_req_take_held(struct sroce_qp *qp);
+void sroce_req_hold_check(struct sroce_qp *qp);
 void sroce_req_reset(struct sroce_qp *qp);
 void sroce_req_flush(struct sroce_qp *qp);
 void sroce_retrans_timer_fn(struct timer_list *t);
@@ -600,7 +629,9 @@ void sroce_rnr_timer_fn(struct timer_list *t);
 
 /* sroce_resp.c */
 void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
-		    const void *payload);
+		    const void *payload, struct sk_buff *skb);
+struct sk_buff *sroce_resp_take_held(struct sroce_qp *qp);
+void sroce_resp_hold_check(struct sroce_qp *qp);
 bool sroce_resp_run(struct sroce_qp *qp);
 void sroce_resp_reset(struct sroce_qp *qp);
 void sroce_resp_flush(struct sroce_qp *qp);

@@ -44,6 +44,7 @@ void sroce_qp_error(struct sroce_qp *qp, enum ib_event_type event)
 	smp_mb();
 	timer_delete(&qp->retrans_timer);
 	timer_delete(&qp->rnr_timer);
+	timer_delete(&qp->hold_timer);
 	if (event)
 		sroce_qp_event(qp, event);
 	sroce_qp_kick(qp);
@@ -68,6 +69,7 @@ static void sroce_qp_reset(struct sroce_qp *qp)
 {
 	timer_delete(&qp->retrans_timer);
 	timer_delete(&qp->rnr_timer);
+	timer_delete(&qp->hold_timer);
 	sroce_rxq_purge(qp, &qp->req_rxq);
 	sroce_rxq_purge(qp, &qp->resp_rxq);
 	qp->events = 0;

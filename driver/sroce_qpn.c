@@ -15,14 +15,6 @@
 static DEFINE_XARRAY_FLAGS(sroce_qps, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
 static u32 sroce_qp_next;
 
-/*
- * Received packets waiting for a QP's owner: at most SROCE_RXQ_MAX in
- * each of its two queues, and SROCE_DEV_RXQ_MAX for the whole device, so a
- * flood at one QP or many cannot pin unbounded memory.
- */
-#define SROCE_RXQ_MAX		512
-#define SROCE_DEV_RXQ_MAX	16384
-
 int sroce_qpn_reserve(u32 *qpn)
 {
 	int err;

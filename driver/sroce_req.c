@@ -259,6 +259,9 @@ static int sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 
 	if (new_wqe)
 		sroce_req_assign_psns(qp, s);
+	else if (sroce_psn_diff(sroce_psn_add(s->tr.first_psn, k),
+				qp->req_psn) < 0)
+		sroce_stat_inc(qp->sdev, SROCE_STAT_TX_RETRANS);
 	pkt.bth.pkey = 0xffff;
 	pkt.bth.dqpn = qp->dest_qpn;
 	pkt.bth.psn = sroce_psn_add(s->tr.first_psn, k);
@@ -339,6 +342,8 @@ static unsigned int sroce_req_rd_atomic_before(struct sroce_qp *qp, u32 idx)
 	return count;
 }
 
+static unsigned int sroce_req_outstanding(struct sroce_qp *qp);
+
 /* May WQE @s at sq_send go on the wire now? */
 static bool sroce_req_may_send(struct sroce_qp *qp, struct sroce_swqe *s)
 {
@@ -361,8 +366,9 @@ static bool sroce_req_may_send(struct sroce_qp *qp, struct sroce_swqe *s)
 		return true;		/* a retransmission */
 	if (qp->state == IB_QPS_SQD)
 		return false;		/* draining: nothing new starts */
-	if (s->tr.needs_response &&
-	    sroce_req_rd_atomic_before(qp, qp->sq_send) >=
+	if ((sroce_wqe_is_read(s) || sroce_wqe_is_atomic(s)) &&
+	    sroce_req_rd_atomic_outstanding(qp->tr_tmp,
+					    sroce_req_outstanding(qp)) >=
 	    max_t(u32, qp->max_rd_atomic, 1))
 		return false;
 	if ((s->wqe.flags & SROCE_WQE_FENCE) &&
@@ -407,6 +413,29 @@ static unsigned int sroce_req_outstanding(struct sroce_qp *qp)
 	return n;
 }
 
+/*
+ * Go-back-N resends from where it stands; an ACK that came meanwhile may
+ * cover packets not resent yet: go on past them.
+ */
+static void sroce_req_skip_acked(struct sroce_qp *qp)
+{
+	struct sroce_req_window w = {
+		.acked_psn = qp->acked_psn,
+		.next_psn = qp->req_psn,
+		.ack_hi = qp->ack_hi,
+	};
+	struct sroce_swqe *s;
+	u32 psn, to;
+
+	if (!sroce_idx_before(qp->sq_send, qp->sq_sent_hi))
+		return;
+	s = sroce_swqe_at(qp, qp->sq_send);
+	psn = sroce_psn_add(s->tr.first_psn, qp->sq_send_pkt);
+	to = sroce_req_resume_psn(&w, psn);
+	if (to != psn && sroce_psn_diff(to, qp->req_psn) < 0)
+		sroce_req_rewind(qp, to);
+}
+
 static void sroce_req_apply(struct sroce_qp *qp,
 			    const struct sroce_req_verdict *v)
 {
@@ -434,6 +463,7 @@ static void sroce_req_apply(struct sroce_qp *qp,
 		sroce_qp_error(qp, 0);
 		return;
 	default:
+		sroce_req_skip_acked(qp);
 		break;
 	}
 	sroce_req_check_failed(qp);
@@ -450,6 +480,7 @@ static void sroce_req_ack(struct sroce_qp *qp, u8 syndrome, u32 psn,
 	struct sroce_req_window w = {
 		.acked_psn = qp->acked_psn,
 		.next_psn = qp->req_psn,
+		.ack_hi = answer ? qp->acked_psn : qp->ack_hi,
 	};
 	struct sroce_req_verdict v;
 	unsigned int n;
@@ -462,19 +493,14 @@ static void sroce_req_ack(struct sroce_qp *qp, u8 syndrome, u32 psn,
 	if (qp->rnr_wait && syndrome == sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR))
 		return;
 	/*
-	 * An ACK no newer than one already had says nothing new.  Acted on
-	 * again, an ACK past a READ still being answered would ask for the
-	 * READ again each time, and each repeat draws duplicate ACKs: a
-	 * storm without progress that no retry budget stops.
+	 * An ACK no newer than one already had (ack_hi) still completes what
+	 * it covers, but asks for no READ again: sroce_req_on_ack().
 	 */
-	if (!answer && (syndrome & SROCE_AETH_TYPE_MASK) == SROCE_AETH_ACK &&
-	    sroce_psn_diff(psn, qp->ack_hi) <= 0) {
-		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
-		return;
-	}
 	n = sroce_req_outstanding(qp);
 	sroce_req_on_ack(&qp->retry, &w, qp->tr_tmp, n, syndrome, psn, &v);
-	if (v.action == SROCE_REQ_DROP) {
+	if (v.action == SROCE_REQ_DROP ||
+	    (v.action == SROCE_REQ_NONE && !v.completed &&
+	     v.acked_psn == qp->acked_psn)) {
 		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
 		return;
 	}
@@ -526,37 +552,85 @@ static struct sroce_swqe *sroce_req_waiting(struct sroce_qp *qp)
 }
 
 /*
- * READ response @psn is not the one READ @s waits for.  One further on in
- * its responses means the ones between were lost: ask again from there at
- * once, once per gap, rather than wait for the timer.  Anything else is a
- * duplicate, or forged.
+ * The open gap in READ responses counts as a loss once its hold is over:
+ * ask again for the rest of the READ, from the first response missing.
  */
-static void sroce_req_read_gap(struct sroce_qp *qp, struct sroce_swqe *s,
-			       u32 psn)
+void sroce_req_hold_check(struct sroce_qp *qp)
 {
+	struct sroce_swqe *s = sroce_req_waiting(qp);
 	struct sroce_req_verdict v;
+	u32 wait;
 
-	if (sroce_psn_diff(psn, s->resp_psn) <= 0 ||
-	    sroce_psn_diff(psn, s->tr.last_psn) > 0) {
-		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
+	if (!s || !sroce_wqe_is_read(s) || s->resp_psn != qp->rd_ro.gap_psn) {
+		/* The READ the gap was in is done with. */
+		sroce_reorder_filled(&qp->rd_ro);
 		return;
 	}
-	/*
-	 * After asking again, what is left of the first answer still
-	 * arrives, beyond the gap: ask once more only when the new answer
-	 * has passed the furthest response seen when we asked.
-	 */
-	if (qp->read_gap_asked &&
-	    sroce_psn_diff(s->resp_psn, qp->read_gap_psn) <= 0)
+	if (!sroce_reorder_due(&qp->rd_ro, sroce_now_us(), &wait)) {
+		if (wait)
+			sroce_hold_arm(qp, wait);
 		return;
-	qp->read_gap_asked = true;
-	qp->read_gap_psn = psn;
+	}
 	sroce_req_on_read_gap(&qp->retry, s->resp_psn, &v);
 	sroce_req_apply(qp, &v);
 }
 
+/*
+ * READ response @psn is not the one READ @s waits for.  One further on in
+ * its responses is held: the ones between are late, or lost, which the
+ * hold's end decides.  One before it is a copy.
+ */
+static void sroce_req_read_gap(struct sroce_qp *qp, struct sroce_swqe *s,
+			       u32 psn, struct sk_buff *skb)
+{
+	if (sroce_psn_diff(psn, s->resp_psn) < 0) {
+		sroce_reorder_duplicate(&qp->rd_ro, psn);
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
+		return;
+	}
+	if (sroce_psn_diff(psn, s->tr.last_psn) > 0) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
+		return;
+	}
+	if (sroce_reorder_ahead(&qp->rd_ro, s->resp_psn, psn,
+				skb_queue_len(&qp->resp_held), sroce_now_us()) &&
+	    sroce_hold_add(qp, &qp->resp_held, skb, psn, s->resp_psn))
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_HELD);
+	sroce_req_hold_check(qp);
+}
+
+/*
+ * The next held READ response, once the gap before it has filled; when
+ * held ones remain past a new gap, that gap opens now.  Held responses
+ * of a READ no longer waited for are dropped.
+ */
+struct sk_buff *sroce_req_take_held(struct sroce_qp *qp)
+{
+	struct sroce_swqe *s;
+	struct sk_buff *skb;
+	u32 psn;
+
+	if (skb_queue_empty(&qp->resp_held))
+		return NULL;
+	s = sroce_req_waiting(qp);
+	if (!s || !sroce_wqe_is_read(s)) {
+		sroce_hold_purge(qp, &qp->resp_held);
+		sroce_reorder_filled(&qp->rd_ro);
+		return NULL;
+	}
+	skb = sroce_hold_take(qp, &qp->resp_held, s->resp_psn);
+	if (!skb && !qp->rd_ro.open &&
+	    sroce_hold_first(&qp->resp_held, &psn)) {
+		sroce_reorder_ahead(&qp->rd_ro, s->resp_psn, psn,
+				    skb_queue_len(&qp->resp_held),
+				    sroce_now_us());
+		sroce_req_hold_check(qp);
+	}
+	return skb;
+}
+
 static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
-				const void *payload)
+				const void *payload, struct sk_buff *skb)
 {
 	struct sroce_swqe *s = sroce_req_waiting(qp);
 	u32 k, n, pos;
@@ -566,9 +640,10 @@ static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
 	if (!s || !sroce_wqe_is_read(s))
 		goto drop;
 	if (pkt->bth.psn != s->resp_psn) {
-		sroce_req_read_gap(qp, s, pkt->bth.psn);
+		sroce_req_read_gap(qp, s, pkt->bth.psn, skb);
 		return;
 	}
+	sroce_reorder_filled(&qp->rd_ro);
 	k = sroce_psn_diff(pkt->bth.psn, s->tr.first_psn);
 	n = sroce_req_npkts(qp, s);
 	pos = k * qp->mtu;
@@ -627,7 +702,7 @@ static void sroce_req_atomic_ack(struct sroce_qp *qp, struct sroce_pkt *pkt)
 
 /* A response packet (ACK, NAK, READ response, atomic ACK) arrived. */
 void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
-		   const void *payload)
+		   const void *payload, struct sk_buff *skb)
 {
 	if (qp->sq.idx == qp->sq_sent_hi) {
 		/* Nothing outstanding: stale, or forged. */
@@ -635,7 +710,7 @@ void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		return;
 	}
 	if (pkt->op->flags & SROCE_OP_READ)
-		sroce_req_read_resp(qp, pkt, payload);
+		sroce_req_read_resp(qp, pkt, payload, skb);
 	else if (pkt->bth.opcode == SROCE_RC_ATOMIC_ACKNOWLEDGE)
 		sroce_req_atomic_ack(qp, pkt);
 	else
@@ -711,6 +786,7 @@ void sroce_req_flush(struct sroce_qp *qp)
 	qp->sq_fetched = qp->sq.idx;
 	qp->sq_send = qp->sq.idx;
 	qp->sq_sent_hi = qp->sq.idx;
+	sroce_hold_purge(qp, &qp->resp_held);
 }
 
 /* RESET: the posted WQEs are dropped without completions. */
@@ -726,7 +802,8 @@ void sroce_req_reset(struct sroce_qp *qp)
 	qp->sq_sent_hi = qp->sq.idx;
 	qp->sq_send_pkt = 0;
 	qp->rnr_wait = false;
-	qp->read_gap_asked = false;
+	sroce_hold_purge(qp, &qp->resp_held);
+	sroce_reorder_init(&qp->rd_ro);
 	qp->sq_draining = false;
 }
 

@@ -527,25 +527,76 @@ static void sroce_resp_duplicate(struct sroce_qp *qp,
 	sroce_resp_ack(qp, sroce_psn_add(qp->epsn, SROCE_PSN_MASK));
 }
 
+static void sroce_resp_nak_seq(struct sroce_qp *qp)
+{
+	if (qp->nak_seq_sent)
+		return;
+	sroce_stat_inc(qp->sdev, SROCE_STAT_SEQ_NAK_SENT);
+	sroce_resp_send(qp, SROCE_RC_ACKNOWLEDGE,
+			sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR), qp->epsn, 0);
+	qp->nak_seq_sent = true;
+}
+
+/* NAK the open gap once its hold is over; else look again then. */
+void sroce_resp_hold_check(struct sroce_qp *qp)
+{
+	u32 wait;
+
+	if (sroce_reorder_due(&qp->req_ro, sroce_now_us(), &wait))
+		sroce_resp_nak_seq(qp);
+	else if (wait)
+		sroce_hold_arm(qp, wait);
+}
+
+/*
+ * A request past the expected PSN: a packet before it was lost, or is
+ * late.  Hold it (it executes in turn if the gap fills) and NAK the gap
+ * only when sroce_proto's reorder rules say it counts as a loss.
+ */
+static void sroce_resp_ahead(struct sroce_qp *qp, const struct sroce_pkt *pkt,
+			     struct sk_buff *skb)
+{
+	if (sroce_reorder_ahead(&qp->req_ro, qp->epsn, pkt->bth.psn,
+				skb_queue_len(&qp->req_held), sroce_now_us()) &&
+	    sroce_hold_add(qp, &qp->req_held, skb, pkt->bth.psn, qp->epsn))
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_HELD);
+	sroce_resp_hold_check(qp);
+}
+
+/*
+ * The next held request, once the gap before it has filled.  When held
+ * requests remain past a new gap, that gap opens now.
+ */
+struct sk_buff *sroce_resp_take_held(struct sroce_qp *qp)
+{
+	struct sk_buff *skb = sroce_hold_take(qp, &qp->req_held, qp->epsn);
+	u32 psn;
+
+	if (!skb && !qp->req_ro.open &&
+	    sroce_hold_first(&qp->req_held, &psn)) {
+		sroce_reorder_ahead(&qp->req_ro, qp->epsn, psn,
+				    skb_queue_len(&qp->req_held),
+				    sroce_now_us());
+		sroce_resp_hold_check(qp);
+	}
+	return skb;
+}
+
 void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
-		    const void *payload)
+		    const void *payload, struct sk_buff *skb)
 {
 	switch (sroce_rsp_check_psn(qp->epsn, pkt->bth.psn)) {
 	case SROCE_PSN_NEW:
 		qp->nak_seq_sent = false;
+		sroce_reorder_filled(&qp->req_ro);
 		sroce_resp_execute(qp, pkt, payload);
 		break;
 	case SROCE_PSN_DUPLICATE:
+		sroce_reorder_duplicate(&qp->req_ro, pkt->bth.psn);
 		sroce_resp_duplicate(qp, pkt);
 		break;
 	case SROCE_PSN_AHEAD:
-		if (!qp->nak_seq_sent) {
-			sroce_stat_inc(qp->sdev, SROCE_STAT_SEQ_NAK_SENT);
-			sroce_resp_send(qp, SROCE_RC_ACKNOWLEDGE,
-					sroce_aeth_nak(SROCE_NAK_PSN_SEQ_ERROR),
-					qp->epsn, 0);
-		}
-		qp->nak_seq_sent = true;
+		sroce_resp_ahead(qp, pkt, skb);
 		break;
 	}
 }
@@ -557,6 +608,7 @@ void sroce_resp_flush(struct sroce_qp *qp)
 
 	qp->resp_op = 0;
 	qp->rd_cur = NULL;
+	sroce_hold_purge(qp, &qp->req_held);
 	if (prod - qp->rq.idx > qp->rq.num)
 		return;		/* a broken producer index: nothing to trust */
 	while (qp->rq.idx != prod) {
@@ -580,6 +632,8 @@ void sroce_resp_reset(struct sroce_qp *qp)
 	qp->msn = 0;
 	qp->resp_op = 0;
 	qp->nak_seq_sent = false;
+	sroce_hold_purge(qp, &qp->req_held);
+	sroce_reorder_init(&qp->req_ro);
 	qp->rd_cur = NULL;
 	qp->rd_next = 0;
 	qp->rd_res.next = 0;

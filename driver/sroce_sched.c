@@ -52,9 +52,11 @@ static void sroce_sched_rx_responses(struct sroce_qp *qp)
 	struct sk_buff *skb;
 
 	while (budget-- && qp->state >= IB_QPS_RTS && qp->state != IB_QPS_ERR &&
-	       (skb = sroce_rxq_pop(qp, &qp->resp_rxq))) {
+	       ((skb = sroce_req_take_held(qp)) ||
+		(skb = sroce_rxq_pop(qp, &qp->resp_rxq)))) {
 		if (sroce_sched_parse(qp, skb, &pkt))
-			sroce_req_rcv(qp, &pkt, skb->data + pkt.payload_off);
+			sroce_req_rcv(qp, &pkt, skb->data + pkt.payload_off,
+				      skb);
 		if (qp->stalled) {
 			sroce_rxq_push_back(qp, &qp->resp_rxq, skb);
 			return;
@@ -114,11 +116,13 @@ static void sroce_sched_rx_requests(struct sroce_qp *qp)
 			skb = qp->stalled ? NULL :
 			      sroce_sched_take_reread(qp);
 		else
-			skb = sroce_rxq_pop(qp, &qp->req_rxq);
+			skb = sroce_resp_take_held(qp) ?:
+			      sroce_rxq_pop(qp, &qp->req_rxq);
 		if (!skb)
 			return;
 		if (sroce_sched_parse(qp, skb, &pkt))
-			sroce_resp_rcv(qp, &pkt, skb->data + pkt.payload_off);
+			sroce_resp_rcv(qp, &pkt, skb->data + pkt.payload_off,
+				       skb);
 		if (qp->stalled) {
 			sroce_rxq_push_back(qp, &qp->req_rxq, skb);
 			return;
@@ -136,6 +140,12 @@ static void sroce_sched_round(struct sroce_qp *qp)
 	qp->stalled = false;
 	if (sroce_fault_pending(qp))
 		return;		/* the job kicks the QP when it is done */
+	/* A hold past a gap is over: report the gap, or look again later. */
+	if (test_and_clear_bit(SROCE_EV_HOLD, &qp->events) &&
+	    qp->state >= IB_QPS_RTR && qp->state != IB_QPS_ERR) {
+		sroce_resp_hold_check(qp);
+		sroce_req_hold_check(qp);
+	}
 	sroce_sched_rx_responses(qp);
 	if (qp->stalled)
 		return;
