@@ -8,7 +8,9 @@
 # by 1 ms, duplicating 2 %, reordering 10 % and corrupting 1 % of the
 # packets (the ICRC drops those) and losing 1 %, 5 % and 10 %.  Any error
 # completion (RETRY_EXC_ERR, ...) or mismatch fails the test.  Also
-# ibv_rc_pingpong with 64 KiB messages under 5 % loss must finish, and
+# ibv_rc_pingpong with 64 KiB messages under 5 % loss must finish.  Ratios
+# are given against both baselines: no netem at all, and netem's 1 ms delay
+# alone (the same path without impairments: the like-for-like one).
 # rdma_rxe runs the same lossless and at 5 % for comparison (its results
 # are reported, never failing this test).  REPORT lines give each run's
 # goodput and its ratio to the lossless run.  LONG=1 runs longer; SEED=
@@ -31,9 +33,14 @@ netem_off() {
 }
 trap netem_off EXIT
 
-# netem_on <loss %>: the impairments above and that much loss on lo.
+# netem_on <loss %>: the impairments above and that much loss on lo;
+# "delay" for the 1 ms delay alone.
 netem_on() {
 	netem_off
+	if [ "$1" = delay ]; then
+		tc qdisc add dev lo root netem delay 1ms
+		return
+	fi
 	tc qdisc add dev lo root netem delay 1ms loss "$1%" duplicate 2% \
 		reorder 10% corrupt 1%
 }
@@ -82,28 +89,34 @@ echo "REPORT loss: route to 192.0.2.1: $route"
 case $route in *" dev lo "*) ;; *) fail "192.0.2.1 is not routed through lo" ;; esac
 
 failed=""
-base=0
-for loss in 0 1 5 10; do
+base=0 dbase=0
+for loss in 0 delay 1 5 10; do
 	label="loss-$loss%"
 	if [ "$loss" = 0 ]; then
 		label=lossless
 		netem_off
+	elif [ "$loss" = delay ]; then
+		label=lossless-delay
+		netem_on delay
 	else
 		netem_on "$loss"
 	fi
 	tx0=$(sroce_stat tx_packets) nak0=$(sroce_stat seq_naks_sent)
 	to0=$(sroce_stat retransmit_timeouts) icrc0=$(sroce_stat rx_icrc_errors)
+	rt0=$(sroce_stat tx_retransmits)
 	st=ok
 	lossy_run sroce0 "$gid" "$secs" "$label" || st=FAIL
 	[ "$st" = ok ] || failed="$failed $label"
 	g=$(goodput "/tmp/lossy-sroce0-$label.out")
 	g=${g:-0}
 	[ "$loss" != 0 ] || base=$g
+	[ "$loss" != delay ] || dbase=$g
 	what=$label extra=""
-	if [ "$loss" != 0 ]; then
+	if [ "$loss" != 0 ] && [ "$loss" != delay ]; then
+		extra=", $(ratio "$g" "$dbase") x lossless with the 1 ms delay"
 		what="$label ($impair)"
 		read -r pkts dropped <<< "$(netem_counts)"
-		extra=", netem on lo: $pkts packets, $dropped dropped"
+		extra="$extra, netem on lo: $pkts packets, $dropped dropped"
 		# The RoCE packets must have gone through netem.
 		sent=$(( $(sroce_stat tx_packets) - tx0 ))
 		if [ "${dropped:-0}" -eq 0 ] || [ "${pkts:-0}" -lt $(( sent / 2 )) ]; then
@@ -115,6 +128,7 @@ for loss in 0 1 5 10; do
 		"sroce0 sent $(( $(sroce_stat tx_packets) - tx0 )) packets," \
 		"$(( $(sroce_stat seq_naks_sent) - nak0 )) sequence NAKs," \
 		"$(( $(sroce_stat retransmit_timeouts) - to0 )) retransmit timeouts," \
+		"$(( $(sroce_stat tx_retransmits) - rt0 )) packets resent," \
 		"$(( $(sroce_stat rx_icrc_errors) - icrc0 )) ICRC errors"
 done
 
@@ -148,7 +162,12 @@ if use_rxe && wait_for "roce_gid_index rxe0 4" 10; then
 		g=$(goodput "/tmp/lossy-rxe0-$label.out")
 		g=${g:-0}
 		[ "$loss" != 0 ] || rbase=$g
+		# rdma_rxe hands packets for a local address straight to its own
+		# receive path, past lo: netem on lo does not see them.
+		seen=none
+		[ "$loss" = 0 ] || seen=$(netem_counts)
 		echo "REPORT loss rxe0 $label: $st, goodput $g MiB/s, $(ratio "$g" "$rbase") x lossless;" \
+			"netem on lo saw (packets dropped): $seen;" \
 			"$(grep -m1 '^FAIL' "/tmp/lossy-rxe0-$label.out" || true)"
 	done
 	netem_off
