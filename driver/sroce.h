@@ -296,6 +296,7 @@ struct sroce_qp {
 	bool sched_owned;		/* a context owns the QP */
 	bool sched_again;		/* a kick came while owned: run again */
 	bool sched_worker;		/* the worker is queued to own it next */
+	bool sched_wanted;		/* modify, query or destroy waits for it */
 	bool destroyed;
 	struct mutex owner_mutex;	/* see above */
 	struct work_struct work;

@@ -230,7 +230,7 @@ void sroce_qp_kick(struct sroce_qp *qp)
 		spin_unlock_irqrestore(&qp->sched_lock, flags);
 		return;
 	}
-	if (qp->sched_owned || qp->sched_worker) {
+	if (qp->sched_owned || qp->sched_worker || qp->sched_wanted) {
 		qp->sched_again = true;
 		spin_unlock_irqrestore(&qp->sched_lock, flags);
 		return;
@@ -250,19 +250,22 @@ void sroce_qp_kick(struct sroce_qp *qp)
 }
 
 /*
- * Own @qp from process context (the worker, modify, query, destroy),
- * waiting for the owner that cannot sleep, if any, to let it go: it runs
- * a bounded number of rounds and never waits itself.
+ * Own @qp from process context (modify, query, destroy), waiting for the
+ * owner that cannot sleep, if any, to let it go: it runs a bounded number
+ * of rounds and never waits itself, and no other such owner starts
+ * meanwhile (sched_wanted), however fast packets come.
  */
 void sroce_qp_own(struct sroce_qp *qp)
 {
 	mutex_lock(&qp->owner_mutex);
 	spin_lock_irq(&qp->sched_lock);
+	qp->sched_wanted = true;
 	while (qp->sched_owned) {
 		spin_unlock_irq(&qp->sched_lock);
 		cpu_relax();
 		spin_lock_irq(&qp->sched_lock);
 	}
+	qp->sched_wanted = false;
 	qp->sched_owned = true;
 	spin_unlock_irq(&qp->sched_lock);
 	qp->may_sleep = true;
