@@ -347,8 +347,20 @@ struct sroce_qp {
 	u32 req_psn;			/* one past the newest PSN sent */
 	u32 acked_psn;			/* newest PSN acknowledged */
 	u32 ack_hi;			/* newest PSN an ACK named */
-	struct sk_buff_head resp_held;	/* READ responses past a gap */
-	struct sroce_reorder rd_ro;	/* ... and when it counts as loss */
+	/*
+	 * READ responses, placed as they come (sroce_req.c): which have
+	 * come, when a gap counts as loss, and the rounds that ask again.
+	 */
+	struct sroce_rd_map rd_map;
+	struct sroce_reorder rd_ro;
+	u32 rd_seen_hi;			/* newest response PSN seen */
+	u64 rd_last_us;			/* when a response last came */
+	u64 rd_asked_us;		/* when the last round asked */
+	u32 rd_asked_psn;		/* ... from this PSN */
+	u32 rd_srtt_us;			/* asking to first answer, smoothed */
+	u8 rd_batch;			/* missing runs asked for per round */
+	bool rd_asked;			/* a round is out */
+	bool rd_timed;			/* ... and its answer timed */
 	struct sroce_retry retry;
 	bool rnr_wait;			/* sending paused by an RNR NAK */
 	struct timer_list retrans_timer;
@@ -360,6 +372,7 @@ struct sroce_qp {
 	u32 epsn;			/* expected PSN */
 	u32 msn;
 	bool nak_seq_sent;		/* one sequence NAK per gap */
+	bool dup_acked;			/* ACKed a duplicate since new */
 	struct sk_buff_head req_held;	/* requests past a gap */
 	struct sroce_reorder req_ro;	/* ... and when it counts as loss */
 	u16 resp_op;			/* SROCE_OP_SEND or _WRITE in progress, or 0 */
@@ -372,6 +385,7 @@ struct sroce_qp {
 	struct sroce_rd_res_ring rd_res;
 	const struct sroce_rd_res *rd_cur;	/* READ being answered */
 	u32 rd_next;				/* its next response packet */
+	u32 rd_end;				/* ... and one past its last */
 
 	/*
 	 * Received requests (for the responder) and responses (for the
@@ -398,7 +412,7 @@ static inline void sroce_qp_set_state(struct sroce_qp *qp,
  * (held ones included), so a flood at one QP or many cannot pin unbounded
  * memory.
  */
-#define SROCE_RXQ_MAX		512
+#define SROCE_RXQ_MAX		2048
 #define SROCE_DEV_RXQ_MAX	16384
 
 /* sroce_qp.events: what the timers ask of the QP's owner. */
@@ -621,7 +635,7 @@ static inline void sroce_queue_publish_prod(struct sroce_queue *q)
 void sroce_req_run(struct sroce_qp *qp);
 void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		   const void *payload, struct sk_buff *skb);
-struct sk_buff *sroce_req_take_held(struct sroce_qp *qp);
+void sroce_req_rd_init(struct sroce_qp *qp);
 void sroce_req_hold_check(struct sroce_qp *qp);
 void sroce_req_reset(struct sroce_qp *qp);
 void sroce_req_flush(struct sroce_qp *qp);

@@ -67,6 +67,114 @@ bool sroce_rd_res_replay(const struct sroce_rd_res *res, __u32 psn,
 	return true;
 }
 
+void sroce_rd_map_reset(struct sroce_rd_map *m, __u32 base)
+{
+	memset(m->bits, 0, sizeof(m->bits));
+	m->base = base;
+}
+
+static __u64 *sroce_rd_map_word(const struct sroce_rd_map *m, __u32 psn,
+				__u64 *mask)
+{
+	unsigned int bit = psn % SROCE_RD_MAP_BITS;
+
+	*mask = 1ULL << (bit % 64);
+	return (__u64 *)&m->bits[bit / 64];
+}
+
+bool sroce_rd_map_covers(const struct sroce_rd_map *m, __u32 psn)
+{
+	int d = sroce_psn_diff(psn, m->base);
+
+	return d >= 0 && d < SROCE_RD_MAP_BITS;
+}
+
+void sroce_rd_map_move(struct sroce_rd_map *m, __u32 psn)
+{
+	int d = sroce_psn_diff(psn, m->base);
+	__u64 mask, *w;
+
+	if (d <= 0)
+		return;
+	if (d >= SROCE_RD_MAP_BITS) {
+		sroce_rd_map_reset(m, psn);
+		return;
+	}
+	while (m->base != psn) {
+		w = sroce_rd_map_word(m, m->base, &mask);
+		*w &= ~mask;
+		m->base = sroce_psn_add(m->base, 1);
+	}
+}
+
+bool sroce_rd_map_test(const struct sroce_rd_map *m, __u32 psn)
+{
+	__u64 mask, *w;
+
+	if (sroce_psn_diff(psn, m->base) < 0)
+		return true;
+	if (!sroce_rd_map_covers(m, psn))
+		return false;
+	w = sroce_rd_map_word(m, psn, &mask);
+	return *w & mask;
+}
+
+bool sroce_rd_map_set(struct sroce_rd_map *m, __u32 psn)
+{
+	__u64 mask, *w;
+
+	if (!sroce_rd_map_covers(m, psn))
+		return false;
+	w = sroce_rd_map_word(m, psn, &mask);
+	if (*w & mask)
+		return false;
+	*w |= mask;
+	return true;
+}
+
+__u32 sroce_rd_map_advance(struct sroce_rd_map *m)
+{
+	__u64 mask, *w;
+	__u32 n = 0;
+
+	for (;;) {
+		w = sroce_rd_map_word(m, m->base, &mask);
+		if (!(*w & mask))
+			return n;
+		*w &= ~mask;
+		m->base = sroce_psn_add(m->base, 1);
+		n++;
+	}
+}
+
+bool sroce_rd_map_hole(const struct sroce_rd_map *m, __u32 from, __u32 last,
+		       __u32 *start, __u32 *count)
+{
+	__u32 psn = from;
+
+	if (sroce_psn_diff(last, from) < 0)
+		return false;
+	while (sroce_rd_map_test(m, psn)) {
+		if (psn == last)
+			return false;
+		psn = sroce_psn_add(psn, 1);
+	}
+	*start = psn;
+	*count = 1;
+	while (psn != last) {
+		psn = sroce_psn_add(psn, 1);
+		if (!sroce_rd_map_covers(m, psn)) {
+			/* Nothing past the map has been noted. */
+			*count = sroce_psn_diff(last, *start) + 1;
+			break;
+		}
+		if (sroce_rd_map_test(m, psn))
+			break;
+		(*count)++;
+	}
+	return true;
+}
+
 void sroce_reorder_init(struct sroce_reorder *ro)
 {
 	memset(ro, 0, sizeof(*ro));
@@ -280,13 +388,6 @@ void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_window *w,
 		return;
 	}
 	sroce_req_fail(v, sroce_nak_status(value));
-}
-
-void sroce_req_on_read_gap(struct sroce_retry *r, __u32 expected,
-			   struct sroce_req_verdict *v)
-{
-	memset(v, 0, sizeof(*v));
-	sroce_req_retry(r, expected, v);
 }
 
 unsigned int sroce_req_rd_atomic_outstanding(const struct sroce_req_wqe *wqe,

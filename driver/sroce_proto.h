@@ -127,6 +127,47 @@ void sroce_reorder_filled(struct sroce_reorder *ro);
 /* A copy of @psn, already received, arrived again. */
 void sroce_reorder_duplicate(struct sroce_reorder *ro, __u32 psn);
 
+/* --- READ responses out of order --------------------------------------- */
+
+/*
+ * A READ response carries its place in the message in its PSN, so the
+ * requester writes each one where it belongs on arrival, in any order, and
+ * notes it here; what is missing is asked for again only once the
+ * responder has finished sending (sroce_req.c).  The map covers
+ * SROCE_RD_MAP_BITS PSNs from base, the first PSN not yet known received;
+ * a response further on is dropped (and asked for again later).
+ */
+#define SROCE_RD_MAP_BITS	4096
+
+struct sroce_rd_map {
+	__u32 base;
+	__u64 bits[SROCE_RD_MAP_BITS / 64];	/* bit psn % BITS: received */
+};
+
+void sroce_rd_map_reset(struct sroce_rd_map *m, __u32 base);
+
+/* Move base forward to @psn, forgetting what lies before it. */
+void sroce_rd_map_move(struct sroce_rd_map *m, __u32 psn);
+
+/* Is @psn within the map (it can be noted)? */
+bool sroce_rd_map_covers(const struct sroce_rd_map *m, __u32 psn);
+
+/* Has @psn been received?  PSNs before base have. */
+bool sroce_rd_map_test(const struct sroce_rd_map *m, __u32 psn);
+
+/* Note @psn received; false if it is not covered or was noted already. */
+bool sroce_rd_map_set(struct sroce_rd_map *m, __u32 psn);
+
+/* Move base past every PSN received from it on; returns how many. */
+__u32 sroce_rd_map_advance(struct sroce_rd_map *m);
+
+/*
+ * The first run of PSNs not received in [@from, @last]: its first PSN and
+ * length.  Returns false if every one of them has been received.
+ */
+bool sroce_rd_map_hole(const struct sroce_rd_map *m, __u32 from, __u32 last,
+		       __u32 *start, __u32 *count);
+
 /* --- Requester ----------------------------------------------------------- */
 
 /* An outstanding work request: its PSN range and what it waits for. */
@@ -217,14 +258,6 @@ static inline bool sroce_req_psn_outstanding(const struct sroce_req_window *w,
 void sroce_req_on_ack(struct sroce_retry *r, const struct sroce_req_window *w,
 		      const struct sroce_req_wqe *wqe, unsigned int n,
 		      __u8 syndrome, __u32 psn, struct sroce_req_verdict *v);
-
-/*
- * READ response @psn arrived past @expected, the next one the requester
- * waits for: the ones between were lost, so the READ is asked again from
- * @expected at once, spending a transport retry.
- */
-void sroce_req_on_read_gap(struct sroce_retry *r, __u32 expected,
-			   struct sroce_req_verdict *v);
 
 /*
  * Where go-back-N goes on when it stands at @psn: an ACK that arrived

@@ -48,12 +48,11 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	skb_queue_head_init(&qp->req_rxq);
 	skb_queue_head_init(&qp->resp_rxq);
 	__skb_queue_head_init(&qp->req_held);
-	__skb_queue_head_init(&qp->resp_held);
 	timer_setup(&qp->retrans_timer, sroce_retrans_timer_fn, 0);
 	timer_setup(&qp->rnr_timer, sroce_rnr_timer_fn, 0);
 	timer_setup(&qp->hold_timer, sroce_hold_timer_fn, 0);
 	sroce_reorder_init(&qp->req_ro);
-	sroce_reorder_init(&qp->rd_ro);
+	sroce_req_rd_init(qp);
 
 	/* A send slot holds the larger of the SGE list and the inline data. */
 	room = max_t(u32, max(cap->max_send_sge, 1U) * sizeof(struct sroce_sge),
@@ -189,7 +188,6 @@ int sroce_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	sroce_rxq_purge(qp, &qp->req_rxq);
 	sroce_rxq_purge(qp, &qp->resp_rxq);
 	sroce_hold_purge(qp, &qp->req_held);
-	sroce_hold_purge(qp, &qp->resp_held);
 	sroce_fault_release(qp);
 
 	kfree(qp->rd_res.slot);

@@ -189,6 +189,7 @@ static void sroce_qp_apply_attr(struct sroce_qp *qp, const struct ib_qp_attr *a,
 		qp->req_psn = a->sq_psn & SROCE_PSN_MASK;
 		qp->acked_psn = sroce_psn_add(qp->req_psn, SROCE_PSN_MASK);
 		qp->ack_hi = qp->acked_psn;
+		sroce_req_rd_init(qp);
 	}
 	if (mask & IB_QP_MAX_QP_RD_ATOMIC)
 		qp->max_rd_atomic = a->max_rd_atomic;

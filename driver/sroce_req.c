@@ -26,6 +26,12 @@
 #define SROCE_ACK_EVERY		64
 /* Packets sent per round (sroce_sched.c), so that one QP cannot hog a CPU. */
 #define SROCE_SEND_BUDGET	64
+/* READ requests asking again for missing responses, at most, per round. */
+#define SROCE_REREAD_MAX	8
+/* Bounds of the smoothed time from asking again to the first answer. */
+#define SROCE_RTT_INIT_US	1000
+#define SROCE_RTT_MIN_US	20
+#define SROCE_RTT_MAX_US	100000
 
 static struct sroce_swqe *sroce_swqe_at(struct sroce_qp *qp, u32 idx)
 {
@@ -257,10 +263,24 @@ static int sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 	void *payload;
 	int status = 0;
 
-	if (new_wqe)
+	if (new_wqe) {
 		sroce_req_assign_psns(qp, s);
-	else if (sroce_psn_diff(sroce_psn_add(s->tr.first_psn, k),
-				qp->req_psn) < 0)
+	} else if (sroce_wqe_is_read(s)) {
+		/*
+		 * A READ sent again asks only from the first response it
+		 * lacks, and one that has them all is not sent again.
+		 */
+		if (s->tr.responded) {
+			qp->sq_send++;
+			qp->sq_send_pkt = 0;
+			return 0;
+		}
+		k = max_t(u32, k, sroce_psn_diff(s->resp_psn,
+						 s->tr.first_psn));
+		pos = k * qp->mtu;
+	}
+	if (!new_wqe && sroce_psn_diff(sroce_psn_add(s->tr.first_psn, k),
+				       qp->req_psn) < 0)
 		sroce_stat_inc(qp->sdev, SROCE_STAT_TX_RETRANS);
 	pkt.bth.pkey = 0xffff;
 	pkt.bth.dqpn = qp->dest_qpn;
@@ -551,106 +571,260 @@ static struct sroce_swqe *sroce_req_waiting(struct sroce_qp *qp)
 	return NULL;
 }
 
+/* The outstanding WQE whose PSNs include @psn, if any. */
+static struct sroce_swqe *sroce_req_find(struct sroce_qp *qp, u32 psn)
+{
+	u32 i;
+
+	for (i = qp->sq.idx; i != qp->sq_sent_hi; i++) {
+		struct sroce_swqe *s = sroce_swqe_at(qp, i);
+
+		if (sroce_psn_diff(psn, s->tr.first_psn) >= 0 &&
+		    sroce_psn_diff(psn, s->tr.last_psn) <= 0)
+			return s;
+	}
+	return NULL;
+}
+
 /*
- * The open gap in READ responses counts as a loss once its hold is over:
- * ask again for the rest of the READ, from the first response missing.
+ * Bring the map of READ responses in step with the WQEs waiting for a
+ * response.  Its base is the first response the oldest one lacks (that
+ * READ's resp_psn, or that ATOMIC's PSN).  Each waiting READ's resp_psn
+ * is its first response not received, whatever waits before it (an
+ * ATOMIC whose answer was lost does not stop a later READ's responses
+ * from counting), and a READ with all of them is answered.  Returns
+ * whether a READ's resp_psn moved.
+ */
+static bool sroce_req_rd_sync(struct sroce_qp *qp)
+{
+	struct sroce_rd_map *m = &qp->rd_map;
+	bool moved = false, oldest = true;
+	u32 i;
+
+	for (i = qp->sq.idx; i != qp->sq_sent_hi; i++) {
+		struct sroce_swqe *s = sroce_swqe_at(qp, i);
+		u32 end, at;
+
+		if (!s->tr.needs_response || s->tr.responded)
+			continue;
+		if (!sroce_wqe_is_read(s)) {
+			if (oldest)
+				sroce_rd_map_move(m, s->tr.first_psn);
+			oldest = false;
+			continue;
+		}
+		end = sroce_psn_add(s->tr.last_psn, 1);
+		if (oldest) {
+			/* base <= resp_psn: what lies between was received. */
+			sroce_rd_map_move(m, s->resp_psn);
+			sroce_rd_map_advance(m);
+		}
+		/* PSNs before the base count as received. */
+		for (at = s->resp_psn; at != end && sroce_rd_map_test(m, at);)
+			at = sroce_psn_add(at, 1);
+		if (at != s->resp_psn) {
+			s->resp_psn = at;
+			moved = true;
+		}
+		if (at == end)
+			s->tr.responded = true;
+		else
+			oldest = false;
+	}
+	if (oldest)
+		sroce_rd_map_move(m, qp->req_psn);
+	return moved;
+}
+
+/*
+ * A READ response or atomic ACK was taken.  Each one says the responder
+ * executed every request before its own, so everything before the oldest
+ * WQE still waiting for a response is acknowledged, and so is each
+ * answered one up to it: the completions follow.
+ */
+static void sroce_req_answered(struct sroce_qp *qp)
+{
+	struct sroce_swqe *s;
+	bool any = false;
+	u32 i, psn = 0;
+
+	if (sroce_req_rd_sync(qp)) {
+		sroce_retry_progress(&qp->retry);
+		sroce_reorder_filled(&qp->rd_ro);
+		sroce_req_arm_timer(qp, true);
+	}
+	for (i = qp->sq.idx; i != qp->sq_sent_hi; i++) {
+		s = sroce_swqe_at(qp, i);
+		if (!s->tr.needs_response)
+			continue;
+		if (!s->tr.responded) {
+			if (!any)
+				psn = sroce_psn_add(s->tr.first_psn,
+						    SROCE_PSN_MASK);
+			any = true;
+			break;
+		}
+		psn = s->tr.last_psn;
+		any = true;
+	}
+	if (any && sroce_psn_diff(psn, qp->acked_psn) > 0)
+		sroce_req_ack(qp, sroce_aeth_ack(SROCE_AETH_CREDITS_INVALID),
+			      psn, true);
+}
+
+/* Ask READ @s again for @count responses from @psn. */
+static void sroce_req_reread(struct sroce_qp *qp, struct sroce_swqe *s,
+			     u32 psn, u32 count)
+{
+	u32 pos = sroce_psn_diff(psn, s->tr.first_psn) * qp->mtu;
+	struct sroce_pkt pkt = {};
+	struct sk_buff *skb;
+	void *payload;
+
+	pkt.bth.pkey = 0xffff;
+	pkt.bth.dqpn = qp->dest_qpn;
+	pkt.bth.psn = psn;
+	pkt.bth.opcode = SROCE_RC_READ_REQUEST;
+	pkt.reth.va = s->wqe.remote_addr + pos;
+	pkt.reth.rkey = s->wqe.rkey;
+	pkt.reth.dma_len = min_t(u64, (u64)count * qp->mtu, s->length - pos);
+	skb = sroce_pkt_alloc(qp, &pkt, &payload);
+	if (!skb)
+		return;		/* the next round asks again */
+	sroce_stat_inc(qp->sdev, SROCE_STAT_TX_RETRANS);
+	sroce_pkt_send(qp, skb);
+}
+
+/*
+ * Ask for what the oldest waiting READ still lacks: up to rd_batch runs
+ * of missing responses, each with a READ request of its own (the
+ * responder answers them in turn).  A round whose first run did not come
+ * back suggests a responder that answers only the newest of several
+ * (rdma_rxe cuts one answer short for the next): fewer next time.
+ */
+static void sroce_req_reread_round(struct sroce_qp *qp, struct sroce_swqe *s,
+				   u64 now)
+{
+	u32 from = s->resp_psn, start, count, n = 0;
+
+	if (qp->rd_asked)
+		qp->rd_batch = s->resp_psn == qp->rd_asked_psn ?
+			       max_t(u8, qp->rd_batch / 2, 1) :
+			       min_t(u8, qp->rd_batch * 2, SROCE_REREAD_MAX);
+	qp->rd_asked_psn = s->resp_psn;
+	while (n < qp->rd_batch &&
+	       sroce_rd_map_hole(&qp->rd_map, from, s->tr.last_psn, &start,
+				 &count)) {
+		sroce_req_reread(qp, s, start, count);
+		n++;
+		from = sroce_psn_add(start, count);
+		if (sroce_psn_diff(from, s->tr.last_psn) > 0)
+			break;
+	}
+	qp->rd_asked = true;
+	qp->rd_timed = false;
+	qp->rd_asked_us = now;
+	qp->rd_last_us = now;
+}
+
+/*
+ * A READ lacks responses past its resp_psn.  Ask for them again once the
+ * responder has had time to finish (nothing came for a while: asked
+ * sooner, a responder that starts over for a repeated READ would cut its
+ * own answer short), and once the reorder hold says a gap is a loss.
  */
 void sroce_req_hold_check(struct sroce_qp *qp)
 {
 	struct sroce_swqe *s = sroce_req_waiting(qp);
-	struct sroce_req_verdict v;
-	u32 wait;
+	u64 now = sroce_now_us();
+	u32 quiet, idle, wait;
 
-	if (!s || !sroce_wqe_is_read(s) || s->resp_psn != qp->rd_ro.gap_psn) {
-		/* The READ the gap was in is done with. */
+	if (!s || !sroce_wqe_is_read(s) ||
+	    sroce_psn_diff(qp->rd_seen_hi, s->tr.first_psn) < 0) {
+		/* No READ waits, or none of its responses has come yet. */
 		sroce_reorder_filled(&qp->rd_ro);
+		qp->rd_asked = false;
 		return;
 	}
-	if (!sroce_reorder_due(&qp->rd_ro, sroce_now_us(), &wait)) {
-		if (wait)
-			sroce_hold_arm(qp, wait);
+	quiet = qp->rd_ro.hold_us + 2 * qp->rd_srtt_us;
+	idle = min_t(u64, now - qp->rd_last_us, U32_MAX);
+	if (idle < quiet) {
+		sroce_hold_arm(qp, quiet - idle);
 		return;
 	}
-	sroce_req_on_read_gap(&qp->retry, s->resp_psn, &v);
-	sroce_req_apply(qp, &v);
+	if (!qp->rd_asked &&
+	    sroce_psn_diff(qp->rd_seen_hi, s->resp_psn) > 0) {
+		/*
+		 * Later responses came: a gap, and the hold decides.  One
+		 * that opened as resp_psn moved has been open since the
+		 * last response at least.
+		 */
+		if (!qp->rd_ro.open)
+			sroce_reorder_ahead(&qp->rd_ro, s->resp_psn,
+					    qp->rd_seen_hi, 0, qp->rd_last_us);
+		if (!sroce_reorder_due(&qp->rd_ro, now, &wait)) {
+			if (wait)
+				sroce_hold_arm(qp, wait);
+			return;
+		}
+	}
+	sroce_req_reread_round(qp, s, now);
+	sroce_hold_arm(qp, quiet);
+}
+
+/* A READ or atomic response for PSN @psn arrived now. */
+static void sroce_req_heard(struct sroce_qp *qp, u32 psn)
+{
+	u64 now = sroce_now_us();
+
+	if (sroce_psn_diff(psn, qp->rd_seen_hi) > 0)
+		qp->rd_seen_hi = psn;
+	if (qp->rd_asked && !qp->rd_timed) {
+		u32 rtt = min_t(u64, now - qp->rd_asked_us, SROCE_RTT_MAX_US);
+
+		/* Smoothed as TCP does (RFC 6298), by an eighth. */
+		qp->rd_srtt_us = qp->rd_srtt_us - qp->rd_srtt_us / 8 + rtt / 8;
+		qp->rd_srtt_us = max_t(u32, qp->rd_srtt_us, SROCE_RTT_MIN_US);
+		qp->rd_timed = true;
+	}
+	qp->rd_last_us = now;
 }
 
 /*
- * READ response @psn is not the one READ @s waits for.  One further on in
- * its responses is held: the ones between are late, or lost, which the
- * hold's end decides.  One before it is a copy.
+ * READ response @psn arrived: it goes where its PSN says in its READ's
+ * message, in whatever order it comes.
  */
-static void sroce_req_read_gap(struct sroce_qp *qp, struct sroce_swqe *s,
-			       u32 psn, struct sk_buff *skb)
-{
-	if (sroce_psn_diff(psn, s->resp_psn) < 0) {
-		sroce_reorder_duplicate(&qp->rd_ro, psn);
-		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
-		return;
-	}
-	if (sroce_psn_diff(psn, s->tr.last_psn) > 0) {
-		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
-		return;
-	}
-	if (sroce_reorder_ahead(&qp->rd_ro, s->resp_psn, psn,
-				skb_queue_len(&qp->resp_held), sroce_now_us()) &&
-	    sroce_hold_add(qp, &qp->resp_held, skb, psn, s->resp_psn))
-		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_HELD);
-	sroce_req_hold_check(qp);
-}
-
-/*
- * The next held READ response, once the gap before it has filled; when
- * held ones remain past a new gap, that gap opens now.  Held responses
- * of a READ no longer waited for are dropped.
- */
-struct sk_buff *sroce_req_take_held(struct sroce_qp *qp)
-{
-	struct sroce_swqe *s;
-	struct sk_buff *skb;
-	u32 psn;
-
-	if (skb_queue_empty(&qp->resp_held))
-		return NULL;
-	s = sroce_req_waiting(qp);
-	if (!s || !sroce_wqe_is_read(s)) {
-		sroce_hold_purge(qp, &qp->resp_held);
-		sroce_reorder_filled(&qp->rd_ro);
-		return NULL;
-	}
-	skb = sroce_hold_take(qp, &qp->resp_held, s->resp_psn);
-	if (!skb && !qp->rd_ro.open &&
-	    sroce_hold_first(&qp->resp_held, &psn)) {
-		sroce_reorder_ahead(&qp->rd_ro, s->resp_psn, psn,
-				    skb_queue_len(&qp->resp_held),
-				    sroce_now_us());
-		sroce_req_hold_check(qp);
-	}
-	return skb;
-}
-
 static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
-				const void *payload, struct sk_buff *skb)
+				const void *payload)
 {
-	struct sroce_swqe *s = sroce_req_waiting(qp);
+	u32 psn = pkt->bth.psn;
+	struct sroce_swqe *s;
 	u32 k, n, pos;
-	u16 want;
 	int status;
 
+	sroce_req_rd_sync(qp);
+	s = sroce_req_find(qp, psn);
 	if (!s || !sroce_wqe_is_read(s))
 		goto drop;
-	if (pkt->bth.psn != s->resp_psn) {
-		sroce_req_read_gap(qp, s, pkt->bth.psn, skb);
-		return;
+	if (s->tr.responded || sroce_psn_diff(psn, s->resp_psn) < 0 ||
+	    sroce_rd_map_test(&qp->rd_map, psn)) {
+		/* A copy: the network's, or an answer asked for twice. */
+		sroce_reorder_duplicate(&qp->rd_ro, psn);
+		goto drop;
 	}
-	sroce_reorder_filled(&qp->rd_ro);
-	k = sroce_psn_diff(pkt->bth.psn, s->tr.first_psn);
+	if (!sroce_rd_map_covers(&qp->rd_map, psn))
+		goto drop;	/* too far ahead: asked for again later */
+	k = sroce_psn_diff(psn, s->tr.first_psn);
 	n = sroce_req_npkts(qp, s);
 	pos = k * qp->mtu;
-	want = (k == 0 ? SROCE_OP_FIRST : 0) | (k == n - 1 ? SROCE_OP_LAST : 0);
-	if ((pkt->op->flags & SROCE_OP_ONLY) != want ||
-	    pkt->payload_len != min(qp->mtu, s->length - pos))
-		goto drop;	/* not the packet we asked for */
+	/*
+	 * The payload must fill its place.  The opcode is checked only at
+	 * the end: a response asked for again may begin (as FIRST) or end
+	 * (as LAST) anywhere in the message, as responders differ.
+	 */
+	if (pkt->payload_len != min(qp->mtu, s->length - pos) ||
+	    (k == n - 1 && !(pkt->op->flags & SROCE_OP_LAST)))
+		goto drop;
 
 	status = sroce_sge_copy(qp, s->sge, s->wqe.num_sge, pos,
 				(void *)payload, pkt->payload_len, true);
@@ -663,27 +837,32 @@ static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		sroce_req_check_failed(qp);
 		return;
 	}
-	s->resp_psn = sroce_psn_add(s->resp_psn, 1);
-	sroce_retry_progress(&qp->retry);
-	if (k == n - 1)
-		s->tr.responded = true;
-	if (pkt->op->hdrs & SROCE_HDR_AETH)
-		sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn, true);
-	else
-		sroce_req_arm_timer(qp, true);
+	sroce_rd_map_set(&qp->rd_map, psn);
+	if (psn != s->resp_psn) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_HELD);
+		/* The hold of a gap in the oldest READ runs from now. */
+		if (s == sroce_req_waiting(qp) && !qp->rd_ro.open)
+			sroce_reorder_ahead(&qp->rd_ro, s->resp_psn, psn, 0,
+					    sroce_now_us());
+	}
+	sroce_req_heard(qp, psn);
+	sroce_req_answered(qp);
+	sroce_req_hold_check(qp);
 	return;
 
 drop:
 	sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
 }
 
+/* The atomic ACK of an ATOMIC, taken in whatever order it comes. */
 static void sroce_req_atomic_ack(struct sroce_qp *qp, struct sroce_pkt *pkt)
 {
-	struct sroce_swqe *s = sroce_req_waiting(qp);
+	struct sroce_swqe *s = sroce_req_find(qp, pkt->bth.psn);
 	u64 orig = pkt->atmack;
 	int status;
 
-	if (!s || !sroce_wqe_is_atomic(s) || pkt->bth.psn != s->tr.first_psn) {
+	if (!s || !sroce_wqe_is_atomic(s) || s->tr.responded ||
+	    (pkt->aeth.syndrome & SROCE_AETH_TYPE_MASK) != SROCE_AETH_ACK) {
 		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
 		return;
 	}
@@ -697,7 +876,9 @@ static void sroce_req_atomic_ack(struct sroce_qp *qp, struct sroce_pkt *pkt)
 		sroce_req_check_failed(qp);
 		return;
 	}
-	sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn, true);
+	sroce_req_heard(qp, pkt->bth.psn);
+	sroce_req_answered(qp);
+	sroce_req_hold_check(qp);
 }
 
 /* A response packet (ACK, NAK, READ response, atomic ACK) arrived. */
@@ -710,7 +891,7 @@ void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		return;
 	}
 	if (pkt->op->flags & SROCE_OP_READ)
-		sroce_req_read_resp(qp, pkt, payload, skb);
+		sroce_req_read_resp(qp, pkt, payload);
 	else if (pkt->bth.opcode == SROCE_RC_ATOMIC_ACKNOWLEDGE)
 		sroce_req_atomic_ack(qp, pkt);
 	else
@@ -786,7 +967,17 @@ void sroce_req_flush(struct sroce_qp *qp)
 	qp->sq_fetched = qp->sq.idx;
 	qp->sq_send = qp->sq.idx;
 	qp->sq_sent_hi = qp->sq.idx;
-	sroce_hold_purge(qp, &qp->resp_held);
+}
+
+/* The READ-response state of a QP about to send from PSN req_psn. */
+void sroce_req_rd_init(struct sroce_qp *qp)
+{
+	sroce_rd_map_reset(&qp->rd_map, qp->req_psn);
+	sroce_reorder_init(&qp->rd_ro);
+	qp->rd_seen_hi = sroce_psn_add(qp->req_psn, SROCE_PSN_MASK);
+	qp->rd_srtt_us = SROCE_RTT_INIT_US;
+	qp->rd_batch = SROCE_REREAD_MAX;
+	qp->rd_asked = false;
 }
 
 /* RESET: the posted WQEs are dropped without completions. */
@@ -802,8 +993,7 @@ void sroce_req_reset(struct sroce_qp *qp)
 	qp->sq_sent_hi = qp->sq.idx;
 	qp->sq_send_pkt = 0;
 	qp->rnr_wait = false;
-	sroce_hold_purge(qp, &qp->resp_held);
-	sroce_reorder_init(&qp->rd_ro);
+	sroce_req_rd_init(qp);
 	qp->sq_draining = false;
 }
 

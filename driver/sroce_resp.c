@@ -309,7 +309,7 @@ bool sroce_resp_run(struct sroce_qp *qp)
 	if (!res)
 		return false;
 	n = sroce_resp_read_npkts(qp, res);
-	while (budget-- && qp->rd_next < n) {
+	while (budget-- && qp->rd_next < qp->rd_end) {
 		u32 k = qp->rd_next;
 		u32 pos = k * qp->mtu;
 		struct sroce_pkt pkt = {};
@@ -369,7 +369,7 @@ bool sroce_resp_run(struct sroce_qp *qp)
 			sroce_pkt_send(qp, skb);
 		qp->rd_next++;
 	}
-	if (qp->rd_next < n) {
+	if (qp->rd_next < qp->rd_end) {
 		sroce_qp_kick(qp);
 		return true;
 	}
@@ -400,6 +400,7 @@ static bool sroce_resp_read_op(struct sroce_qp *qp, const struct sroce_pkt *pkt)
 	/* Its responses go out next (sroce_sched.c). */
 	qp->rd_cur = res;
 	qp->rd_next = 0;
+	qp->rd_end = sroce_resp_read_npkts(qp, res);
 	return true;
 }
 
@@ -517,13 +518,27 @@ static void sroce_resp_duplicate(struct sroce_qp *qp,
 					res->first_psn, res->atomic_orig);
 			return;
 		}
-		if (!sroce_rd_res_replay(res, pkt->bth.psn, qp->mtu, &off))
-			return;
+		if (!sroce_rd_res_replay(res, pkt->bth.psn, qp->mtu, &off) ||
+		    pkt->reth.va != res->va + off ||
+		    pkt->reth.rkey != res->rkey ||
+		    pkt->reth.dma_len > res->length - off)
+			return;	/* not a part of that READ: ignored */
+		/* Just the part asked for, which may end before the READ. */
 		qp->rd_cur = res;
 		qp->rd_next = off / qp->mtu;
+		qp->rd_end = min(sroce_resp_read_npkts(qp, res), qp->rd_next +
+				 max(DIV_ROUND_UP(pkt->reth.dma_len, qp->mtu), 1U));
 		return;
 	}
-	/* Everything before epsn arrived: say so. */
+	/*
+	 * Everything before epsn arrived: say so, for the first duplicate
+	 * after new requests (a requester going back to resend learns at
+	 * once how far to skip) and for those that ask for an ACK.  One ACK
+	 * per resent packet would only load both ends.
+	 */
+	if (qp->dup_acked && !pkt->bth.ack_req)
+		return;
+	qp->dup_acked = true;
 	sroce_resp_ack(qp, sroce_psn_add(qp->epsn, SROCE_PSN_MASK));
 }
 
@@ -588,6 +603,7 @@ void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 	switch (sroce_rsp_check_psn(qp->epsn, pkt->bth.psn)) {
 	case SROCE_PSN_NEW:
 		qp->nak_seq_sent = false;
+		qp->dup_acked = false;
 		sroce_reorder_filled(&qp->req_ro);
 		sroce_resp_execute(qp, pkt, payload);
 		break;
@@ -632,6 +648,7 @@ void sroce_resp_reset(struct sroce_qp *qp)
 	qp->msn = 0;
 	qp->resp_op = 0;
 	qp->nak_seq_sent = false;
+	qp->dup_acked = false;
 	sroce_hold_purge(qp, &qp->req_held);
 	sroce_reorder_init(&qp->req_ro);
 	qp->rd_cur = NULL;

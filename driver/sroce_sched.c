@@ -52,8 +52,7 @@ static void sroce_sched_rx_responses(struct sroce_qp *qp)
 	struct sk_buff *skb;
 
 	while (budget-- && qp->state >= IB_QPS_RTS && qp->state != IB_QPS_ERR &&
-	       ((skb = sroce_req_take_held(qp)) ||
-		(skb = sroce_rxq_pop(qp, &qp->resp_rxq)))) {
+	       (skb = sroce_rxq_pop(qp, &qp->resp_rxq))) {
 		if (sroce_sched_parse(qp, skb, &pkt))
 			sroce_req_rcv(qp, &pkt, skb->data + pkt.payload_off,
 				      skb);
@@ -69,27 +68,46 @@ static void sroce_sched_rx_responses(struct sroce_qp *qp)
 
 /*
  * While a READ is being answered, the requests behind it wait for its
- * responses to go out, except a repeated READ: its requester lost part
- * of an answer and asks again from there, and waiting for the rest of the
- * old answer (which it drops) would only cost it timeouts.  Take the
- * first repeated READ out of the queue, if there is one.
+ * responses to go out, except two kinds of repeated request.  A repeated
+ * ATOMIC, whose answer was lost: it is answered from the saved result at
+ * once, and its requester completes nothing until it has that answer.  A
+ * repeated READ asking for responses already sent: its requester lost
+ * part of the answer and asks again from there (rdma_rxe and others ask
+ * for all the rest, and drop what follows a gap), and waiting for the
+ * rest of the old answer would only cost it timeouts.  A repeated READ
+ * for responses not sent yet waits its turn: sroce's requester asks for
+ * several missing parts at once, in order.  Take the first such repeated
+ * request out of the queue, if there is one.
  */
-static struct sk_buff *sroce_sched_take_reread(struct sroce_qp *qp)
+static bool sroce_sched_is_repeat(struct sroce_qp *qp,
+				  const struct sroce_pkt *pkt, u32 sent)
+{
+	if (sroce_rsp_check_psn(qp->epsn, pkt->bth.psn) !=
+	    SROCE_PSN_DUPLICATE)
+		return false;
+	if (pkt->op->flags & SROCE_OP_ATOMIC)
+		return true;
+	return pkt->bth.opcode == SROCE_RC_READ_REQUEST &&
+	       sroce_psn_diff(pkt->bth.psn, sent) < 0;
+}
+
+static struct sk_buff *sroce_sched_take_repeat(struct sroce_qp *qp)
 {
 	struct sk_buff_head *q = &qp->req_rxq;
 	unsigned int scan = SROCE_REREAD_SCAN;
 	struct sk_buff *skb, *found = NULL;
 	struct sroce_pkt pkt;
 	unsigned long flags;
+	u32 sent;
 
+	/* The PSN of the next response of the READ being answered. */
+	sent = sroce_psn_add(qp->rd_cur->first_psn, qp->rd_next);
 	spin_lock_irqsave(&q->lock, flags);
 	skb_queue_walk(q, skb) {
 		if (!scan--)
 			break;
 		if (!sroce_parse(skb->data, skb->len, &pkt) &&
-		    pkt.bth.opcode == SROCE_RC_READ_REQUEST &&
-		    sroce_rsp_check_psn(qp->epsn, pkt.bth.psn) ==
-		    SROCE_PSN_DUPLICATE) {
+		    sroce_sched_is_repeat(qp, &pkt, sent)) {
 			__skb_unlink(skb, q);
 			found = skb;
 			break;
@@ -114,7 +132,7 @@ static void sroce_sched_rx_requests(struct sroce_qp *qp)
 		 */
 		if (qp->rd_cur && sroce_resp_run(qp))
 			skb = qp->stalled ? NULL :
-			      sroce_sched_take_reread(qp);
+			      sroce_sched_take_repeat(qp);
 		else
 			skb = sroce_resp_take_held(qp) ?:
 			      sroce_rxq_pop(qp, &qp->req_rxq);

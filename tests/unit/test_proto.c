@@ -247,14 +247,57 @@ static void test_window(void)
 	       v.acked_psn == 12,
 	       "the window stops before the READ that is resent");
 
-	sroce_retry_init(&r, 1, 0);
-	sroce_req_on_read_gap(&r, 14, &v);
-	expect(v.action == SROCE_REQ_RESEND && v.resend_psn == 14,
-	       "a READ response gap asks again at once");
-	sroce_req_on_read_gap(&r, 14, &v);
-	expect(v.action == SROCE_REQ_FAIL &&
-	       v.status == SROCE_REQ_RETRY_EXC_ERR,
-	       "and spends transport retries doing so");
+}
+
+/* READ responses noted as they arrive, in any order. */
+static void test_rd_map(void)
+{
+	static struct sroce_rd_map m;
+	__u32 start, count;
+
+	sroce_rd_map_reset(&m, 0xfffffe);
+	expect(sroce_rd_map_test(&m, 0xfffffd) && !sroce_rd_map_test(&m, 0xfffffe),
+	       "rd_map: before base is received, base is not");
+	expect(sroce_rd_map_set(&m, 0) && !sroce_rd_map_set(&m, 0),
+	       "rd_map: a PSN across the wrap is noted once");
+	expect(!sroce_rd_map_set(&m, sroce_psn_add(0xfffffe, SROCE_RD_MAP_BITS)),
+	       "rd_map: a PSN past the map is not noted");
+	expect(sroce_rd_map_set(&m, sroce_psn_add(0xfffffe, SROCE_RD_MAP_BITS - 1)),
+	       "rd_map: the map's last PSN is noted");
+	expect(sroce_rd_map_advance(&m) == 0 && m.base == 0xfffffe,
+	       "rd_map: base stays at a PSN not received");
+	expect(sroce_rd_map_hole(&m, 0xfffffe, 5, &start, &count) &&
+	       start == 0xfffffe && count == 2,
+	       "rd_map: the first hole is the two PSNs before the wrap");
+	expect(sroce_rd_map_hole(&m, 0, 5, &start, &count) &&
+	       start == 1 && count == 5,
+	       "rd_map: the next hole runs to the last PSN asked about");
+	sroce_rd_map_set(&m, 0xfffffe);
+	sroce_rd_map_set(&m, 0xffffff);
+	expect(sroce_rd_map_advance(&m) == 3 && m.base == 1,
+	       "rd_map: filling the hole moves base past all received");
+	expect(sroce_rd_map_test(&m, 0),
+	       "rd_map: what base passed counts as received");
+	expect(!sroce_rd_map_hole(&m, 0xfffffe, 0, &start, &count),
+	       "rd_map: no hole among received PSNs");
+	expect(sroce_rd_map_hole(&m, 1, 0x7fffff, &start, &count) &&
+	       start == 1 && count == SROCE_RD_MAP_BITS - 4,
+	       "rd_map: a hole stops at the next PSN received");
+	expect(sroce_rd_map_hole(&m, sroce_psn_add(1, SROCE_RD_MAP_BITS), 0x7fffff,
+				 &start, &count) &&
+	       count == 0x7fffff - start + 1,
+	       "rd_map: past the map, the rest is one hole, counted at once");
+	sroce_rd_map_move(&m, 100);
+	expect(m.base == 100 && !sroce_rd_map_test(&m, 100) &&
+	       sroce_rd_map_test(&m, 99),
+	       "rd_map: moving base forgets what lay before");
+	sroce_rd_map_set(&m, 100 + SROCE_RD_MAP_BITS - 1);
+	sroce_rd_map_move(&m, 100 + 3 * SROCE_RD_MAP_BITS);
+	expect(!sroce_rd_map_test(&m, 100 + 4 * SROCE_RD_MAP_BITS - 1),
+	       "rd_map: a far move starts afresh (the old note is gone)");
+	expect(sroce_rd_map_set(&m, 100 + 4 * SROCE_RD_MAP_BITS - 1) &&
+	       !sroce_rd_map_test(&m, 100 + 3 * SROCE_RD_MAP_BITS + 1),
+	       "rd_map: after a far move only new notes count");
 }
 
 /* Late packets are held for a while before a gap counts as loss. */
@@ -369,6 +412,7 @@ int main(void)
 	test_naks();
 	test_timeouts();
 	test_window();
+	test_rd_map();
 	test_reorder();
 	test_resend_rules();
 	return unit_report();
