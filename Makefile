@@ -108,6 +108,10 @@ DEBUG_ROBUST := d-fail-nth.sh t-rc-engine.sh t-inject.sh t-isolation.sh \
 	t-wc-errors.sh
 DEBUG_TESTS ?= $(notdir $(wildcard tests/vm/d-*.sh tests/vm/t-*.sh))
 debug_tests = $(patsubst robust,$(DEBUG_ROBUST),$(DEBUG_TESTS))
+# Seconds each case may take there (tests/vm/run's default is 900):
+# KASAN and the checkers under TCG make everything several times slower,
+# and d-fail-nth.sh takes about half an hour.
+DEBUG_CASE_TIMEOUT ?= 3600
 check-debug: provider
 	scripts/debug-kernel
 	@kver=$$(scripts/debug-kernel --print-kver) && kdir=$$(scripts/debug-kernel --print-dir) && \
@@ -115,7 +119,7 @@ check-debug: provider
 	  scripts/debug-kernel --run $(MAKE) -C driver KVER=$$kver KDIR=$$kdir W=$(W) && \
 	  scripts/debug-kernel --run $(MAKE) -C tests/kmod KVER=$$kver KDIR=$$kdir W=$(W)
 	scripts/vm-run --kernel debug --mem 3072 --timeout 14400 -- \
-	  scripts/guest/kmemleak-check tests/vm/run $(debug_tests)
+	  SROCE_CASE_TIMEOUT=$(DEBUG_CASE_TIMEOUT) scripts/guest/kmemleak-check tests/vm/run $(debug_tests)
 	scripts/vm-run --kernel debug --mem 3072 --timeout 7200 --pair --bounce -- \
 	  'scripts/guest/kmemleak-check bash -c "tests/pair/perftest.sh && tests/pair/swiotlb.sh"' -- \
 	  'scripts/guest/kmemleak-check bash -c "tests/pair/perftest.sh && tests/pair/swiotlb.sh"'

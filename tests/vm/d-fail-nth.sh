@@ -8,12 +8,13 @@
 # each modify_qp transition) and of the kernel verbs (tests/kmod,
 # fail_nth=1) is run with its 1st, 2nd, ... fault point failing until it
 # meets none: each failure must be an errno and leave nothing behind.
-# link_add runs twice: next to sroce0, and in a network namespace of its
-# own (where the device makes its own UDP sockets).
+# link_add runs in a network namespace of its own, where the new device
+# makes its own UDP sockets; with its 1000-odd fault points it takes most
+# of the test's time (about half an hour under TCG on the debug kernel).
 # Afterwards no sroce objects or pinned pages remain, kmemleak reports
 # nothing new, and the kernel log has no BUG, WARNING, KASAN, lockdep,
 # ... line from the run.  The fault points met per path are reported.
-set -eu
+set -eu -o pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
 [ -e /proc/self/fail-nth ] ||
@@ -46,7 +47,6 @@ restore() {
 	for kv in "${saved[@]}"; do
 		echo "${kv#*=}" > "$dbg/${kv%%=*}" || true
 	done
-	ip link del fnthd0 2>/dev/null || true
 	ip netns del fnth 2>/dev/null || true
 }
 trap restore EXIT
@@ -61,6 +61,10 @@ done
 objects() {
 	rdma res show | sed -n 's/^[0-9]*: sroce0: //p'
 }
+# The object kinds sroce0 has any of ("qp 2 mr 1 ..."), nothing if none.
+objects_left() {
+	objects | grep -oE '[a-z_]+ [1-9][0-9]*' | tr '\n' ' ' || true
+}
 device_pins() {
 	rdma statistic show link sroce0/1 |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "pinned_pages") print $(i + 1) }'
@@ -69,7 +73,7 @@ system_pins() {
 	awk '$1 == "nr_foll_pin_acquired" { a = $2 }
 	     $1 == "nr_foll_pin_released" { r = $2 } END { print a - r }' /proc/vmstat
 }
-! objects | grep -qE '[a-z_]+ [1-9]' || fail "objects before the test: $(objects)"
+[ -z "$(objects_left)" ] || fail "objects before the test: $(objects)"
 pins_before=$(system_pins)
 
 # The reports kmemleak had before (other tests'), which stay for
@@ -86,31 +90,30 @@ seen=$(dmesg | wc -l)
 gcc -O2 -Wall -Werror -Wl,-z,now -o /tmp/fail_nth \
 	"$SROCE_REPO/tests/vm/progs/fail_nth.c" -libverbs
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
-ip link add fnthd0 type dummy
-ip link set fnthd0 up
 
 status=0
 start=$SECONDS
-LD_BIND_NOW=1 /tmp/fail_nth sroce0 "$gid" > /tmp/fail-nth.user 2>&1 || status=1
-cat /tmp/fail-nth.user
+# Every path but link_add, then the data check.
+paths=$(/tmp/fail_nth --list | grep -vx link_add)
+# shellcheck disable=SC2086
+LD_BIND_NOW=1 /tmp/fail_nth sroce0 "$gid" $paths data 2>&1 |
+	tee /tmp/fail-nth.user || status=1
 grep -q "^fail_nth: 0 failures" /tmp/fail-nth.user || status=1
 echo "user verbs: $((SECONDS - start)) s"
 
-# link_add once more in a network namespace of its own, where the new
-# device's UDP sockets are made for it (above it shares sroce0's).
+# rdma link add in a namespace with no sroce device yet.
 start=$SECONDS
 ip netns add fnth
 ip -n fnth link set lo up
 ip -n fnth link add fnthd0 type dummy
 ip -n fnth link set fnthd0 up
-ip netns exec fnth env LD_BIND_NOW=1 /tmp/fail_nth sroce0 "$gid" link_add \
-	> /tmp/fail-nth.netns 2>&1 || status=1
-sed 's/^/own netns: /' /tmp/fail-nth.netns
-grep -q "^fail_nth: 0 failures" /tmp/fail-nth.netns || status=1
+ip netns exec fnth env LD_BIND_NOW=1 /tmp/fail_nth sroce0 "$gid" link_add 2>&1 |
+	tee /tmp/fail-nth.link || status=1
+grep -q "^fail_nth: 0 failures" /tmp/fail-nth.link || status=1
 ip netns del fnth
-echo "link_add in its own netns: $((SECONDS - start)) s"
+echo "link_add: $((SECONDS - start)) s"
 
-! objects | grep -qE '[a-z_]+ [1-9]' || { echo "FAIL: objects left: $(objects)"; status=1; }
+[ -z "$(objects_left)" ] || { echo "FAIL: objects left: $(objects)"; status=1; }
 [ "$(device_pins)" = 0 ] || { echo "FAIL: pinned_pages $(device_pins)"; status=1; }
 [ "$(system_pins)" = "$pins_before" ] ||
 	{ echo "FAIL: system FOLL_PIN balance went from $pins_before to $(system_pins)"; status=1; }
@@ -133,7 +136,9 @@ fi
 
 # The run's own kernel log: the same patterns as the guest's final check.
 bad='BUG:|WARNING:|Oops|general protection|refcount_t|hung_task|blocked for more than|KASAN|UBSAN|kmemleak|leak|INFO: |circular locking|ODEBUG|locking correctness validator'
-benign='kmemleak: [0-9]+ new suspected memory leaks'
+# kmemleak's own bookkeeping meets the injected faults too; it then scans
+# the whole object instead of an area of it, and says so once.
+benign='kmemleak: ([0-9]+ new suspected memory leaks|Cannot allocate a scan area, scanning the full object)'
 if dmesg | tail -n +$((seen + 1)) | grep -E "$bad" | grep -vE "$benign" > /tmp/fail-nth.bad; then
 	echo "FAIL: the kernel log of the run has reports:"
 	cat /tmp/fail-nth.bad
@@ -153,6 +158,6 @@ else
 fi
 
 sed -n 's/^ok: \([a-z_]*\): \([0-9]*\) fault points, \([0-9]*\) failed.*, \([0-9]*\) absorbed.*/REPORT fail-nth user \1: \2 points, \3 failed, \4 absorbed/p' /tmp/fail-nth.user
-sed -n 's/^ok: \([a-z_]*\): \([0-9]*\) fault points, \([0-9]*\) failed.*, \([0-9]*\) absorbed.*/REPORT fail-nth user \1 (own netns): \2 points, \3 failed, \4 absorbed/p' /tmp/fail-nth.netns
+sed -n 's/^ok: \([a-z_]*\): \([0-9]*\) fault points, \([0-9]*\) failed.*, \([0-9]*\) absorbed.*/REPORT fail-nth user \1: \2 points, \3 failed, \4 absorbed/p' /tmp/fail-nth.link
 sed -n 's/.*ok: fail-nth: \([a-z_]*\): \([0-9]*\) fault points, \([0-9]*\) failed.*, \([0-9]*\) absorbed.*/REPORT fail-nth kernel \1: \2 points, \3 failed, \4 absorbed/p' /tmp/fail-nth.kernel
 exit $status

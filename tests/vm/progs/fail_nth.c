@@ -5,6 +5,7 @@
  * and FAIL_PAGE_ALLOC, set up by tests/vm/d-fail-nth.sh):
  *
  *   fail_nth DEV GID_INDEX [PATH...]
+ *   fail_nth --list		(the paths)
  *
  * For each path (all of them by default; see paths[] below) and for
  * n = 1, 2, ...: the objects the call needs are made with nothing armed,
@@ -678,6 +679,9 @@ static void run_path(const struct path *p)
 		return;
 	}
 	for (n = 1; n <= MAX_N; n++) {
+		if (!(n % 100))
+			printf("%s: fault point %u, %.0f s\n", p->name, n,
+			       now() - t0);
 		left = round_of(p, n, &err);
 		if (left < 0)
 			return;
@@ -814,8 +818,14 @@ int main(int argc, char **argv)
 	int a;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "--list")) {
+		for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+			printf("%s\n", paths[i].name);
+		return 0;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s DEV GID_INDEX [PATH...]\n", argv[0]);
+		fprintf(stderr, "usage: %s DEV GID_INDEX [PATH...|data]\n       %s --list\n",
+			argv[0], argv[0]);
 		return 2;
 	}
 	gid_index = atoi(argv[2]);
