@@ -57,6 +57,13 @@
 /* The largest RoCE message (IBTA: 2^31 bytes). */
 #define SROCE_MAX_MSG_SIZE	0x80000000U
 
+/* The requester's probe after a retransmit timeout (sroce_req.c). */
+enum sroce_probe {
+	SROCE_PROBE_NONE,
+	SROCE_PROBE_DUE,		/* the next packet sent is the probe */
+	SROCE_PROBE_OUT,		/* sent: nothing more until a response */
+};
+
 /* Firmware version as uverbs reports it: major << 32 | minor << 16 | sub. */
 #define SROCE_FW_VERSION	(0ULL << 32 | 1ULL << 16)
 
@@ -363,6 +370,11 @@ struct sroce_qp {
 	bool rd_timed;			/* ... and its answer timed */
 	struct sroce_retry retry;
 	bool rnr_wait;			/* sending paused by an RNR NAK */
+	/*
+	 * After a timeout, one packet (asking for an ACK) goes first and the
+	 * rest waits for a response: see sroce_req_timeout().
+	 */
+	enum sroce_probe probe;
 	struct timer_list retrans_timer;
 	struct timer_list rnr_timer;
 	unsigned long events;		/* SROCE_EV_*, atomic bitops */

@@ -285,7 +285,8 @@ static int sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 	pkt.bth.pkey = 0xffff;
 	pkt.bth.dqpn = qp->dest_qpn;
 	pkt.bth.psn = sroce_psn_add(s->tr.first_psn, k);
-	pkt.bth.ack_req = last || k % SROCE_ACK_EVERY == SROCE_ACK_EVERY - 1;
+	pkt.bth.ack_req = last || k % SROCE_ACK_EVERY == SROCE_ACK_EVERY - 1 ||
+			  qp->probe == SROCE_PROBE_DUE;
 
 	if (sroce_wqe_is_read(s)) {
 		pkt.bth.opcode = SROCE_RC_READ_REQUEST;
@@ -325,6 +326,8 @@ static int sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 		return status;
 	}
 	sroce_pkt_send(qp, skb);
+	if (qp->probe == SROCE_PROBE_DUE)
+		qp->probe = SROCE_PROBE_OUT;
 
 	/*
 	 * req_psn stays one past the newest PSN sent; a READ request sends
@@ -371,7 +374,7 @@ static bool sroce_req_may_send(struct sroce_qp *qp, struct sroce_swqe *s)
 	u32 psn = new_wqe ? qp->req_psn :
 		  sroce_psn_add(s->tr.first_psn, qp->sq_send_pkt);
 
-	if (s->status)
+	if (s->status || qp->probe == SROCE_PROBE_OUT)
 		return false;
 	/*
 	 * The window bounds new PSNs.  A PSN sent before was inside it then,
@@ -524,6 +527,7 @@ static void sroce_req_ack(struct sroce_qp *qp, u8 syndrome, u32 psn,
 		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
 		return;
 	}
+	qp->probe = SROCE_PROBE_NONE;	/* the responder is there */
 	if ((syndrome & SROCE_AETH_TYPE_MASK) == SROCE_AETH_ACK &&
 	    sroce_psn_diff(psn, qp->ack_hi) > 0)
 		qp->ack_hi = psn;
@@ -554,6 +558,16 @@ static void sroce_req_timeout(struct sroce_qp *qp)
 	    sroce_psn_diff(from, s->tr.last_psn) <= 0)
 		qp->tr_tmp[0].first_psn = from;
 	sroce_req_on_timeout(&qp->retry, qp->tr_tmp, n, &v);
+	/*
+	 * A timeout means loss, or a path slower than the timeout: a queue
+	 * somewhere holds what was sent, and the ACKs behind it.  Sending
+	 * the window again would add to that queue each time (until the
+	 * retries run out on a path that loses nothing), so only the
+	 * oldest packet goes, asking for an ACK; the first response that
+	 * comes tells how far to skip, and the rest follows.
+	 */
+	if (v.action == SROCE_REQ_RESEND)
+		qp->probe = SROCE_PROBE_DUE;
 	sroce_req_apply(qp, &v);
 }
 
@@ -777,6 +791,7 @@ static void sroce_req_heard(struct sroce_qp *qp, u32 psn)
 {
 	u64 now = sroce_now_us();
 
+	qp->probe = SROCE_PROBE_NONE;
 	if (sroce_psn_diff(psn, qp->rd_seen_hi) > 0)
 		qp->rd_seen_hi = psn;
 	if (qp->rd_asked && !qp->rd_timed) {
@@ -993,6 +1008,7 @@ void sroce_req_reset(struct sroce_qp *qp)
 	qp->sq_sent_hi = qp->sq.idx;
 	qp->sq_send_pkt = 0;
 	qp->rnr_wait = false;
+	qp->probe = SROCE_PROBE_NONE;
 	sroce_req_rd_init(qp);
 	qp->sq_draining = false;
 }
