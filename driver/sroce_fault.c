@@ -11,10 +11,11 @@
  * FUSE mapping whose daemon does not answer, say.  Then the job holds its
  * worker and the MR, and nothing else: other QPs go on, and destroying
  * the QP detaches it from the job instead of waiting for it.
- * Deregistering the MR waits for the job.  (hmm_range_fault() holds the
- * process's mmap lock for reading meanwhile, so the process's own munmap
- * waits too, until the mapping's owner ends the fault: for FUSE, by
- * aborting the connection.)
+ * Deregistering the MR waits for the job.  The job waits for a missing
+ * page without the process's mmap lock (sroce_odp_prefault()), so the
+ * process's munmap, and with it the provider's destroy of a QP, does not
+ * wait for the fault; the mapping's owner ends it (for FUSE, by aborting
+ * the connection).  tests/vm/t-odp-hung.sh shows all of this.
  */
 #include <linux/slab.h>
 

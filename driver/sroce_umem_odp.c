@@ -216,6 +216,39 @@ static void sroce_odp_unreserve(struct sroce_umem *umem, unsigned long idx,
  * of them, and record them; @pfns has room for the batch.  As for
  * sroce_umem_odp_fault().
  */
+/*
+ * Fault in the pages of @range (under the mmap lock, for reading) that a
+ * look without faulting finds missing, or read-only for a @write, with
+ * fixup_user_fault(): while a fault waits for its page (the I/O of a
+ * file's mapping, a userfaultfd or FUSE daemon), it lets go of the mmap
+ * lock, which hmm_range_fault() holds throughout.  A fault that never
+ * ends then blocks this job, and not the process's munmap() (which a
+ * QP's destroy does, in the provider).  Errors are left for
+ * hmm_range_fault() to tell.
+ */
+static void sroce_odp_prefault(struct sroce_umem *umem,
+			       const struct hmm_range *range, unsigned long n,
+			       bool write)
+{
+	unsigned int flags = FAULT_FLAG_REMOTE | (write ? FAULT_FLAG_WRITE : 0);
+	struct hmm_range look = *range;
+	bool unlocked = false;
+	unsigned long i;
+
+	look.default_flags = 0;
+	if (hmm_range_fault(&look))
+		return;
+	for (i = 0; i < n; i++) {
+		unsigned long pfn = range->hmm_pfns[i];
+
+		if ((pfn & HMM_PFN_VALID) && (!write || (pfn & HMM_PFN_WRITE)))
+			continue;
+		if (fixup_user_fault(umem->mm, range->start + i * PAGE_SIZE,
+				     flags, &unlocked))
+			return;
+	}
+}
+
 static int sroce_odp_fault_batch(struct sroce_umem *umem, unsigned long idx,
 				 unsigned long n, bool write, bool fault,
 				 unsigned long *pfns)
@@ -237,6 +270,8 @@ static int sroce_odp_fault_batch(struct sroce_umem *umem, unsigned long idx,
 	for (;;) {
 		range.notifier_seq = mmu_interval_read_begin(&umem->notifier);
 		mmap_read_lock(umem->mm);
+		if (fault)
+			sroce_odp_prefault(umem, &range, n, write);
 		err = hmm_range_fault(&range);
 		mmap_read_unlock(umem->mm);
 		if (err == -EBUSY && time_before(jiffies, timeout))
