@@ -62,6 +62,7 @@ enum sroce_probe {
 	SROCE_PROBE_NONE,
 	SROCE_PROBE_DUE,		/* the next packet sent is the probe */
 	SROCE_PROBE_OUT,		/* sent: nothing more until a response */
+	SROCE_PROBE_TAIL,		/* a tail probe: asks for an ACK, only */
 };
 
 /* Firmware version as uverbs reports it: major << 32 | minor << 16 | sub. */
@@ -375,7 +376,13 @@ struct sroce_qp {
 	 * rest waits for a response: see sroce_req_timeout().
 	 */
 	enum sroce_probe probe;
+	/*
+	 * retrans_timer fires every retrans_tail jiffies until retrans_due,
+	 * for a tail probe, then for the timeout (sroce_req_arm_timer()).
+	 */
 	struct timer_list retrans_timer;
+	unsigned long retrans_due;
+	unsigned long retrans_tail;
 	struct timer_list rnr_timer;
 	unsigned long events;		/* SROCE_EV_*, atomic bitops */
 	struct timer_list hold_timer;	/* a gap's hold is over */

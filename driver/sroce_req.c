@@ -26,6 +26,8 @@
 #define SROCE_ACK_EVERY		64
 /* Packets sent per round (sroce_sched.c), so that one QP cannot hog a CPU. */
 #define SROCE_SEND_BUDGET	64
+/* Tail probes per local ACK timeout, at most (sroce_req_tail_probe()). */
+#define SROCE_TAIL_PROBES	8
 /* READ requests asking again for missing responses, at most, per round. */
 #define SROCE_REREAD_MAX	8
 /* Bounds of the smoothed time from asking again to the first answer. */
@@ -208,17 +210,28 @@ static void sroce_req_check_failed(struct sroce_qp *qp)
 	sroce_qp_error(qp, 0);
 }
 
+/*
+ * The local ACK timeout, from now: the timer fires at retrans_due, and
+ * every 1/8 of the timeout before it for a tail probe (when that is 2
+ * jiffies or more, so that it outlasts a round trip and the responder's
+ * reorder hold).
+ */
 static void sroce_req_arm_timer(struct sroce_qp *qp, bool restart)
 {
 	u64 ns = sroce_local_ack_timeout_ns(qp->timeout);
+	unsigned long full;
 
 	if (qp->sq.idx == qp->sq_sent_hi || !ns || qp->rnr_wait) {
 		timer_delete(&qp->retrans_timer);
 		return;
 	}
-	if (restart || !timer_pending(&qp->retrans_timer))
-		mod_timer(&qp->retrans_timer,
-			  jiffies + nsecs_to_jiffies(ns) + 1);
+	if (!restart && timer_pending(&qp->retrans_timer))
+		return;
+	full = nsecs_to_jiffies(ns) + 1;
+	qp->retrans_due = jiffies + full;
+	qp->retrans_tail = full / SROCE_TAIL_PROBES >= 2 ?
+			   full / SROCE_TAIL_PROBES : full;
+	mod_timer(&qp->retrans_timer, jiffies + qp->retrans_tail);
 }
 
 static u8 sroce_send_opcode(const struct sroce_swqe *s, bool first, bool last)
@@ -286,7 +299,7 @@ static int sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 	pkt.bth.dqpn = qp->dest_qpn;
 	pkt.bth.psn = sroce_psn_add(s->tr.first_psn, k);
 	pkt.bth.ack_req = last || k % SROCE_ACK_EVERY == SROCE_ACK_EVERY - 1 ||
-			  qp->probe == SROCE_PROBE_DUE;
+			  qp->probe != SROCE_PROBE_NONE;
 
 	if (sroce_wqe_is_read(s)) {
 		pkt.bth.opcode = SROCE_RC_READ_REQUEST;
@@ -540,6 +553,41 @@ static void sroce_req_ack(struct sroce_qp *qp, u8 syndrome, u32 psn,
 	sroce_req_apply(qp, &v);
 }
 
+/*
+ * Nothing was acknowledged for a while: send the newest packet sent again,
+ * asking for an ACK.  When the tail of what was sent was lost, or the
+ * ACKs or NAK that would have opened the window, the responder's answer
+ * (an ACK of all it has, or a sequence NAK for the gap) comes a round
+ * trip later instead of at the timeout.  It spends no retry, and what
+ * the requester was about to send stays where it was.
+ */
+static void sroce_req_tail_probe(struct sroce_qp *qp)
+{
+	u32 send = qp->sq_send, send_pkt = qp->sq_send_pkt;
+	enum sroce_probe probe = qp->probe;
+	struct sroce_swqe *s;
+	int status;
+
+	sroce_req_rewind(qp, sroce_psn_add(qp->req_psn, SROCE_PSN_MASK));
+	s = sroce_swqe_at(qp, qp->sq_send);
+	/*
+	 * Not a READ: it would ask for all of its answer again, and its
+	 * missing responses are asked for by the rounds of
+	 * sroce_req_hold_check().
+	 */
+	if (sroce_idx_before(qp->sq_send, qp->sq_sent_hi) &&
+	    !sroce_wqe_is_read(s)) {
+		qp->probe = SROCE_PROBE_TAIL;
+		status = sroce_req_send_pkt(qp, s);
+		if (status > 0)
+			s->status = status;
+	}
+	qp->sq_send = send;
+	qp->sq_send_pkt = send_pkt;
+	qp->probe = probe;
+	sroce_req_check_failed(qp);
+}
+
 static void sroce_req_timeout(struct sroce_qp *qp)
 {
 	struct sroce_req_verdict v;
@@ -549,6 +597,14 @@ static void sroce_req_timeout(struct sroce_qp *qp)
 
 	if (!n)
 		return;
+	if (time_before(jiffies, qp->retrans_due)) {
+		sroce_req_tail_probe(qp);
+		mod_timer(&qp->retrans_timer,
+			  time_before(jiffies + qp->retrans_tail,
+				      qp->retrans_due) ?
+			  jiffies + qp->retrans_tail : qp->retrans_due);
+		return;
+	}
 	sroce_stat_inc(qp->sdev, SROCE_STAT_RETRANS_TIMEOUT);
 	/* Resend only what was not acknowledged or answered. */
 	s = sroce_swqe_at(qp, qp->sq.idx);

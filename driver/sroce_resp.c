@@ -575,6 +575,15 @@ static void sroce_resp_ahead(struct sroce_qp *qp, const struct sroce_pkt *pkt,
 				skb_queue_len(&qp->req_held), sroce_now_us()) &&
 	    sroce_hold_add(qp, &qp->req_held, skb, pkt->bth.psn, qp->epsn))
 		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_HELD);
+	/*
+	 * A requester that asks for an ACK past a gap already NAKed (not
+	 * one an RNR NAK stands for) may not have had the NAK (its tail
+	 * probe, sroce_req.c): it gets it again.
+	 */
+	if (qp->nak_seq_sent && qp->req_ro.reported && pkt->bth.ack_req) {
+		qp->nak_seq_sent = false;
+		sroce_resp_nak_seq(qp);
+	}
 	sroce_resp_hold_check(qp);
 }
 
