@@ -102,10 +102,11 @@ check-long: all
 # and fails on a kernel without fault injection.  DEBUG_TESTS= names a
 # subset of tests/vm; DEBUG_TESTS=robust is the robustness subset below
 # (fault injection, the RC engine, hostile packets, isolation, lifecycle
-# and teardown, kernel verbs, ODP, QP states, error completions).
+# and teardown, kernel verbs, ODP and a hung ODP fault, QP states, error
+# completions).
 DEBUG_ROBUST := d-fail-nth.sh t-rc-engine.sh t-inject.sh t-isolation.sh \
-	t-lifecycle.sh t-teardown.sh t-kverbs.sh t-odp.sh t-qp-states.sh \
-	t-wc-errors.sh
+	t-lifecycle.sh t-teardown.sh t-kverbs.sh t-odp.sh t-odp-hung.sh \
+	t-qp-states.sh t-wc-errors.sh
 DEBUG_TESTS ?= $(notdir $(wildcard tests/vm/d-*.sh tests/vm/t-*.sh))
 debug_tests = $(patsubst robust,$(DEBUG_ROBUST),$(DEBUG_TESTS))
 # Seconds each case may take there (tests/vm/run's default is 900):

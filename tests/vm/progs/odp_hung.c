@@ -12,10 +12,11 @@
  *  - QPs C and D, with pinned memory, WRITE and READ 64 KiB correctly and
  *    in bounded time;
  *  - A's READ does not complete (B waits for its fault);
- *  - destroying B and A returns within 10 s.  The program also tells
- *    when the kernel's part of B's destroy returned (the destroying
- *    thread goes on to munmap the QP's rings), since the fault holds the
- *    process's mmap lock for reading, which munmap waits for.
+ *  - destroying B and A returns within 10 s: the provider's destroy
+ *    unmaps the QP's rings, so this also shows that the hung fault does
+ *    not hold the process's mmap lock.  If it fails, the program tells
+ *    whether the kernel's part of B's destroy had returned (the
+ *    destroying thread then sits in munmap).
  * Then the connection is aborted (fusectl), which ends the fault, and
  * deregistering the MR, munmap and umount return; a new QP pair works.
  *
@@ -455,9 +456,10 @@ int main(int argc, char **argv)
 	}
 	gid_index = atoi(argv[2]);
 	/*
-	 * Everything that maps memory comes first: once the fault hangs,
-	 * it holds this process's mmap lock for reading, and mmap, munmap
-	 * (malloc growing, thread stacks) would wait for it.
+	 * Everything that maps memory comes first: should the fault hold
+	 * this process's mmap lock (sroce waits for the page without it),
+	 * mmap and munmap (malloc growing, thread stacks) would wait for it
+	 * and the watchdog could not report.
 	 */
 	if (pthread_create(&wd_thread, NULL, watchdog, NULL))
 		die("pthread_create");
