@@ -172,7 +172,7 @@ static void post_send(struct ibv_qp *qp, enum ibv_wr_opcode opcode,
 	}
 }
 
-static void report(const char *op, uint32_t len, int mtu, double secs)
+static void report_rate(const char *op, uint32_t len, int mtu, double secs)
 {
 	printf("big_msg: %s of %" PRIu32 " bytes at MTU %d: %.1f s, %.1f MB/s\n",
 	       op, len, mtu, secs, len / secs / 1e6);
@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 	t0 = now();
 	post_send(a, IBV_WR_RDMA_WRITE, &sge, &dst);
 	wait_wc(scq, IBV_WC_RDMA_WRITE, 0, "WRITE");
-	report("WRITE", len, mtu, now() - t0);
+	report_rate("WRITE", len, mtu, now() - t0);
 	target_check(&dst, "WRITE");
 
 	target_clear(&back);
@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 	t0 = now();
 	post_send(a, IBV_WR_RDMA_READ, &sge, &dst);
 	wait_wc(scq, IBV_WC_RDMA_READ, 0, "READ");
-	report("READ", len, mtu, now() - t0);
+	report_rate("READ", len, mtu, now() - t0);
 	target_check(&back, "READ");
 
 	target_clear(&dst);
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 	post_send(a, IBV_WR_SEND, &sge, NULL);
 	wait_wc(scq, IBV_WC_SEND, 0, "SEND");
 	wait_wc(rcq, IBV_WC_RECV, len, "SEND's receive");
-	report("SEND", len, mtu, now() - t0);
+	report_rate("SEND", len, mtu, now() - t0);
 	target_check(&dst, "SEND");
 
 	ibv_destroy_qp(a);

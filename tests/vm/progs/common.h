@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * What the VM test programs share: a failure-counting check(), opening an
- * RDMA device by name, path MTUs and connecting an RC QP.
+ * What the VM test programs share: a failure-counting check() and report(),
+ * opening an RDMA device by name, path MTUs and connecting an RC QP.
  */
 #ifndef SROCE_TEST_COMMON_H
 #define SROCE_TEST_COMMON_H
@@ -20,6 +20,18 @@ static int failures;
 			printf("\n");                                   \
 			failures++;                                     \
 		}                                                       \
+	} while (0)
+
+/* check(), and an "ok: ..." line when it held. */
+#define report(cond, ...)					\
+	do {							\
+		int before = failures;				\
+		check(cond, __VA_ARGS__);			\
+		if (failures == before) {			\
+			printf("ok: " __VA_ARGS__);		\
+			printf("\n");				\
+		}						\
+		fflush(stdout);					\
 	} while (0)
 
 static inline struct ibv_context *open_by_name(const char *name)

@@ -37,16 +37,6 @@
 #define MiB	(1024UL * 1024)
 #define GiB	(1024UL * MiB)
 
-#define report(cond, ...)					\
-	do {							\
-		int before = failures;				\
-		check(cond, __VA_ARGS__);			\
-		if (failures == before) {			\
-			printf("ok: " __VA_ARGS__);		\
-			printf("\n");				\
-		}						\
-	} while (0)
-
 static struct ibv_context *ctx;
 static struct ibv_device_attr_ex dattr;
 static struct ibv_pd *pd;

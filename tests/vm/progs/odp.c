@@ -175,16 +175,6 @@ static int all_bytes(const uint8_t *p, size_t len, uint8_t v)
 	return 1;
 }
 
-#define report(cond, ...)					\
-	do {							\
-		int before = failures;				\
-		check(cond, __VA_ARGS__);			\
-		if (failures == before) {			\
-			printf("ok: " __VA_ARGS__);		\
-			printf("\n");				\
-		}						\
-	} while (0)
-
 int main(int argc, char **argv)
 {
 	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |

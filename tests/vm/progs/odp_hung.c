@@ -50,17 +50,6 @@
 #define DESTROY_BOUND	10.0		/* seconds for destroying B and A */
 #define ROUNDS		4		/* C <-> D rounds while it hangs */
 
-#define report(cond, ...)					\
-	do {							\
-		int before = failures;				\
-		check(cond, __VA_ARGS__);			\
-		if (failures == before) {			\
-			printf("ok: " __VA_ARGS__);		\
-			printf("\n");				\
-		}						\
-		fflush(stdout);					\
-	} while (0)
-
 /* The FUSE side. */
 static int fuse_fd = -1;
 static char mnt[] = "/tmp/sroce-hung.XXXXXX";
