@@ -69,14 +69,16 @@ enum sroce_probe {
 #define SROCE_FW_VERSION	(0ULL << 32 | 1ULL << 16)
 
 /*
- * Port counters (sroce_stats.c); the first three are per namespace.  All
- * count events except PINNED_PAGES.
+ * Port counters (sroce_stats.c).  Those before SROCE_STAT_FIRST_DEV are
+ * kept per network namespace (struct sroce_udp, sroce_net.c), the rest in
+ * the device's stats[].  All count events except PINNED_PAGES.
  */
 enum sroce_stat {
 	SROCE_STAT_RX_ICRC_ERR,
 	SROCE_STAT_RX_BAD_HDR,
 	SROCE_STAT_RX_NO_QP,
-	SROCE_STAT_RX_QUEUE_FULL,
+	SROCE_STAT_FIRST_DEV,
+	SROCE_STAT_RX_QUEUE_FULL = SROCE_STAT_FIRST_DEV,
 	SROCE_STAT_RETRANS_TIMEOUT,
 	SROCE_STAT_SEQ_NAK_SENT,
 	SROCE_STAT_RNR_NAK_SENT,
@@ -132,12 +134,20 @@ struct sroce_dev {
 	/* Received packets queued to the device's QPs (sroce_qp_rcv). */
 	atomic_t rx_queued;
 
-	atomic64_t stats[SROCE_NUM_STATS];
+	/* Counters from SROCE_STAT_FIRST_DEV on; use sroce_stat(). */
+	atomic64_t stats[SROCE_NUM_STATS - SROCE_STAT_FIRST_DEV];
 };
+
+/* The device's counter @s, which must not be a per-namespace one. */
+static inline atomic64_t *sroce_stat(struct sroce_dev *sdev,
+				     enum sroce_stat s)
+{
+	return &sdev->stats[s - SROCE_STAT_FIRST_DEV];
+}
 
 static inline void sroce_stat_inc(struct sroce_dev *sdev, enum sroce_stat s)
 {
-	atomic64_inc(&sdev->stats[s]);
+	atomic64_inc(sroce_stat(sdev, s));
 }
 
 struct sroce_ucontext {

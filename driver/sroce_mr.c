@@ -122,7 +122,7 @@ struct ib_mr *sroce_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 		goto err_unpin;
 	if (!umem->odp)
 		atomic64_add(umem->npages,
-			     &sdev->stats[SROCE_STAT_PINNED_PAGES]);
+			     sroce_stat(sdev, SROCE_STAT_PINNED_PAGES));
 	return &mr->ibmr;
 
 err_unpin:
@@ -143,7 +143,7 @@ int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	wait_for_completion(&mr->released);
 	if (mr->umem && !mr->umem->odp)
 		atomic64_sub(mr->umem->npages,
-			     &sdev->stats[SROCE_STAT_PINNED_PAGES]);
+			     sroce_stat(sdev, SROCE_STAT_PINNED_PAGES));
 	if (mr->umem)
 		sroce_umem_release(mr->umem);
 	kfree(mr);

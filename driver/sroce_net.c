@@ -30,8 +30,8 @@ struct sroce_udp {
 	unsigned int users;		/* sroce devices in @net */
 	struct socket *sock4;
 	struct socket *sock6;		/* NULL without IPv6 */
-	/* Packets dropped before reaching a QP (SROCE_STAT_RX_*). */
-	atomic64_t drops[SROCE_STAT_RX_NO_QP + 1];
+	/* Packets dropped before reaching a QP, by enum sroce_stat. */
+	atomic64_t drops[SROCE_STAT_FIRST_DEV];
 };
 
 /* All sroce_udp, and their users counts, are protected by sroce_udp_lock. */
@@ -188,7 +188,7 @@ void sroce_udp_read_stats(struct sroce_dev *sdev, u64 *value)
 {
 	int i;
 
-	for (i = 0; i <= SROCE_STAT_RX_NO_QP; i++)
+	for (i = 0; i < SROCE_STAT_FIRST_DEV; i++)
 		value[i] = atomic64_read(&sdev->udp->drops[i]);
 }
 

@@ -41,8 +41,8 @@ int sroce_get_hw_stats(struct ib_device *ibdev, struct rdma_hw_stats *stats,
 	struct sroce_dev *sdev = to_sdev(ibdev);
 	int i;
 
-	for (i = 0; i < SROCE_NUM_STATS; i++)
-		stats->value[i] = atomic64_read(&sdev->stats[i]);
 	sroce_udp_read_stats(sdev, stats->value);
+	for (i = SROCE_STAT_FIRST_DEV; i < SROCE_NUM_STATS; i++)
+		stats->value[i] = atomic64_read(sroce_stat(sdev, i));
 	return SROCE_NUM_STATS;
 }
