@@ -32,15 +32,17 @@ static bool sroce_psn_in(__u32 psn, __u32 first, __u32 last)
 /*
  * The resource a duplicate request refers to: an ATOMIC by its own PSN,
  * a READ by any PSN of its responses (a requester re-asks from the first
- * response it lacks).
+ * response it lacks).  The newest first: when PSNs have come round since
+ * an old slot was taken, the request meant is the recent one.
  */
 const struct sroce_rd_res *
 sroce_rd_res_find(const struct sroce_rd_res_ring *ring, __u8 opcode,
 		  __u32 psn)
 {
-	unsigned int i;
+	unsigned int k;
 
-	for (i = 0; i < ring->size; i++) {
+	for (k = 1; k <= ring->size; k++) {
+		unsigned int i = (ring->next + ring->size - k) % ring->size;
 		const struct sroce_rd_res *res = &ring->slot[i];
 
 		if (!res->opcode || res->opcode != opcode)

@@ -48,7 +48,7 @@ struct sroce_rd_res {
 	__u64 atomic_orig;	/* ATOMIC: the value returned */
 };
 
-/* max_dest_rd_atomic slots, reused oldest first. */
+/* Slots for executed READs and ATOMICs, reused oldest first. */
 struct sroce_rd_res_ring {
 	struct sroce_rd_res *slot;
 	unsigned int size;

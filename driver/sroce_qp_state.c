@@ -195,7 +195,15 @@ static void sroce_qp_apply_attr(struct sroce_qp *qp, const struct ib_qp_attr *a,
 		qp->max_rd_atomic = a->max_rd_atomic;
 	if (mask & IB_QP_MAX_DEST_RD_ATOMIC) {
 		qp->max_dest_rd_atomic = a->max_dest_rd_atomic;
-		qp->rd_res.size = max_t(u32, a->max_dest_rd_atomic, 1);
+		/*
+		 * Executed READs and ATOMICs are remembered past the
+		 * max_dest_rd_atomic the requester may have outstanding: a
+		 * READ whose request was lost in part executes in parts,
+		 * each taking a slot, and a READ or ATOMIC whose slot was
+		 * reused could never be answered again (its requester would
+		 * end in RETRY_EXC_ERR).
+		 */
+		qp->rd_res.size = SROCE_MAX_RD_ATOMIC;
 		qp->rd_res.next = 0;
 		memset(qp->rd_res.slot, 0,
 		       SROCE_MAX_RD_ATOMIC * sizeof(*qp->rd_res.slot));

@@ -28,8 +28,9 @@ static void test_psn_check(void)
 
 static void test_rd_res(void)
 {
-	struct sroce_rd_res slots[2];
+	struct sroce_rd_res slots[2], slots3[3];
 	struct sroce_rd_res_ring ring = { slots, 2, 0 };
+	struct sroce_rd_res_ring ring3 = { slots3, 3, 0 };
 	struct sroce_rd_res *a, *b, *c;
 	const struct sroce_rd_res *f;
 	__u32 off;
@@ -58,6 +59,23 @@ static void test_rd_res(void)
 	expect(c == a && !c->opcode, "a third request reuses the oldest slot");
 	expect(!sroce_rd_res_find(&ring, SROCE_RC_READ_REQUEST, 0),
 	       "the overwritten READ is forgotten");
+
+	/* PSNs came round: two slots hold READs that cover PSN 5. */
+	memset(slots3, 0, sizeof(slots3));
+	a = sroce_rd_res_next(&ring3);
+	*a = (struct sroce_rd_res){ SROCE_RC_READ_REQUEST, 4, 6, 0x1000, 7,
+				    3 * 1024, 0 };
+	b = sroce_rd_res_next(&ring3);
+	*b = (struct sroce_rd_res){ SROCE_RC_READ_REQUEST, 5, 5, 0x9000, 7,
+				    1024, 0 };
+	expect(sroce_rd_res_find(&ring3, SROCE_RC_READ_REQUEST, 5) == b,
+	       "of two READs covering a PSN, the newer is found");
+	c = sroce_rd_res_next(&ring3);
+	*c = (struct sroce_rd_res){ SROCE_RC_READ_REQUEST, 4, 4, 0x5000, 7,
+				    1024, 0 };
+	expect(sroce_rd_res_find(&ring3, SROCE_RC_READ_REQUEST, 4) == c &&
+	       sroce_rd_res_find(&ring3, SROCE_RC_READ_REQUEST, 6) == a,
+	       "the newest first across the ring's wrap, older ones still found");
 }
 
 /* Three outstanding WQEs: SEND 10-12, READ 13-15, SEND 16. */
