@@ -553,40 +553,13 @@ static void sroce_req_ack(struct sroce_qp *qp, u8 syndrome, u32 psn,
 	sroce_req_apply(qp, &v);
 }
 
-/* Ask READ @s again for @count responses from @psn. */
-static void sroce_req_reread(struct sroce_qp *qp, struct sroce_swqe *s,
-			     u32 psn, u32 count)
-{
-	u32 pos = sroce_psn_diff(psn, s->tr.first_psn) * qp->mtu;
-	struct sroce_pkt pkt = {};
-	struct sk_buff *skb;
-	void *payload;
-
-	pkt.bth.pkey = 0xffff;
-	pkt.bth.dqpn = qp->dest_qpn;
-	pkt.bth.psn = psn;
-	pkt.bth.opcode = SROCE_RC_READ_REQUEST;
-	pkt.reth.va = s->wqe.remote_addr + pos;
-	pkt.reth.rkey = s->wqe.rkey;
-	pkt.reth.dma_len = min_t(u64, (u64)count * qp->mtu, s->length - pos);
-	skb = sroce_pkt_alloc(qp, &pkt, &payload);
-	if (!skb)
-		return;		/* the next round asks again */
-	sroce_stat_inc(qp->sdev, SROCE_STAT_TX_RETRANS);
-	sroce_pkt_send(qp, skb);
-}
-
 /*
  * Nothing was acknowledged for a while: send the newest packet sent again,
  * asking for an ACK.  When the tail of what was sent was lost, or the
  * ACKs or NAK that would have opened the window, the responder's answer
  * (an ACK of all it has, or a sequence NAK for the gap) comes a round
- * trip later instead of at the timeout.  A READ newest with no response
- * yet (its request lost, or all of a short answer) is asked again for its
- * first response only: that answer is the probe's, and once one response
- * has come sroce_req_hold_check() asks for whatever else is missing.  It
- * spends no retry, and what the requester was about to send stays where
- * it was.
+ * trip later instead of at the timeout.  It spends no retry, and what
+ * the requester was about to send stays where it was.
  */
 static void sroce_req_tail_probe(struct sroce_qp *qp)
 {
@@ -597,17 +570,18 @@ static void sroce_req_tail_probe(struct sroce_qp *qp)
 
 	sroce_req_rewind(qp, sroce_psn_add(qp->req_psn, SROCE_PSN_MASK));
 	s = sroce_swqe_at(qp, qp->sq_send);
-	if (!sroce_idx_before(qp->sq_send, qp->sq_sent_hi))
-		goto out;	/* nothing was sent */
-	if (!sroce_wqe_is_read(s)) {
+	/*
+	 * Not a READ: it would ask for all of its answer again, and its
+	 * missing responses are asked for by the rounds of
+	 * sroce_req_hold_check().
+	 */
+	if (sroce_idx_before(qp->sq_send, qp->sq_sent_hi) &&
+	    !sroce_wqe_is_read(s)) {
 		qp->probe = SROCE_PROBE_TAIL;
 		status = sroce_req_send_pkt(qp, s);
 		if (status > 0)
 			s->status = status;
-	} else if (sroce_psn_diff(qp->rd_seen_hi, s->tr.first_psn) < 0) {
-		sroce_req_reread(qp, s, s->tr.first_psn, 1);
 	}
-out:
 	qp->sq_send = send;
 	qp->sq_send_pkt = send_pkt;
 	qp->probe = probe;
@@ -766,6 +740,29 @@ static void sroce_req_answered(struct sroce_qp *qp)
 	if (any && sroce_psn_diff(psn, qp->acked_psn) > 0)
 		sroce_req_ack(qp, sroce_aeth_ack(SROCE_AETH_CREDITS_INVALID),
 			      psn, true);
+}
+
+/* Ask READ @s again for @count responses from @psn. */
+static void sroce_req_reread(struct sroce_qp *qp, struct sroce_swqe *s,
+			     u32 psn, u32 count)
+{
+	u32 pos = sroce_psn_diff(psn, s->tr.first_psn) * qp->mtu;
+	struct sroce_pkt pkt = {};
+	struct sk_buff *skb;
+	void *payload;
+
+	pkt.bth.pkey = 0xffff;
+	pkt.bth.dqpn = qp->dest_qpn;
+	pkt.bth.psn = psn;
+	pkt.bth.opcode = SROCE_RC_READ_REQUEST;
+	pkt.reth.va = s->wqe.remote_addr + pos;
+	pkt.reth.rkey = s->wqe.rkey;
+	pkt.reth.dma_len = min_t(u64, (u64)count * qp->mtu, s->length - pos);
+	skb = sroce_pkt_alloc(qp, &pkt, &payload);
+	if (!skb)
+		return;		/* the next round asks again */
+	sroce_stat_inc(qp->sdev, SROCE_STAT_TX_RETRANS);
+	sroce_pkt_send(qp, skb);
 }
 
 /*
