@@ -986,6 +986,15 @@ void sroce_req_run(struct sroce_qp *qp)
 		sroce_req_timeout(qp);
 	if (test_and_clear_bit(SROCE_EV_RNR_DONE, &qp->events)) {
 		qp->rnr_wait = false;
+		/*
+		 * A receiver that was not ready may still not be: only the
+		 * refused packet goes, asking for an ACK, and what follows
+		 * it waits for the answer (an ACK, or another RNR NAK).
+		 * Sending the window again each time would cost a slow
+		 * receiver a window per RNR NAK, and the requester
+		 * timeouts while it waded through them.
+		 */
+		qp->probe = SROCE_PROBE_DUE;
 		sroce_req_arm_timer(qp, true);
 	}
 	if (qp->state == IB_QPS_ERR || qp->rnr_wait)
