@@ -88,7 +88,7 @@ PAIR_LOSS := SECS=20 LOSS='0 1 5 10' tests/pair/loss.sh
 check-long: all
 	@st=0; for k in $(KERNELS); do \
 	  scripts/vm-run --kernel $$k --timeout 3600 -- \
-	    LONG=1 INJECT_ARGS=--long tests/vm/run long-loss.sh long-read-gap.sh t-inject.sh || st=1; \
+	    LONG=1 INJECT_ARGS=--long tests/vm/run long-loss.sh t-inject.sh || st=1; \
 	  scripts/vm-run --kernel $$k --pair --timeout 3600 -- \
 	    "$(PAIR_LOSS)" -- "$(PAIR_LOSS)" || st=1; \
 	  scripts/vm-run --kernel $$k --pair --rxe --timeout 3600 -- \

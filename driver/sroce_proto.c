@@ -197,6 +197,7 @@ bool sroce_reorder_ahead(struct sroce_reorder *ro, __u32 epsn, __u32 psn,
 		ro->open = true;
 		ro->urgent = false;
 		ro->reported = false;
+		ro->again = false;
 		ro->gap_psn = epsn;
 		ro->since_us = now_us;
 	}
@@ -228,7 +229,7 @@ void sroce_reorder_filled(struct sroce_reorder *ro)
 {
 	if (!ro->open)
 		return;
-	if (ro->reported) {
+	if (ro->reported && !ro->again) {
 		ro->watch = true;
 		ro->watch_psn = ro->gap_psn;
 	}
@@ -248,6 +249,13 @@ void sroce_reorder_duplicate(struct sroce_reorder *ro, __u32 psn)
 		ro->hold_us = SROCE_REORDER_MIN_US;
 	if (ro->hold_us > SROCE_REORDER_MAX_US)
 		ro->hold_us = SROCE_REORDER_MAX_US;
+}
+
+void sroce_reorder_asked_again(struct sroce_reorder *ro)
+{
+	ro->watch = false;
+	if (ro->open)
+		ro->again = true;
 }
 
 void sroce_retry_init(struct sroce_retry *r, __u8 retry_cnt, __u8 rnr_retry)

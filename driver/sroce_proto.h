@@ -100,6 +100,7 @@ struct sroce_reorder {
 	bool urgent;		/* one could not be held: report at once */
 	bool reported;		/* the open gap has been reported */
 	bool watch;		/* is a second copy of watch_psn coming? */
+	bool again;		/* the open gap was asked for twice */
 };
 
 void sroce_reorder_init(struct sroce_reorder *ro);
@@ -126,6 +127,13 @@ void sroce_reorder_filled(struct sroce_reorder *ro);
 
 /* A copy of @psn, already received, arrived again. */
 void sroce_reorder_duplicate(struct sroce_reorder *ro, __u32 psn);
+
+/*
+ * The gap (open, or filled and watched) was asked for once more, by a
+ * timeout: a second copy of it is then the answer to that, and says
+ * nothing about the path.
+ */
+void sroce_reorder_asked_again(struct sroce_reorder *ro);
 
 /* --- READ responses out of order --------------------------------------- */
 

@@ -588,6 +588,9 @@ static void sroce_req_tail_probe(struct sroce_qp *qp)
 	sroce_req_check_failed(qp);
 }
 
+static void sroce_req_reread_round(struct sroce_qp *qp, struct sroce_swqe *s,
+				   u64 now);
+
 static void sroce_req_timeout(struct sroce_qp *qp)
 {
 	struct sroce_req_verdict v;
@@ -614,6 +617,22 @@ static void sroce_req_timeout(struct sroce_qp *qp)
 	    sroce_psn_diff(from, s->tr.last_psn) <= 0)
 		qp->tr_tmp[0].first_psn = from;
 	sroce_req_on_timeout(&qp->retry, qp->tr_tmp, n, &v);
+	/*
+	 * A READ with responses past its first missing one was being
+	 * answered: only the runs still missing (its tail among them) are
+	 * asked for, each on its own, as in a round of
+	 * sroce_req_hold_check().  A READ from the first missing response
+	 * to the end would bring again all that came after it, and its
+	 * copies, answering the round's request too, would pass for a
+	 * reordering path.
+	 */
+	if (v.action == SROCE_REQ_RESEND && sroce_wqe_is_read(s) &&
+	    sroce_psn_diff(qp->rd_seen_hi, s->resp_psn) > 0) {
+		sroce_reorder_asked_again(&qp->rd_ro);
+		sroce_req_reread_round(qp, s, sroce_now_us());
+		sroce_req_arm_timer(qp, true);
+		return;
+	}
 	/*
 	 * A timeout means loss, or a path slower than the timeout: a queue
 	 * somewhere holds what was sent, and the ACKs behind it.  Sending

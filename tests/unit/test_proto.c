@@ -365,6 +365,24 @@ static void test_reorder(void)
 	expect(ro.hold_us == 875 && !sroce_reorder_due(&ro, 99999, &wait),
 	       "a gap that filled in time is never reported");
 
+	/* Asked for twice (a report, then a timeout): two copies expected. */
+	sroce_reorder_ahead(&ro, 450, 451, 0, 8500);
+	expect(sroce_reorder_due(&ro, 8500 + ro.hold_us, &wait),
+	       "a gap asked for by its report");
+	sroce_reorder_asked_again(&ro);
+	sroce_reorder_filled(&ro);
+	expect(!ro.watch, "and again by a timeout is not watched once filled");
+	sroce_reorder_duplicate(&ro, 450);
+	expect(ro.hold_us == 875, "so its second copy leaves the hold alone");
+	sroce_reorder_ahead(&ro, 460, 461, 0, 8600);
+	expect(sroce_reorder_due(&ro, 8600 + ro.hold_us, &wait),
+	       "a gap reported");
+	sroce_reorder_filled(&ro);
+	sroce_reorder_asked_again(&ro);
+	sroce_reorder_duplicate(&ro, 460);
+	expect(ro.hold_us == 875 && !ro.watch,
+	       "filled, then asked for again: no longer watched");
+
 	/* Full: what cannot be held is reported at once. */
 	expect(!sroce_reorder_ahead(&ro, 500, 600, SROCE_REORDER_MAX_HELD,
 				    9000) &&

@@ -1,13 +1,14 @@
 # A long READ answer with responses lost in its middle, at a local ACK
 # timeout (4 ms, -u 10) shorter than the answer takes under TCG.
 # ib_read_bw with 2 MiB READs, with tc dropping every 300th READ RESPONSE
-# MIDDLE on lo, must finish.  It does not yet (make check-long only, so
-# that it is run before the RC engine is called done): each timeout asks
-# for the READ again from its first missing response, the responder
-# starts its answer over from there for every such repeat, so the answer
-# moves about 64 responses per timeout, many of them copies the
-# requester had, and seven timeouts without the gap filled end in
-# RETRY_EXC_ERR.
+# MIDDLE on lo, must finish.  The requester asks for the missing runs
+# alone, each with a READ request of its own, when the answer has gone
+# quiet or at a timeout; a timeout that asked instead from the first
+# missing response to the end brought back all that followed it, whose
+# copies passed for a reordering path and lengthened the reorder hold,
+# so that every gap waited for a timeout, and seven timeouts without the
+# gap filled ended in RETRY_EXC_ERR (1 run in 4).  The retransmit
+# timeouts are reported.
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
