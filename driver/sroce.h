@@ -413,8 +413,14 @@ struct sroce_qp {
 	u32 write_len;
 	struct sroce_rd_res_ring rd_res;
 	const struct sroce_rd_res *rd_cur;	/* READ being answered */
-	u32 rd_next;				/* its next response packet */
-	u32 rd_end;				/* ... and one past its last */
+	/*
+	 * The packets of rd_cur being sent, [rd_first, rd_end): all of it,
+	 * or the part a repeated READ asks for.  The answer's opcodes count
+	 * from rd_first: FIRST (or ONLY) there, LAST at rd_end - 1.
+	 */
+	u32 rd_first;
+	u32 rd_next;				/* the next one */
+	u32 rd_end;
 
 	/*
 	 * Received requests (for the responder) and responses (for the

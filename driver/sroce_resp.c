@@ -304,11 +304,9 @@ bool sroce_resp_run(struct sroce_qp *qp)
 {
 	const struct sroce_rd_res *res = qp->rd_cur;
 	unsigned int budget = SROCE_READ_BUDGET;
-	u32 n;
 
 	if (!res)
 		return false;
-	n = sroce_resp_read_npkts(qp, res);
 	while (budget-- && qp->rd_next < qp->rd_end) {
 		u32 k = qp->rd_next;
 		u32 pos = k * qp->mtu;
@@ -324,11 +322,16 @@ bool sroce_resp_run(struct sroce_qp *qp)
 		pkt.aeth.syndrome = sroce_aeth_ack(SROCE_AETH_CREDITS_INVALID);
 		pkt.aeth.msn = qp->msn;
 		pkt.payload_len = min(qp->mtu, res->length - pos);
-		if (n == 1)
+		/*
+		 * An answer to a repeated READ is a response of its own: it
+		 * begins with FIRST wherever in the message it begins, as
+		 * rdma_rxe's requester expects after asking again.
+		 */
+		if (qp->rd_end - qp->rd_first == 1)
 			pkt.bth.opcode = SROCE_RC_READ_RESPONSE_ONLY;
-		else if (k == 0)
+		else if (k == qp->rd_first)
 			pkt.bth.opcode = SROCE_RC_READ_RESPONSE_FIRST;
-		else if (k == n - 1)
+		else if (k == qp->rd_end - 1)
 			pkt.bth.opcode = SROCE_RC_READ_RESPONSE_LAST;
 		else
 			pkt.bth.opcode = SROCE_RC_READ_RESPONSE_MIDDLE;
@@ -399,6 +402,7 @@ static bool sroce_resp_read_op(struct sroce_qp *qp, const struct sroce_pkt *pkt)
 	qp->epsn = sroce_psn_add(res->last_psn, 1);
 	/* Its responses go out next (sroce_sched.c). */
 	qp->rd_cur = res;
+	qp->rd_first = 0;
 	qp->rd_next = 0;
 	qp->rd_end = sroce_resp_read_npkts(qp, res);
 	return true;
@@ -525,7 +529,8 @@ static void sroce_resp_duplicate(struct sroce_qp *qp,
 			return;	/* not a part of that READ: ignored */
 		/* Just the part asked for, which may end before the READ. */
 		qp->rd_cur = res;
-		qp->rd_next = off / qp->mtu;
+		qp->rd_first = off / qp->mtu;
+		qp->rd_next = qp->rd_first;
 		qp->rd_end = min(sroce_resp_read_npkts(qp, res), qp->rd_next +
 				 max(DIV_ROUND_UP(pkt->reth.dma_len, qp->mtu), 1U));
 		return;
@@ -661,6 +666,7 @@ void sroce_resp_reset(struct sroce_qp *qp)
 	sroce_hold_purge(qp, &qp->req_held);
 	sroce_reorder_init(&qp->req_ro);
 	qp->rd_cur = NULL;
+	qp->rd_first = 0;
 	qp->rd_next = 0;
 	qp->rd_res.next = 0;
 	memset(qp->rd_res.slot, 0,
