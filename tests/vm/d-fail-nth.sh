@@ -72,7 +72,10 @@ device_pins() {
 	rdma statistic show link sroce0/1 |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "pinned_pages") print $(i + 1) }'
 }
+# The system's FOLL_PIN balance; stat_refresh first folds the per-CPU
+# deltas into the counters, which otherwise lag (by a few pages).
 system_pins() {
+	echo 1 > /proc/sys/vm/stat_refresh
 	awk '$1 == "nr_foll_pin_acquired" { a = $2 }
 	     $1 == "nr_foll_pin_released" { r = $2 } END { print a - r }' /proc/vmstat
 }
