@@ -86,6 +86,12 @@ int sroce_destroy_cq(struct ibv_cq *ibcq)
 	return 0;
 }
 
+/*
+ * A UD receive carries a GRH (RoCEv2: the IPv6 or IPv4 header, which
+ * ibv_init_ah_from_wc tells apart) in the first 40 bytes of the buffer.
+ * RoCE has no LIDs, SLs or P_Keys to report: slid, sl, dlid_path_bits and
+ * pkey_index stay 0.
+ */
 static void sroce_cqe_to_wc(const struct sroce_cqe *cqe, struct ibv_wc *wc)
 {
 	memset(wc, 0, sizeof(*wc));
@@ -100,6 +106,8 @@ static void sroce_cqe_to_wc(const struct sroce_cqe *cqe, struct ibv_wc *wc)
 		wc->imm_data = cqe->ex;
 		wc->wc_flags |= IBV_WC_WITH_IMM;
 	}
+	if (cqe->flags & SROCE_CQE_GRH)
+		wc->wc_flags |= IBV_WC_GRH;
 }
 
 int sroce_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc)

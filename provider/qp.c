@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * libsroce queue pairs and address handles.  Send and receive WQEs go
- * straight into rings the kernel maps for the QP; ibv_post_send ends a
- * batch with one doorbell system call, ibv_post_recv needs none.
+ * libsroce queue pairs.  Send and receive WQEs go straight into rings the
+ * kernel maps for the QP; ibv_post_send ends a batch with one doorbell
+ * system call, ibv_post_recv needs none.  Which QP types exist is the
+ * kernel's decision; the provider only knows how RC and UD WQEs differ.
  */
 #include <config.h>
 
@@ -13,11 +14,20 @@
 #include "sroce.h"
 #include "sroce-abi.h"
 
-/* The ibv_wr_* opcodes sroce offers; asking for others is EOPNOTSUPP. */
-#define SROCE_SEND_OPS (IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM | \
+/*
+ * The ibv_wr_* opcodes sroce offers, on a UD QP and on the others; asking
+ * for others is EOPNOTSUPP.
+ */
+#define SROCE_UD_SEND_OPS (IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM)
+#define SROCE_SEND_OPS (SROCE_UD_SEND_OPS | \
 	IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | \
 	IBV_QP_EX_WITH_RDMA_READ | IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | \
 	IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD)
+
+static uint64_t sroce_send_ops(enum ibv_qp_type qp_type)
+{
+	return qp_type == IBV_QPT_UD ? SROCE_UD_SEND_OPS : SROCE_SEND_OPS;
+}
 
 struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
 				  struct ibv_qp_init_attr_ex *attr)
@@ -36,7 +46,7 @@ struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
 		return NULL;
 	}
 	if ((attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS) &&
-	    (attr->send_ops_flags & ~SROCE_SEND_OPS)) {
+	    (attr->send_ops_flags & ~sroce_send_ops(attr->qp_type))) {
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
@@ -170,17 +180,37 @@ void sroce_sq_doorbell(struct sroce_qp *qp)
 	ibv_cmd_post_send(&qp->vqp.qp, NULL, &bad);
 }
 
-/* Fill the send slot @wqe from @wr; 0 or an errno for ibv_post_send. */
-static int sroce_wqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
-			     const struct ibv_send_wr *wr)
+/*
+ * The part of a UD WQE that depends on its opcode: only SENDs, each to the
+ * address handle, QP and Q_Key of wr->wr.ud.
+ */
+static int sroce_wqe_ud(struct sroce_send_wqe *wqe,
+			const struct ibv_send_wr *wr)
 {
-	int i;
+	switch (wr->opcode) {
+	case IBV_WR_SEND_WITH_IMM:
+		wqe->imm_data = wr->imm_data;
+		break;
+	case IBV_WR_SEND:
+		break;
+	default:
+		return EINVAL;
+	}
+	if (!wr->wr.ud.ah)
+		return EINVAL;
+	wqe->ah = to_sah(wr->wr.ud.ah)->ah_num;
+	wqe->ud.remote_qpn = wr->wr.ud.remote_qpn;
+	wqe->ud.remote_qkey = wr->wr.ud.remote_qkey;
+	return 0;
+}
 
-	memset(wqe, 0, sizeof(*wqe));
-	wqe->wr_id = wr->wr_id;
-	wqe->opcode = wr->opcode;
-	wqe->flags = sroce_wqe_flags(qp, wr->send_flags);
-
+/*
+ * The same for an RC WQE: SENDs, and RDMA and atomics at the remote memory
+ * of wr->wr.rdma or wr->wr.atomic.
+ */
+static int sroce_wqe_rc(struct sroce_send_wqe *wqe,
+			const struct ibv_send_wr *wr)
+{
 	switch (wr->opcode) {
 	case IBV_WR_SEND_WITH_IMM:
 		wqe->imm_data = wr->imm_data;
@@ -205,6 +235,26 @@ static int sroce_wqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 	default:
 		return EINVAL;
 	}
+	return 0;
+}
+
+/* Fill the send slot @wqe from @wr; 0 or an errno for ibv_post_send. */
+static int sroce_wqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
+			     const struct ibv_send_wr *wr)
+{
+	int ret, i;
+
+	memset(wqe, 0, sizeof(*wqe));
+	wqe->wr_id = wr->wr_id;
+	wqe->opcode = wr->opcode;
+	wqe->flags = sroce_wqe_flags(qp, wr->send_flags);
+
+	if (qp->vqp.qp.qp_type == IBV_QPT_UD)
+		ret = sroce_wqe_ud(wqe, wr);
+	else
+		ret = sroce_wqe_rc(wqe, wr);
+	if (ret)
+		return ret;
 
 	if (wr->num_sge < 0)
 		return EINVAL;
@@ -316,33 +366,4 @@ int sroce_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 	if (posted && (sroce_ring_load(&rq->hdr->kstate) & SROCE_KSTATE_QP_ERR))
 		ibv_cmd_post_recv(ibqp, NULL, &bad);
 	return ret;
-}
-
-struct ibv_ah *sroce_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr)
-{
-	struct ib_uverbs_create_ah_resp resp;
-	struct ibv_ah *ah;
-	int ret;
-
-	ah = calloc(1, sizeof(*ah));
-	if (!ah)
-		return NULL;
-	ret = ibv_cmd_create_ah(pd, ah, attr, &resp, sizeof(resp));
-	if (ret) {
-		free(ah);
-		errno = ret;
-		return NULL;
-	}
-	return ah;
-}
-
-int sroce_destroy_ah(struct ibv_ah *ah)
-{
-	int ret;
-
-	ret = ibv_cmd_destroy_ah(ah);
-	if (ret)
-		return ret;
-	free(ah);
-	return 0;
 }

@@ -3,11 +3,12 @@
  * libsroce's extended send API (ibv_wr_*): a batch opened by ibv_wr_start
  * builds WQEs directly in the SQ ring, one per ibv_wr_<opcode> call, each
  * given its data by an ibv_wr_set_sge* or ibv_wr_set_inline_data* call
- * (none: a zero-length message).
+ * (none: a zero-length message) and, on a UD QP, its destination by
+ * ibv_wr_set_ud_addr.
  * ibv_wr_complete publishes the batch with one doorbell, ibv_wr_abort
  * drops it.  The first error of a batch (a full SQ, too many SGEs, too
- * much inline data) is kept and returned by ibv_wr_complete, which then
- * publishes nothing, as the verbs API asks.
+ * much inline data, a UD WQE without a destination) is kept and returned
+ * by ibv_wr_complete, which then publishes nothing, as the verbs API asks.
  */
 #include <config.h>
 
@@ -21,6 +22,18 @@ static struct sroce_qp *qpx_to_sqp(struct ibv_qp_ex *qpx)
 	return container_of(qpx, struct sroce_qp, vqp.qp_ex);
 }
 
+/*
+ * Done with the WQE being built: a UD one that ibv_wr_set_ud_addr never
+ * gave an AH (ah_num 0, which no AH has) fails the batch.
+ */
+static void wr_end(struct sroce_qp *qp)
+{
+	if (qp->wr_cur && !qp->wr_err && !qp->wr_cur->ah &&
+	    qp->vqp.qp.qp_type == IBV_QPT_UD)
+		qp->wr_err = EINVAL;
+	qp->wr_cur = NULL;
+}
+
 /* Open the next WQE of the batch for @opcode; NULL once the batch failed. */
 static struct sroce_send_wqe *wr_begin(struct ibv_qp_ex *qpx, uint32_t opcode)
 {
@@ -28,7 +41,7 @@ static struct sroce_send_wqe *wr_begin(struct ibv_qp_ex *qpx, uint32_t opcode)
 	struct sroce_ring *sq = &qp->sq;
 	struct sroce_send_wqe *wqe;
 
-	qp->wr_cur = NULL;
+	wr_end(qp);
 	if (qp->wr_err)
 		return NULL;
 	if (sq->idx - sroce_ring_load(&sq->hdr->cons) >= sq->num) {
@@ -123,6 +136,24 @@ static struct sroce_send_wqe *wr_current(struct sroce_qp *qp)
 	return qp->wr_err ? NULL : qp->wr_cur;
 }
 
+/* UD: where the current SEND goes. */
+static void wr_set_ud_addr(struct ibv_qp_ex *qpx, struct ibv_ah *ah,
+			   uint32_t remote_qpn, uint32_t remote_qkey)
+{
+	struct sroce_qp *qp = qpx_to_sqp(qpx);
+	struct sroce_send_wqe *wqe = wr_current(qp);
+
+	if (!wqe)
+		return;
+	if (!ah) {
+		qp->wr_err = EINVAL;
+		return;
+	}
+	wqe->ah = to_sah(ah)->ah_num;
+	wqe->ud.remote_qpn = remote_qpn;
+	wqe->ud.remote_qkey = remote_qkey;
+}
+
 static void wr_set_sge_list(struct ibv_qp_ex *qpx, size_t num_sge,
 			    const struct ibv_sge *sg_list)
 {
@@ -204,9 +235,11 @@ static int wr_complete(struct ibv_qp_ex *qpx)
 {
 	struct sroce_qp *qp = qpx_to_sqp(qpx);
 	struct sroce_ring *sq = &qp->sq;
-	int err = qp->wr_err;
 	bool posted;
+	int err;
 
+	wr_end(qp);
+	err = qp->wr_err;
 	if (err)
 		sq->idx = qp->wr_batch_start;
 	posted = sq->idx != qp->wr_batch_start;
@@ -226,7 +259,10 @@ static void wr_abort(struct ibv_qp_ex *qpx)
 	pthread_spin_unlock(&qp->sq.lock);
 }
 
-/* Offer the ibv_wr_* calls of the opcodes in @send_ops_flags. */
+/*
+ * Offer the ibv_wr_* calls of the opcodes in @send_ops_flags (which
+ * sroce_create_qp_ex checked against the QP's type).
+ */
 int sroce_qp_ex_init(struct sroce_qp *qp, uint64_t send_ops_flags)
 {
 	struct ibv_qp_ex *qpx = &qp->vqp.qp_ex;
@@ -245,6 +281,8 @@ int sroce_qp_ex_init(struct sroce_qp *qp, uint64_t send_ops_flags)
 		qpx->wr_atomic_cmp_swp = wr_atomic_cmp_swp;
 	if (send_ops_flags & IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD)
 		qpx->wr_atomic_fetch_add = wr_atomic_fetch_add;
+	if (qp->vqp.qp.qp_type == IBV_QPT_UD)
+		qpx->wr_set_ud_addr = wr_set_ud_addr;
 	qpx->wr_set_sge = wr_set_sge;
 	qpx->wr_set_sge_list = wr_set_sge_list;
 	qpx->wr_set_inline_data = wr_set_inline_data;

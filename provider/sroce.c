@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * libsroce: device matching, contexts, queries, protection domains and
- * memory regions.  Completion queues are in cq.c, QPs and AHs in qp.c.
+ * memory regions.  Completion queues are in cq.c, QPs in qp.c and qp_ex.c,
+ * address handles in ah.c.
  *
  * sroce is an out-of-tree driver, so the kernel reports RDMA_DRIVER_UNKNOWN
  * and the device may carry any name ("rdma link add <name> type sroce").

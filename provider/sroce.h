@@ -24,6 +24,12 @@ struct sroce_pd {
 	uint32_t pdn;
 };
 
+/* What a UD WQE names the AH by: the number the kernel gave it. */
+struct sroce_ah {
+	struct ibv_ah ibv_ah;
+	uint32_t ah_num;
+};
+
 struct sroce_cq {
 	struct ibv_cq ibv_cq;
 	struct sroce_ring ring;		/* the kernel produces */
@@ -47,6 +53,11 @@ struct sroce_qp {
 	int wr_err;
 };
 
+static inline struct sroce_ah *to_sah(struct ibv_ah *ibah)
+{
+	return container_of(ibah, struct sroce_ah, ibv_ah);
+}
+
 static inline struct sroce_cq *to_scq(struct ibv_cq *ibcq)
 {
 	return container_of(ibcq, struct sroce_cq, ibv_cq);
@@ -56,6 +67,10 @@ static inline struct sroce_qp *to_sqp(struct ibv_qp *ibqp)
 {
 	return container_of(ibqp, struct sroce_qp, vqp.qp);
 }
+
+/* ah.c */
+struct ibv_ah *sroce_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr);
+int sroce_destroy_ah(struct ibv_ah *ibah);
 
 /* cq.c */
 struct ibv_cq *sroce_create_cq(struct ibv_context *context, int cqe,
@@ -77,15 +92,13 @@ struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
 int sroce_destroy_qp(struct ibv_qp *ibqp);
 uint32_t sroce_wqe_flags(const struct sroce_qp *qp, unsigned int send_flags);
 void sroce_sq_doorbell(struct sroce_qp *qp);
-
-/* qp_ex.c */
-int sroce_qp_ex_init(struct sroce_qp *qp, uint64_t send_ops_flags);
 int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 		    struct ibv_send_wr **bad_wr);
 int sroce_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 		    struct ibv_recv_wr **bad_wr);
-struct ibv_ah *sroce_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr);
-int sroce_destroy_ah(struct ibv_ah *ah);
+
+/* qp_ex.c */
+int sroce_qp_ex_init(struct sroce_qp *qp, uint64_t send_ops_flags);
 
 static inline struct sroce_context *to_sctx(struct ibv_context *ibctx)
 {
