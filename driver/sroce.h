@@ -10,12 +10,13 @@
  *   sroce_queue.c  the rings shared with the provider
  *   sroce_cq.c     completion queues
  *   sroce_ah.c     address handles and RoCEv2 address vectors
- *   sroce_qp.c     RC queue pairs as verbs objects: create, query, destroy
+ *   sroce_qp.c     queue pairs as verbs objects: create, query, destroy
  *   sroce_qp_state.c  the QP state machine: modify, errors, events
  *   sroce_qpn.c    QP numbers, and received packets to their QP's queues
  *   sroce_sched.c  who runs a QP's transport, and where
  *   sroce_req.c    requester: sending WQEs, ACKs, retransmission
  *   sroce_resp.c   responder: executing requests, ACKs and NAKs
+ *   sroce_ud.c     UD and GSI QPs: datagrams out and in
  *   sroce_net.c    UDP port 4791: receiving and transmitting packets
  *   sroce_stats.c  port counters
  */
@@ -44,6 +45,7 @@
 #define SROCE_MAX_CQ		0x10000
 #define SROCE_MAX_CQE		0x10000
 #define SROCE_MAX_QP		0x10000
+#define SROCE_GSI_QPN		1		/* one per device */
 #define SROCE_FIRST_QPN		0x11		/* above the special QPs */
 #define SROCE_MAX_QP_WR		0x4000
 #define SROCE_MAX_SGE		16
@@ -89,6 +91,8 @@ enum sroce_stat {
 	SROCE_STAT_RX_QP_NOT_READY,	/* packets for QPs that cannot take them */
 	SROCE_STAT_TX_RETRANS,		/* request packets sent again */
 	SROCE_STAT_RX_HELD,		/* packets held past a gap */
+	SROCE_STAT_RX_QKEY_ERR,		/* datagrams with the wrong Q_Key */
+	SROCE_STAT_RX_UD_DROPPED,	/* datagrams with no receive to fit */
 	SROCE_STAT_PINNED_PAGES,	/* a gauge: pages pinned for MRs now */
 	SROCE_NUM_STATS
 };
@@ -119,6 +123,10 @@ struct sroce_dev {
 	 */
 	enum ib_port_state reported_state;
 
+	/* The port's capability mask (modify_port), under @port_lock. */
+	spinlock_t port_lock;
+	u32 port_cap_flags;
+
 	atomic_t num_pds;	/* PDs allocated, at most SROCE_MAX_PD */
 
 	/*
@@ -127,6 +135,14 @@ struct sroce_dev {
 	 */
 	struct xarray mr_xa;
 	u32 mr_next;		/* cyclic allocation hint, under mr_xa's lock */
+
+	/*
+	 * AHs by number, which is what a UD WQE names (sroce_ah.c).  The
+	 * core creates and destroys kernel AHs in any context, even with
+	 * irqs off, so the xarray's lock is taken with irqs saved.
+	 */
+	struct xarray ah_xa;
+	u32 ah_next;		/* cyclic allocation hint, under ah_xa's lock */
 
 	/* The UDP sockets of the device's network namespace (sroce_net.c). */
 	struct sroce_udp *udp;
@@ -227,6 +243,7 @@ struct sroce_av {
 struct sroce_ah {
 	struct ib_ah ibah;
 	struct sroce_av av;
+	u32 num;		/* in the device's ah_xa */
 };
 
 /* Pages of an MR's on-demand umem that a QP needs faulted in. */
@@ -260,6 +277,7 @@ struct sroce_swqe {
 	struct sroce_req_wqe tr;	/* PSNs and response state */
 	u32 resp_psn;			/* READ: next response PSN expected */
 	u8 status;			/* a local error fails it: IB_WC_* */
+	struct sroce_av ud_av;		/* UD: the AH's address, copied */
 };
 
 /* The responder's copy of the receive WQE a SEND is filling. */
@@ -290,6 +308,7 @@ struct sroce_qp {
 	 * from any context.
 	 */
 	bool kernel;
+	struct list_head gsi_entry;	/* QP1 only: see sroce_qpn.c */
 	spinlock_t sq_post_lock;	/* a kernel SQ's posters */
 	spinlock_t rq_post_lock;	/* a kernel RQ's posters */
 
@@ -342,6 +361,7 @@ struct sroce_qp {
 	int access;			/* remote access the responder allows */
 	struct sroce_av av;
 	u32 dest_qpn;
+	u32 qkey;			/* UD and GSI */
 	u16 src_port;			/* UDP source port, per QP */
 	u32 mtu;			/* path MTU in bytes */
 	u8 path_mtu;			/* enum ib_mtu */
@@ -501,6 +521,8 @@ static inline struct sroce_skb_cb *sroce_skb_cb(struct sk_buff *skb)
 
 /* sroce_ah.c */
 int sroce_av_from_attr(struct sroce_av *av, const struct rdma_ah_attr *attr);
+bool sroce_ah_av(struct sroce_dev *sdev, u32 num, struct ib_pd *pd,
+		 struct sroce_av *av);
 void sroce_av_to_attr(const struct sroce_av *av, struct rdma_ah_attr *attr);
 int sroce_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init_attr,
 		    struct ib_udata *udata);
@@ -555,6 +577,8 @@ void sroce_udp_read_stats(struct sroce_dev *sdev, u64 *value);
 struct sk_buff *sroce_pkt_alloc(struct sroce_qp *qp, struct sroce_pkt *pkt,
 				void **payload);
 int sroce_pkt_send(struct sroce_qp *qp, struct sk_buff *skb);
+int sroce_pkt_send_to(struct sroce_qp *qp, struct sk_buff *skb,
+		      const struct sroce_av *av);
 int sroce_route_ib_mtu(struct sroce_dev *sdev, const struct sroce_av *av);
 
 /* sroce_qp.c */
@@ -580,8 +604,10 @@ void sroce_qp_complete(struct sroce_qp *qp, struct sroce_cq *cq,
 int sroce_qpn_reserve(u32 *qpn);
 void sroce_qpn_publish(struct sroce_qp *qp);
 void sroce_qpn_remove(u32 qpn);
+int sroce_gsi_publish(struct sroce_qp *qp);
+void sroce_gsi_remove(struct sroce_qp *qp);
 void sroce_qp_put(struct sroce_qp *qp);
-int sroce_qp_rcv(struct sroce_udp *udp, u32 qpn, bool request,
+int sroce_qp_rcv(struct sroce_udp *udp, const struct sroce_pkt *pkt,
 		 struct sk_buff *skb);
 struct sk_buff *sroce_rxq_pop(struct sroce_qp *qp, struct sk_buff_head *q);
 void sroce_rxq_push_back(struct sroce_qp *qp, struct sk_buff_head *q,
@@ -667,6 +693,9 @@ static inline void sroce_queue_publish_prod(struct sroce_queue *q)
 }
 
 /* sroce_req.c */
+bool sroce_req_fetch(struct sroce_qp *qp);
+void sroce_req_retire(struct sroce_qp *qp, u8 status);
+void sroce_req_check_failed(struct sroce_qp *qp);
 void sroce_req_run(struct sroce_qp *qp);
 void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		   const void *payload, struct sk_buff *skb);
@@ -678,6 +707,9 @@ void sroce_retrans_timer_fn(struct timer_list *t);
 void sroce_rnr_timer_fn(struct timer_list *t);
 
 /* sroce_resp.c */
+int sroce_resp_take_rwqe(struct sroce_qp *qp);
+void sroce_resp_recv_done(struct sroce_qp *qp, struct sroce_cqe *cqe,
+			  bool solicited);
 void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		    const void *payload, struct sk_buff *skb);
 struct sk_buff *sroce_resp_take_held(struct sroce_qp *qp);
@@ -685,6 +717,16 @@ void sroce_resp_hold_check(struct sroce_qp *qp);
 bool sroce_resp_run(struct sroce_qp *qp);
 void sroce_resp_reset(struct sroce_qp *qp);
 void sroce_resp_flush(struct sroce_qp *qp);
+
+/* sroce_ud.c */
+static inline bool sroce_qp_is_ud(const struct sroce_qp *qp)
+{
+	return qp->ibqp.qp_type == IB_QPT_UD || qp->ibqp.qp_type == IB_QPT_GSI;
+}
+
+u16 sroce_ud_src_port(u32 qpn);
+u32 sroce_ud_mtu(struct sroce_qp *qp);
+void sroce_ud_round(struct sroce_qp *qp);
 
 /* sroce_stats.c */
 struct rdma_hw_stats *sroce_alloc_hw_port_stats(struct ib_device *ibdev,

@@ -77,7 +77,9 @@ static void sroce_read_link(struct ib_device *ibdev, bool *up, bool *carrier,
 static int sroce_query_port(struct ib_device *ibdev, u32 port,
 			    struct ib_port_attr *attr)
 {
+	struct sroce_dev *sdev = to_sdev(ibdev);
 	bool up, carrier;
+	u64 qkey_viol;
 	unsigned int ndev_mtu;
 	int ib_mtu;
 
@@ -94,6 +96,11 @@ static int sroce_query_port(struct ib_device *ibdev, u32 port,
 	attr->pkey_tbl_len = 1;
 	attr->max_msg_sz = SROCE_MAX_MSG_SIZE;
 	attr->ip_gids = true;
+	spin_lock(&sdev->port_lock);
+	attr->port_cap_flags = sdev->port_cap_flags;
+	spin_unlock(&sdev->port_lock);
+	qkey_viol = atomic64_read(sroce_stat(sdev, SROCE_STAT_RX_QKEY_ERR));
+	attr->qkey_viol_cntr = min_t(u64, qkey_viol, U16_MAX);
 
 	/* A netdev on its way out has no speed; the port is down anyway. */
 	if (ib_get_eth_speed(ibdev, port, &attr->active_speed,
@@ -104,6 +111,27 @@ static int sroce_query_port(struct ib_device *ibdev, u32 port,
 	return 0;
 }
 
+/*
+ * The port's capability mask is what its users set: ib_cm sets
+ * IB_PORT_CM_SUP while it serves the port.  Nothing else a port can be
+ * asked to do means anything on Ethernet.
+ */
+static int sroce_modify_port(struct ib_device *ibdev, u32 port, int mask,
+			     struct ib_port_modify *props)
+{
+	struct sroce_dev *sdev = to_sdev(ibdev);
+
+	if (mask & ~IB_PORT_RESET_QKEY_CNTR)
+		return -EOPNOTSUPP;
+	spin_lock(&sdev->port_lock);
+	sdev->port_cap_flags |= props->set_port_cap_mask;
+	sdev->port_cap_flags &= ~props->clr_port_cap_mask;
+	spin_unlock(&sdev->port_lock);
+	if (mask & IB_PORT_RESET_QKEY_CNTR)
+		atomic64_set(sroce_stat(sdev, SROCE_STAT_RX_QKEY_ERR), 0);
+	return 0;
+}
+
 static int sroce_get_port_immutable(struct ib_device *ibdev, u32 port,
 				    struct ib_port_immutable *immutable)
 {
@@ -111,9 +139,8 @@ static int sroce_get_port_immutable(struct ib_device *ibdev, u32 port,
 	immutable->pkey_tbl_len = 1;
 	immutable->gid_tbl_len = SROCE_GID_TABLE_LEN;
 	/*
-	 * The MAD layer opens every port of a device that offers kernel
-	 * verbs and insists on a MAD size.  sroce has no GSI QP (QP1), so it
-	 * gives the port up after failing to create one.
+	 * RoCEv2 ports carry MADs (the MAD layer opens QP1 on them) and the
+	 * connection manager's traffic.
 	 */
 	immutable->max_mad_size = IB_MGMT_MAD_SIZE;
 	return 0;
@@ -185,6 +212,7 @@ static void sroce_dealloc_driver(struct ib_device *ibdev)
 	sroce_devs_remove(sdev);
 	sroce_udp_put(sdev);
 	xa_destroy(&sdev->mr_xa);
+	xa_destroy(&sdev->ah_xa);
 }
 
 static const struct ib_device_ops sroce_dev_ops = {
@@ -215,6 +243,7 @@ static const struct ib_device_ops sroce_dev_ops = {
 	.get_port_immutable = sroce_get_port_immutable,
 	.mmap = sroce_mmap,
 	.mmap_free = sroce_mmap_free,
+	.modify_port = sroce_modify_port,
 	.modify_qp = sroce_modify_qp,
 	.poll_cq = sroce_poll_cq,
 	.post_recv = sroce_post_recv,
@@ -274,6 +303,8 @@ int sroce_dev_add(const char *name, struct net_device *ndev)
 	sdev->ndev = ndev;
 	INIT_LIST_HEAD(&sdev->list);
 	xa_init_flags(&sdev->mr_xa, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
+	xa_init_flags(&sdev->ah_xa, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_IRQ);
+	spin_lock_init(&sdev->port_lock);
 	sdev->reported_state = sroce_port_state(netif_running(ndev),
 						netif_carrier_ok(ndev));
 

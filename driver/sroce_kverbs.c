@@ -69,6 +69,13 @@ static int sroce_kwqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 	if (wr->send_flags & IB_SEND_FENCE)
 		wqe->flags |= SROCE_WQE_FENCE;
 
+	if (sroce_qp_is_ud(qp)) {
+		if (wr->opcode != IB_WR_SEND && wr->opcode != IB_WR_SEND_WITH_IMM)
+			return -EINVAL;
+		wqe->ah = to_sah(ud_wr(wr)->ah)->num;
+		wqe->ud.remote_qpn = ud_wr(wr)->remote_qpn;
+		wqe->ud.remote_qkey = ud_wr(wr)->remote_qkey;
+	}
 	switch (wr->opcode) {
 	case IB_WR_SEND_WITH_IMM:
 		wqe->imm_data = (__force u32)wr->ex.imm_data;
@@ -213,6 +220,12 @@ static void sroce_cqe_to_wc(const struct sroce_cqe *cqe, struct ib_qp *qp,
 	if (cqe->flags & SROCE_CQE_WITH_IMM) {
 		wc->ex.imm_data = (__force __be32)cqe->ex;
 		wc->wc_flags |= IB_WC_WITH_IMM;
+	}
+	/* What ib_init_ah_attr_from_wc() needs to answer a datagram. */
+	if (cqe->flags & SROCE_CQE_GRH) {
+		wc->wc_flags |= IB_WC_GRH | IB_WC_WITH_NETWORK_HDR_TYPE;
+		wc->network_hdr_type = cqe->flags & SROCE_CQE_IPV4 ?
+				       RDMA_NETWORK_IPV4 : RDMA_NETWORK_IPV6;
 	}
 }
 

@@ -64,16 +64,16 @@ static int sroce_udp_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	__skb_pull(skb, sizeof(struct udphdr));
 	/*
-	 * RC only, and the default partition: a P_Key matches 0xFFFF when
-	 * its low 15 bits are all ones (either membership).
+	 * RC and UD only, and the default partition: a P_Key matches 0xFFFF
+	 * when its low 15 bits are all ones (either membership).
 	 */
 	if (sroce_parse(skb->data, skb->len, &pkt) ||
-	    (pkt.bth.opcode >> 5) != (SROCE_RC_SEND_FIRST >> 5) ||
+	    ((pkt.bth.opcode >> 5) != (SROCE_RC_SEND_FIRST >> 5) &&
+	     (pkt.bth.opcode >> 5) != (SROCE_UD_SEND_ONLY >> 5)) ||
 	    (pkt.bth.pkey & 0x7fff) != 0x7fff)
 		goto drop;
 
-	if (sroce_qp_rcv(udp, pkt.bth.dqpn, pkt.op->flags & SROCE_OP_REQUEST,
-			 skb)) {
+	if (sroce_qp_rcv(udp, &pkt, skb)) {
 		why = SROCE_STAT_RX_NO_QP;
 		goto drop;
 	}
@@ -340,13 +340,13 @@ static void sroce_push_ip6(struct sk_buff *skb, const struct sroce_av *av)
 }
 
 /*
- * Send a packet from sroce_pkt_alloc() to @qp's peer.  Consumes @skb.
- * Returns 0 or a negative errno; a packet lost on the way is the
- * transport's to recover, like any other loss.
+ * Send a packet of @qp from sroce_pkt_alloc() to the address @av.
+ * Consumes @skb.  Returns 0 or a negative errno; a packet lost on the way
+ * is the transport's to recover, like any other loss.
  */
-int sroce_pkt_send(struct sroce_qp *qp, struct sk_buff *skb)
+int sroce_pkt_send_to(struct sroce_qp *qp, struct sk_buff *skb,
+		      const struct sroce_av *av)
 {
-	const struct sroce_av *av = &qp->av;
 	struct sroce_udp *udp = qp->sdev->udp;
 	/*
 	 * The core holds the device's netdev from ib_device_set_netdev()
@@ -387,4 +387,10 @@ int sroce_pkt_send(struct sroce_qp *qp, struct sk_buff *skb)
 	err = net_xmit_eval(err);
 	sroce_stat_inc(qp->sdev, err ? SROCE_STAT_TX_ERR : SROCE_STAT_TX_PKTS);
 	return err;
+}
+
+/* Send a packet of a connected QP to its peer. */
+int sroce_pkt_send(struct sroce_qp *qp, struct sk_buff *skb)
+{
+	return sroce_pkt_send_to(qp, skb, &qp->av);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * RC queue pairs as verbs objects: create, query, destroy, and the post
- * verbs (the doorbells of user QPs).  The state machine is in
+ * Queue pairs (RC, UD and the GSI QP) as verbs objects: create, query,
+ * destroy, and the post verbs (the doorbells of user QPs).  The state machine is in
  * sroce_qp_state.c, the QP number table in sroce_qpn.c, and who runs a
  * QP's transport, and where, in sroce_sched.c.
  */
@@ -21,7 +21,19 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	u32 qpn;
 	int err;
 
-	if (init->qp_type != IB_QPT_RC || init->srq || init->create_flags)
+	switch (init->qp_type) {
+	case IB_QPT_RC:
+	case IB_QPT_UD:
+		break;
+	case IB_QPT_GSI:
+		/* The MAD layer's, one per port. */
+		if (udata || init->port_num != SROCE_PORT)
+			return -EINVAL;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (init->srq || init->create_flags)
 		return -EOPNOTSUPP;
 	if (udata && udata->outlen < sizeof(resp))
 		return -EINVAL;
@@ -99,12 +111,23 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	/*
 	 * Reserve the number, and publish the QP to the receive path only
 	 * when nothing can fail any more: until then no packet, and so no
-	 * reference or work, can reach it.
+	 * reference or work, can reach it.  The GSI QP is QP1 of its device,
+	 * found by device rather than by number.
 	 */
+	if (init->qp_type == IB_QPT_GSI) {
+		ibqp->qp_num = SROCE_GSI_QPN;
+		qp->src_port = sroce_ud_src_port(SROCE_GSI_QPN);
+		err = sroce_gsi_publish(qp);
+		if (err)
+			goto err_rd_res;
+		return 0;
+	}
 	err = sroce_qpn_reserve(&qpn);
 	if (err)
 		goto err_rd_res;
 	ibqp->qp_num = qpn;
+	if (init->qp_type == IB_QPT_UD)
+		qp->src_port = sroce_ud_src_port(qpn);
 
 	if (udata) {
 		err = ib_copy_to_udata(udata, &resp, sizeof(resp));
@@ -160,9 +183,10 @@ int sroce_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	attr->timeout = qp->timeout;
 	attr->retry_cnt = qp->retry.retry_cnt;
 	attr->rnr_retry = qp->retry.rnr_retry;
+	attr->qkey = qp->qkey;
 	sroce_qp_release(qp);
 
-	init->qp_type = IB_QPT_RC;
+	init->qp_type = qp->ibqp.qp_type;
 	init->send_cq = qp->ibqp.send_cq;
 	init->recv_cq = qp->ibqp.recv_cq;
 	init->cap = attr->cap;
@@ -178,7 +202,10 @@ int sroce_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	sroce_sched_stop(qp);
 	sroce_fault_detach(qp);
 	/* ... no new packets once the receive path's references are gone ... */
-	sroce_qpn_remove(ibqp->qp_num);
+	if (ibqp->qp_type == IB_QPT_GSI)
+		sroce_gsi_remove(qp);
+	else
+		sroce_qpn_remove(ibqp->qp_num);
 	sroce_qp_put(qp);
 	wait_for_completion(&qp->released);
 	/* ... and no timer. */

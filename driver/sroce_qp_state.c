@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The RC QP state machine (IBTA 10.3): modify with its attribute checks,
+ * The QP state machine (IBTA 10.3), for RC, UD and GSI QPs: modify with its attribute checks,
  * the moves to RESET and ERR, asynchronous events, and the completions
  * every transport path posts through.  Runs as the QP's owner
  * (sroce_sched.c).
@@ -84,7 +84,8 @@ static void sroce_qp_reset(struct sroce_qp *qp)
 	IB_QP_PORT | IB_QP_AV | IB_QP_PATH_MTU | IB_QP_TIMEOUT | \
 	IB_QP_RETRY_CNT | IB_QP_RNR_RETRY | IB_QP_RQ_PSN | \
 	IB_QP_MAX_QP_RD_ATOMIC | IB_QP_MIN_RNR_TIMER | IB_QP_SQ_PSN | \
-	IB_QP_MAX_DEST_RD_ATOMIC | IB_QP_PATH_MIG_STATE | IB_QP_DEST_QPN)
+	IB_QP_MAX_DEST_RD_ATOMIC | IB_QP_PATH_MIG_STATE | IB_QP_DEST_QPN | \
+	IB_QP_QKEY)
 
 #define SROCE_QP_ACCESS	(IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ | \
 			 IB_ACCESS_REMOTE_ATOMIC)
@@ -210,6 +211,8 @@ static void sroce_qp_apply_attr(struct sroce_qp *qp, const struct ib_qp_attr *a,
 	}
 	if (mask & IB_QP_DEST_QPN)
 		qp->dest_qpn = a->dest_qp_num;
+	if (mask & IB_QP_QKEY)
+		qp->qkey = a->qkey;
 	if (mask & (IB_QP_AV | IB_QP_DEST_QPN))
 		qp->src_port = rdma_get_udp_sport(qp->av.flow_label,
 						  qp->ibqp.qp_num,
@@ -240,7 +243,12 @@ int sroce_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		goto unlock;
 	}
 	new = mask & IB_QP_STATE ? attr->qp_state : cur;
-	if (!ib_modify_qp_is_ok(cur, new, IB_QPT_RC, mask)) {
+	/*
+	 * Which attributes each transition takes is the core's table, for
+	 * each type; a Q_Key with the high bit set is the core's to refuse
+	 * to the unprivileged (rdma system set privileged-qkey).
+	 */
+	if (!ib_modify_qp_is_ok(cur, new, qp->ibqp.qp_type, mask)) {
 		err = -EINVAL;
 		goto unlock;
 	}

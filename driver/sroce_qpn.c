@@ -3,6 +3,8 @@
  * The QP table: QP numbers, and the receive path's way from a packet to
  * the queue of its QP.
  */
+#include <rdma/ib_cache.h>
+
 #include "sroce.h"
 
 /*
@@ -14,6 +16,14 @@
  */
 static DEFINE_XARRAY_FLAGS(sroce_qps, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
 static u32 sroce_qp_next;
+
+/*
+ * Every device's GSI QP (QP1) is number 1, so the receive path finds it
+ * by device, on this list (of sroce_qp.gsi_entry; one QP per device at
+ * most).  The list is protected by sroce_qps' lock, which is also the one
+ * that the receive path takes a reference under.
+ */
+static LIST_HEAD(sroce_gsi_qps);
 
 int sroce_qpn_reserve(u32 *qpn)
 {
@@ -35,6 +45,30 @@ void sroce_qpn_publish(struct sroce_qp *qp)
 void sroce_qpn_remove(u32 qpn)
 {
 	xa_erase_bh(&sroce_qps, qpn);
+}
+
+/* Make @qp its device's QP1; -EBUSY if the device has one. */
+int sroce_gsi_publish(struct sroce_qp *qp)
+{
+	struct sroce_qp *other;
+	int err = 0;
+
+	xa_lock_bh(&sroce_qps);
+	list_for_each_entry(other, &sroce_gsi_qps, gsi_entry) {
+		if (other->sdev == qp->sdev)
+			err = -EBUSY;
+	}
+	if (!err)
+		list_add_tail(&qp->gsi_entry, &sroce_gsi_qps);
+	xa_unlock_bh(&sroce_qps);
+	return err;
+}
+
+void sroce_gsi_remove(struct sroce_qp *qp)
+{
+	xa_lock_bh(&sroce_qps);
+	list_del(&qp->gsi_entry);
+	xa_unlock_bh(&sroce_qps);
 }
 
 void sroce_qp_put(struct sroce_qp *qp)
@@ -82,21 +116,67 @@ static bool sroce_qp_rx_allowed(struct sroce_qp *qp, struct sroce_udp *udp,
 }
 
 /*
- * Softirq: hand a packet that passed the stateless checks to QP @qpn, a
+ * Is the destination address of @skb, which came in through loopback, a
+ * GID of @sdev?  Then @sdev is the device it was sent to.
+ */
+static bool sroce_dev_has_daddr(struct sroce_dev *sdev, struct sk_buff *skb)
+{
+	const struct ib_gid_attr *attr;
+	union ib_gid gid;
+
+	memcpy(gid.raw, &sroce_skb_cb(skb)->daddr, sizeof(gid.raw));
+	attr = rdma_find_gid_by_port(&sdev->ibdev, &gid,
+				     IB_GID_TYPE_ROCE_UDP_ENCAP, SROCE_PORT,
+				     NULL);
+	if (IS_ERR(attr))
+		return false;
+	rdma_put_gid_attr(attr);
+	return true;
+}
+
+/*
+ * The QP1 that @skb is for: that of the device on the netdev it came in
+ * on, or for a packet looped back from a local address, of the device
+ * whose GID it was sent to.  Under sroce_qps' lock.
+ */
+static struct sroce_qp *sroce_gsi_find(struct sroce_udp *udp,
+				       struct sk_buff *skb)
+{
+	bool loopback = skb->dev->flags & IFF_LOOPBACK;
+	struct sroce_qp *qp;
+
+	list_for_each_entry(qp, &sroce_gsi_qps, gsi_entry) {
+		if (qp->sdev->udp != udp)
+			continue;
+		if (loopback ? sroce_dev_has_daddr(qp->sdev, skb) :
+			       skb->dev == qp->sdev->ndev)
+			return qp;
+	}
+	return NULL;
+}
+
+/*
+ * Softirq: hand a packet that passed the stateless checks to its QP, a
  * request (for its responder) or a response (for its requester), and run
  * the QP.  A QP that cannot take it now (its state, or full queues) drops
- * it here, and counts that.  Returns -ENOENT, leaving the packet to the
- * caller, if there is no such QP on this device.
+ * it here, and counts that, and so does a QP of another transport.
+ * Returns -ENOENT, leaving the packet to the caller, if there is no such
+ * QP on this device.
  */
-int sroce_qp_rcv(struct sroce_udp *udp, u32 qpn, bool request,
+int sroce_qp_rcv(struct sroce_udp *udp, const struct sroce_pkt *pkt,
 		 struct sk_buff *skb)
 {
+	bool request = pkt->op->flags & SROCE_OP_REQUEST;
+	bool ud = pkt->op->hdrs & SROCE_HDR_DETH;
 	struct sk_buff_head *q;
 	enum ib_qp_state state;
 	struct sroce_qp *qp;
 
 	xa_lock(&sroce_qps);
-	qp = xa_load(&sroce_qps, qpn);
+	if (pkt->bth.dqpn == SROCE_GSI_QPN)
+		qp = sroce_gsi_find(udp, skb);
+	else
+		qp = xa_load(&sroce_qps, pkt->bth.dqpn);
 	if (qp && sroce_qp_rx_allowed(qp, udp, skb->dev))
 		refcount_inc(&qp->ref);
 	else
@@ -105,6 +185,11 @@ int sroce_qp_rcv(struct sroce_udp *udp, u32 qpn, bool request,
 	if (!qp)
 		return -ENOENT;
 
+	if (ud != sroce_qp_is_ud(qp)) {
+		sroce_stat_inc(qp->sdev, ud ? SROCE_STAT_RX_UD_DROPPED :
+					      SROCE_STAT_RX_QP_NOT_READY);
+		goto drop;
+	}
 	/* The owner checks again; this only sheds load. */
 	state = READ_ONCE(qp->state);
 	if (state < IB_QPS_RTR || state == IB_QPS_ERR ||

@@ -88,7 +88,7 @@ static void sroce_req_cqe(struct sroce_qp *qp, u64 wr_id, u32 wr_opcode,
 }
 
 /* Complete the oldest WQE with @status and hand its slot back. */
-static void sroce_req_retire(struct sroce_qp *qp, u8 status)
+void sroce_req_retire(struct sroce_qp *qp, u8 status)
 {
 	struct sroce_swqe *s = sroce_swqe_at(qp, qp->sq.idx);
 
@@ -103,31 +103,15 @@ static void sroce_req_retire(struct sroce_qp *qp, u8 status)
 			      status);
 }
 
-/* Which status a WQE fails with, if its fields make no sense. */
-static u8 sroce_req_take(struct sroce_qp *qp, struct sroce_swqe *s,
-			 const struct sroce_send_wqe *u)
+/* The data of WQE @s: its inline bytes, or its SGE list and length. */
+static u8 sroce_req_take_sges(struct sroce_qp *qp, struct sroce_swqe *s,
+			      const struct sroce_send_wqe *u)
 {
 	u64 length = 0;
 	unsigned int i;
 
-	memcpy(&s->wqe, u, sizeof(s->wqe));	/* read the user's slot once */
-	s->length = 0;
-	switch (s->wqe.opcode) {
-	case IB_UVERBS_WR_SEND:
-	case IB_UVERBS_WR_SEND_WITH_IMM:
-	case IB_UVERBS_WR_RDMA_WRITE:
-	case IB_UVERBS_WR_RDMA_WRITE_WITH_IMM:
-	case IB_UVERBS_WR_RDMA_READ:
-	case IB_UVERBS_WR_ATOMIC_CMP_AND_SWP:
-	case IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD:
-		break;
-	default:
-		return IB_WC_LOC_QP_OP_ERR;
-	}
-
 	if (s->wqe.flags & SROCE_WQE_INLINE) {
-		if (s->wqe.inline_len > qp->max_inline || sroce_wqe_is_read(s) ||
-		    sroce_wqe_is_atomic(s))
+		if (s->wqe.inline_len > qp->max_inline)
 			return IB_WC_LOC_QP_OP_ERR;
 		memcpy(s->inline_data, u->sge, s->wqe.inline_len);
 		s->length = s->wqe.inline_len;
@@ -146,6 +130,54 @@ static u8 sroce_req_take(struct sroce_qp *qp, struct sroce_swqe *s,
 	return 0;
 }
 
+/*
+ * A UD WQE: a SEND of at most the port's MTU to the address of an AH of
+ * the QP's PD, copied now (IBTA 10.2.5: the message of a UD send fits one
+ * packet).
+ */
+static u8 sroce_req_take_ud(struct sroce_qp *qp, struct sroce_swqe *s,
+			    const struct sroce_send_wqe *u)
+{
+	u8 status;
+
+	if (s->wqe.opcode != IB_UVERBS_WR_SEND &&
+	    s->wqe.opcode != IB_UVERBS_WR_SEND_WITH_IMM)
+		return IB_WC_LOC_QP_OP_ERR;
+	if (!sroce_ah_av(qp->sdev, s->wqe.ah, qp->ibqp.pd, &s->ud_av))
+		return IB_WC_LOC_QP_OP_ERR;
+	status = sroce_req_take_sges(qp, s, u);
+	if (!status && s->length > sroce_ud_mtu(qp))
+		status = IB_WC_LOC_LEN_ERR;
+	return status;
+}
+
+/* Which status a WQE fails with, if its fields make no sense. */
+static u8 sroce_req_take(struct sroce_qp *qp, struct sroce_swqe *s,
+			 const struct sroce_send_wqe *u)
+{
+	memcpy(&s->wqe, u, sizeof(s->wqe));	/* read the user's slot once */
+	s->length = 0;
+	if (sroce_qp_is_ud(qp))
+		return sroce_req_take_ud(qp, s, u);
+	switch (s->wqe.opcode) {
+	case IB_UVERBS_WR_SEND:
+	case IB_UVERBS_WR_SEND_WITH_IMM:
+	case IB_UVERBS_WR_RDMA_WRITE:
+	case IB_UVERBS_WR_RDMA_WRITE_WITH_IMM:
+	case IB_UVERBS_WR_RDMA_READ:
+	case IB_UVERBS_WR_ATOMIC_CMP_AND_SWP:
+	case IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD:
+		break;
+	default:
+		return IB_WC_LOC_QP_OP_ERR;
+	}
+
+	if ((s->wqe.flags & SROCE_WQE_INLINE) &&
+	    (sroce_wqe_is_read(s) || sroce_wqe_is_atomic(s)))
+		return IB_WC_LOC_QP_OP_ERR;
+	return sroce_req_take_sges(qp, s, u);
+}
+
 /* Packets (for a READ: response packets) of the message of @s. */
 static u32 sroce_req_npkts(struct sroce_qp *qp, const struct sroce_swqe *s)
 {
@@ -158,7 +190,7 @@ static u32 sroce_req_npkts(struct sroce_qp *qp, const struct sroce_swqe *s)
  * Copy the WQEs the provider posted.  Returns false if the ring's producer
  * index is impossible: the QP is then in error.
  */
-static bool sroce_req_fetch(struct sroce_qp *qp)
+bool sroce_req_fetch(struct sroce_qp *qp)
 {
 	u32 prod = sroce_queue_user_prod(&qp->sq);
 
@@ -197,7 +229,7 @@ static void sroce_req_assign_psns(struct sroce_qp *qp, struct sroce_swqe *s)
  * A WQE that failed locally completes with its error once every WQE before
  * it has completed, and takes the QP to the error state.
  */
-static void sroce_req_check_failed(struct sroce_qp *qp)
+void sroce_req_check_failed(struct sroce_qp *qp)
 {
 	struct sroce_swqe *s;
 

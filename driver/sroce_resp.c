@@ -74,10 +74,18 @@ static void sroce_resp_recv_cqe(struct sroce_qp *qp, u8 status, u8 opcode,
 		cqe.flags = SROCE_CQE_WITH_IMM;
 		cqe.ex = (__force u32)cpu_to_be32(pkt->immdt);
 	}
+	sroce_resp_recv_done(qp, &cqe, pkt && pkt->bth.se);
+}
+
+/* Complete the receive WQE at rq.idx with @cqe, which names it. */
+void sroce_resp_recv_done(struct sroce_qp *qp, struct sroce_cqe *cqe,
+			  bool solicited)
+{
+	cqe->wr_id = qp->rwqe.wqe.wr_id;
 	/* Free the slot first: whoever polls the CQE may reuse it. */
 	qp->rq.idx++;
 	sroce_queue_publish_cons(&qp->rq);
-	sroce_qp_complete(qp, qp->rcq, &cqe, pkt && pkt->bth.se);
+	sroce_qp_complete(qp, qp->rcq, cqe, solicited);
 }
 
 /*
@@ -85,7 +93,7 @@ static void sroce_resp_recv_cqe(struct sroce_qp *qp, u8 status, u8 opcode,
  * RQ is empty (receiver not ready), or a negative errno when the ring or
  * the WQE is broken.
  */
-static int sroce_resp_take_rwqe(struct sroce_qp *qp)
+int sroce_resp_take_rwqe(struct sroce_qp *qp)
 {
 	u32 prod = sroce_queue_user_prod(&qp->rq);
 	const struct sroce_recv_wqe *u;

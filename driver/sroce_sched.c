@@ -158,6 +158,10 @@ static void sroce_sched_round(struct sroce_qp *qp)
 	qp->stalled = false;
 	if (sroce_fault_pending(qp))
 		return;		/* the job kicks the QP when it is done */
+	if (sroce_qp_is_ud(qp)) {
+		sroce_ud_round(qp);
+		return;
+	}
 	/* A hold past a gap is over: report the gap, or look again later. */
 	if (test_and_clear_bit(SROCE_EV_HOLD, &qp->events) &&
 	    qp->state >= IB_QPS_RTR && qp->state != IB_QPS_ERR) {

@@ -23,6 +23,8 @@ static const struct rdma_stat_desc sroce_stat_descs[] = {
 	[SROCE_STAT_RX_QP_NOT_READY] = { .name = "rx_qp_not_ready" },
 	[SROCE_STAT_TX_RETRANS] = { .name = "tx_retransmits" },
 	[SROCE_STAT_RX_HELD] = { .name = "rx_held" },
+	[SROCE_STAT_RX_QKEY_ERR] = { .name = "rx_qkey_violations" },
+	[SROCE_STAT_RX_UD_DROPPED] = { .name = "rx_ud_dropped" },
 	[SROCE_STAT_PINNED_PAGES] = { .name = "pinned_pages" },
 };
 

@@ -76,6 +76,17 @@ struct sroce_sge {
 #define SROCE_WQE_INLINE		0x4	/* data follows, inline_len bytes */
 #define SROCE_WQE_FENCE			0x8
 
+/*
+ * Where a UD send goes: the address handle's number (from
+ * sroce_create_ah_resp, or a kernel AH's), the destination QP and the
+ * Q_Key (one with the high bit set means the QP's own Q_Key, IBTA
+ * 10.2.5).
+ */
+struct sroce_ud_dest {
+	__u32 remote_qpn;
+	__u32 remote_qkey;
+};
+
 /* A send queue slot.  The SGEs or the inline data fill the rest of it. */
 struct sroce_send_wqe {
 	__aligned_u64 wr_id;
@@ -85,10 +96,14 @@ struct sroce_send_wqe {
 	__u32 inline_len;
 	__u32 imm_data;		/* network byte order, as in ibv_send_wr */
 	__u32 rkey;
-	__aligned_u64 remote_addr;
+	union {
+		__aligned_u64 remote_addr;	/* RC: RDMA and atomics */
+		struct sroce_ud_dest ud;	/* UD and GSI QPs */
+	};
 	__aligned_u64 compare_add;	/* ATOMIC_CMP_AND_SWP / FETCH_AND_ADD */
 	__aligned_u64 swap;		/* ATOMIC_CMP_AND_SWP */
-	__aligned_u64 reserved;
+	__u32 ah;		/* UD: the address handle's number */
+	__u32 reserved;
 	struct sroce_sge sge[];
 };
 
@@ -111,6 +126,13 @@ struct sroce_recv_wqe {
 
 /* sroce_cqe.flags */
 #define SROCE_CQE_WITH_IMM		0x1
+/*
+ * UD receives: the first 40 bytes of the buffer hold the network header
+ * the datagram came with (IPv6, or IPv4 in the last 20 bytes with zeroes
+ * before it), and SROCE_CQE_IPV4 says which.
+ */
+#define SROCE_CQE_GRH			0x2
+#define SROCE_CQE_IPV4			0x4
 
 /* A completion queue slot. */
 struct sroce_cqe {
@@ -136,6 +158,12 @@ struct sroce_queue_info {
 /* Response to ibv_create_cq(). */
 struct sroce_create_cq_resp {
 	struct sroce_queue_info cq;
+};
+
+/* Response to ibv_create_ah(): what a UD WQE names it by. */
+struct sroce_create_ah_resp {
+	__u32 ah_num;		/* never 0 */
+	__u32 reserved;
 };
 
 /* Response to ibv_create_qp(). */
