@@ -62,7 +62,7 @@ for d in failslab fail_page_alloc; do
 done
 
 objects() {
-	rdma res show | sed -n 's/^[0-9]*: sroce0: //p'
+	user_objects sroce0
 }
 # The object kinds sroce0 has any of ("qp 2 mr 1 ..."), nothing if none.
 objects_left() {

@@ -50,6 +50,19 @@ use_sroce() {
 		rdma link add sroce0 type sroce netdev eth0 || return 1
 }
 
+# The objects of device $1 that user processes own, as "pd N mr N cq N
+# qp N srq N ctx N cm_id N ": those of kernel consumers (the MAD layer's
+# QP1 with its CQ and PD; rdma shows their owner as "comm [name]") are
+# left out.
+user_objects() {
+	local t n
+	for t in pd mr cq qp srq ctx cm_id; do
+		n=$(rdma res show "$t" 2>/dev/null |
+			grep -E "(dev $1 |link $1/)" | grep -vc 'comm \[') || true
+		printf '%s %s ' "$t" "$n"
+	done
+}
+
 # Put the standard state back between test cases.
 sroce_reset() {
 	use_sroce

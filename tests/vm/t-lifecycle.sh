@@ -21,9 +21,9 @@ device_pins() {
 	rdma statistic show link sroce0/1 |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "pinned_pages") print $(i + 1) }'
 }
-# The device's object counts: "pd N cq N qp N ..." from rdma res.
+# The device's object counts that user processes own: "pd N cq N ...".
 objects() {
-	rdma res show | sed -n 's/^[0-9]*: sroce0: //p'
+	user_objects sroce0
 }
 zero_objects() {
 	! objects | grep -qE '[a-z_]+ [1-9]'
