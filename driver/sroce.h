@@ -17,6 +17,7 @@
  *   sroce_req.c    requester: sending WQEs, ACKs, retransmission
  *   sroce_resp.c   responder: executing requests, ACKs and NAKs
  *   sroce_ud.c     UD and GSI QPs: datagrams out and in
+ *   sroce_mcast.c  multicast groups of UD QPs
  *   sroce_net.c    UDP port 4791: receiving and transmitting packets
  *   sroce_stats.c  port counters
  */
@@ -46,6 +47,9 @@
 #define SROCE_MAX_CQE		0x10000
 #define SROCE_MAX_QP		0x10000
 #define SROCE_GSI_QPN		1		/* one per device */
+#define SROCE_MCAST_QPN		0xffffff	/* a datagram to a group */
+#define SROCE_MAX_MCAST_GRP	1024		/* per device */
+#define SROCE_MAX_MCAST_QP_ATTACH	64	/* per group */
 #define SROCE_FIRST_QPN		0x11		/* above the special QPs */
 #define SROCE_MAX_QP_WR		0x4000
 #define SROCE_MAX_SGE		16
@@ -581,6 +585,13 @@ int sroce_pkt_send_to(struct sroce_qp *qp, struct sk_buff *skb,
 		      const struct sroce_av *av);
 int sroce_route_ib_mtu(struct sroce_dev *sdev, const struct sroce_av *av);
 
+/* sroce_mcast.c */
+int sroce_attach_mcast(struct ib_qp *ibqp, union ib_gid *gid, u16 lid);
+int sroce_detach_mcast(struct ib_qp *ibqp, union ib_gid *gid, u16 lid);
+void sroce_mcast_qp_destroy(struct sroce_qp *qp);
+int sroce_mcast_rcv(struct sroce_udp *udp, const struct sroce_pkt *pkt,
+		    struct sk_buff *skb);
+
 /* sroce_qp.c */
 int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		    struct ib_udata *udata);
@@ -609,6 +620,8 @@ void sroce_gsi_remove(struct sroce_qp *qp);
 void sroce_qp_put(struct sroce_qp *qp);
 int sroce_qp_rcv(struct sroce_udp *udp, const struct sroce_pkt *pkt,
 		 struct sk_buff *skb);
+void sroce_qp_deliver(struct sroce_qp *qp, const struct sroce_pkt *pkt,
+		      struct sk_buff *skb);
 struct sk_buff *sroce_rxq_pop(struct sroce_qp *qp, struct sk_buff_head *q);
 void sroce_rxq_push_back(struct sroce_qp *qp, struct sk_buff_head *q,
 			 struct sk_buff *skb);

@@ -105,6 +105,13 @@ static struct socket *sroce_udp_open(struct sroce_udp *udp, bool ipv6)
 	if (err)
 		return ERR_PTR(err);
 	sroce_setup_udp_tunnel_sock(udp->net, sock, &tnl_cfg);
+	/*
+	 * A datagram sent to a multicast group reaches the QPs of this host
+	 * attached to it too, as a NIC loops multicast back to its other
+	 * QPs; the tunnel setup turns IPv4's loopback off (IPv6's stays).
+	 */
+	if (!ipv6)
+		inet_set_bit(MC_LOOP, sock->sk);
 	return sock;
 }
 

@@ -206,6 +206,7 @@ int sroce_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 		sroce_gsi_remove(qp);
 	else
 		sroce_qpn_remove(ibqp->qp_num);
+	sroce_mcast_qp_destroy(qp);
 	sroce_qp_put(qp);
 	wait_for_completion(&qp->released);
 	/* ... and no timer. */

@@ -156,34 +156,19 @@ static struct sroce_qp *sroce_gsi_find(struct sroce_udp *udp,
 }
 
 /*
- * Softirq: hand a packet that passed the stateless checks to its QP, a
- * request (for its responder) or a response (for its requester), and run
- * the QP.  A QP that cannot take it now (its state, or full queues) drops
- * it here, and counts that, and so does a QP of another transport.
- * Returns -ENOENT, leaving the packet to the caller, if there is no such
- * QP on this device.
+ * Softirq: queue @skb, which carries @pkt, to @qp (a reference the caller
+ * took, which this drops) for its responder if a request, for its
+ * requester if a response, and run the QP.  A QP that cannot take it now
+ * (its state, or full queues) drops it here, and counts that, and so
+ * does a QP of another transport.  Consumes @skb.
  */
-int sroce_qp_rcv(struct sroce_udp *udp, const struct sroce_pkt *pkt,
-		 struct sk_buff *skb)
+void sroce_qp_deliver(struct sroce_qp *qp, const struct sroce_pkt *pkt,
+		      struct sk_buff *skb)
 {
 	bool request = pkt->op->flags & SROCE_OP_REQUEST;
 	bool ud = pkt->op->hdrs & SROCE_HDR_DETH;
 	struct sk_buff_head *q;
 	enum ib_qp_state state;
-	struct sroce_qp *qp;
-
-	xa_lock(&sroce_qps);
-	if (pkt->bth.dqpn == SROCE_GSI_QPN)
-		qp = sroce_gsi_find(udp, skb);
-	else
-		qp = xa_load(&sroce_qps, pkt->bth.dqpn);
-	if (qp && sroce_qp_rx_allowed(qp, udp, skb->dev))
-		refcount_inc(&qp->ref);
-	else
-		qp = NULL;
-	xa_unlock(&sroce_qps);
-	if (!qp)
-		return -ENOENT;
 
 	if (ud != sroce_qp_is_ud(qp)) {
 		sroce_stat_inc(qp->sdev, ud ? SROCE_STAT_RX_UD_DROPPED :
@@ -208,12 +193,41 @@ int sroce_qp_rcv(struct sroce_udp *udp, const struct sroce_pkt *pkt,
 	skb_queue_tail(q, skb);
 	sroce_qp_kick(qp);
 	sroce_qp_put(qp);
-	return 0;
+	return;
 
 full:
 	sroce_stat_inc(qp->sdev, SROCE_STAT_RX_QUEUE_FULL);
 drop:
 	kfree_skb(skb);
 	sroce_qp_put(qp);
+}
+
+/*
+ * Softirq: hand a packet that passed the stateless checks to the QP it
+ * names (or to the QPs of the multicast group it was sent to).  Returns
+ * -ENOENT, leaving the packet to the caller, if there is no such QP on
+ * this device.
+ */
+int sroce_qp_rcv(struct sroce_udp *udp, const struct sroce_pkt *pkt,
+		 struct sk_buff *skb)
+{
+	struct sroce_qp *qp;
+
+	if (pkt->bth.dqpn == SROCE_MCAST_QPN)
+		return sroce_mcast_rcv(udp, pkt, skb);
+
+	xa_lock(&sroce_qps);
+	if (pkt->bth.dqpn == SROCE_GSI_QPN)
+		qp = sroce_gsi_find(udp, skb);
+	else
+		qp = xa_load(&sroce_qps, pkt->bth.dqpn);
+	if (qp && sroce_qp_rx_allowed(qp, udp, skb->dev))
+		refcount_inc(&qp->ref);
+	else
+		qp = NULL;
+	xa_unlock(&sroce_qps);
+	if (!qp)
+		return -ENOENT;
+	sroce_qp_deliver(qp, pkt, skb);
 	return 0;
 }

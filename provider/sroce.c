@@ -154,6 +154,8 @@ static void sroce_free_context(struct ibv_context *ibctx)
 static const struct verbs_context_ops sroce_ctx_ops = {
 	.advise_mr = sroce_advise_mr,
 	.alloc_pd = sroce_alloc_pd,
+	/* The kernel keeps the groups: nothing of them is in user space. */
+	.attach_mcast = ibv_cmd_attach_mcast,
 	.create_ah = sroce_create_ah,
 	.create_cq = sroce_create_cq,
 	.create_qp = sroce_create_qp,
@@ -163,6 +165,7 @@ static const struct verbs_context_ops sroce_ctx_ops = {
 	.destroy_ah = sroce_destroy_ah,
 	.destroy_cq = sroce_destroy_cq,
 	.destroy_qp = sroce_destroy_qp,
+	.detach_mcast = ibv_cmd_detach_mcast,
 	.free_context = sroce_free_context,
 	.modify_qp = sroce_modify_qp,
 	.poll_cq = sroce_poll_cq,

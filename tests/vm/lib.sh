@@ -50,16 +50,28 @@ use_sroce() {
 		rdma link add sroce0 type sroce netdev eth0 || return 1
 }
 
+# The objects of kind $1 (pd, mr, cq, qp, ...) of device $2, one a line,
+# that user processes own ($3 = kernel: those that kernel consumers own,
+# such as the MAD layer's QP1 with its CQ and PD, whose owner rdma shows
+# as "comm [name]").
+res_list() {
+	local lines
+
+	lines=$(rdma res show "$1" 2>/dev/null | grep -E "(dev $2 |link $2/)") ||
+		return 0
+	if [ "${3:-user}" = kernel ]; then
+		grep 'comm \[' <<< "$lines" || true
+	else
+		grep -v 'comm \[' <<< "$lines" || true
+	fi
+}
+
 # The objects of device $1 that user processes own, as "pd N mr N cq N
-# qp N srq N ctx N cm_id N ": those of kernel consumers (the MAD layer's
-# QP1 with its CQ and PD; rdma shows their owner as "comm [name]") are
-# left out.
+# qp N srq N ctx N cm_id N ".
 user_objects() {
-	local t n
+	local t
 	for t in pd mr cq qp srq ctx cm_id; do
-		n=$(rdma res show "$t" 2>/dev/null |
-			grep -E "(dev $1 |link $1/)" | grep -vc 'comm \[') || true
-		printf '%s %s ' "$t" "$n"
+		printf '%s %s ' "$t" "$(res_list "$t" "$1" | grep -c .)"
 	done
 }
 

@@ -37,9 +37,10 @@ echo "REPORT limits: memory.events of the cgroup: $(tr '\n' ' ' < "$cg/memory.ev
 wait_for "[ -z \"\$(cat $cg/cgroup.procs)\" ]" 10 || fail "processes left in $cg"
 rmdir "$cg"
 
-/tmp/limits sroce0 pd || status=1
-[ -z "$(rdma res show pd dev sroce0)" ] || fail "PDs left"
-[ -z "$(rdma res show mr dev sroce0)" ] || fail "MRs left"
+# The kernel's PDs (the MAD layer's) count against max_pd too.
+/tmp/limits sroce0 pd "$(res_list pd sroce0 kernel | grep -c .)" || status=1
+[ -z "$(res_list pd sroce0)" ] || fail "PDs left"
+[ -z "$(res_list mr sroce0)" ] || fail "MRs left"
 
 if dmesg | tail -n +"$((seen + 1))" |
 	grep -E 'BUG|WARNING|Oops|KASAN|UBSAN|general protection|refcount_t|hung task|leak|oom-kill|Out of memory'; then

@@ -20,12 +20,12 @@ setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 /tmp/mr_test sroce0 hold 32 > /tmp/hold.out &
 holder=$!
 wait_for 'grep -q held /tmp/hold.out' 20 || fail "holder did not start"
-[ "$(rdma res show mr dev sroce0 | wc -l)" -eq 32 ] || fail "32 MRs not listed"
+[ "$(res_list mr sroce0 | wc -l)" -eq 32 ] || fail "32 MRs not listed"
 grep -q "VmPin:.*128 kB" "/proc/$holder/status" || fail "holder's VmPin"
 kill -9 "$holder"
 wait "$holder" 2>/dev/null || true
-wait_for '[ -z "$(rdma res show mr dev sroce0)" ]' 10 || fail "MRs left after kill"
-[ -z "$(rdma res show pd dev sroce0)" ] || fail "PDs left after kill"
+wait_for '[ -z "$(res_list mr sroce0)" ]' 10 || fail "MRs left after kill"
+[ -z "$(res_list pd sroce0)" ] || fail "PDs left after kill"
 
 # The same page in many MRs of many processes: 8 processes register the
 # one page of a /dev/shm file 16 times each, at offsets 0 to 15 (the seed
@@ -45,12 +45,12 @@ for i in $(seq 8); do
 	wait_for "grep -qE 'held|FAILED' /tmp/shared.$i" 20 || fail "holder $i did not start"
 	grep -q held "/tmp/shared.$i" || { cat "/tmp/shared.$i"; fail "holder $i"; }
 done
-[ "$(rdma res show mr dev sroce0 | wc -l)" -eq 128 ] || fail "128 MRs of one page not listed"
+[ "$(res_list mr sroce0 | wc -l)" -eq 128 ] || fail "128 MRs of one page not listed"
 [ "$(pins)" -eq 128 ] || fail "pinned_pages $(pins) with 128 MRs of one page"
 kill -9 "${holders[@]:0:4}"
 kill -TERM "${holders[@]:4}"
 wait "${holders[@]}" 2>/dev/null || true
-wait_for '[ -z "$(rdma res show mr dev sroce0)" ]' 10 || fail "MRs left after the holders"
+wait_for '[ -z "$(res_list mr sroce0)" ]' 10 || fail "MRs left after the holders"
 [ "$(pins)" -eq 0 ] || fail "pinned_pages $(pins) after the holders"
 rm -f /dev/shm/sroce-shared-page
 

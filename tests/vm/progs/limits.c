@@ -15,7 +15,8 @@
  *                               max_mr_size register and prefetch without
  *                               memory that grows with their length, and
  *                               a WRITE reaches a page 512 GiB into one
- *   limits DEV pd               exactly max_pd PDs can be allocated
+ *   limits DEV pd [IN_USE]      exactly max_pd PDs (IN_USE held by others)
+ *                               can be allocated
  *
  * "Allocated" is measured with the kernel's own counters: pgalloc_* in
  * /proc/vmstat (every page the page allocator handed out, whoever asked),
@@ -651,10 +652,13 @@ static void check_odp(int gid_index)
 	       (cur - base) / 1024);
 }
 
-/* max_pd is what the device keeps to. */
-static void check_pd(void)
+/*
+ * max_pd is what the device keeps to, counting the @in_use PDs that
+ * others (kernel consumers) hold.
+ */
+static void check_pd(int in_use)
 {
-	int max = dattr.orig_attr.max_pd, n, err = 0;
+	int max = dattr.orig_attr.max_pd - in_use, n, err = 0;
 	struct ibv_pd **pds = calloc(max + 1, sizeof(*pds));
 	struct ibv_pd *again;
 
@@ -669,7 +673,8 @@ static void check_pd(void)
 			break;
 		}
 	}
-	report(n == max, "%d PDs allocated of max_pd %d, then %s", n, max,
+	report(n == max, "%d PDs allocated of max_pd %d less %d in use, then %s",
+	       n, dattr.orig_attr.max_pd, in_use,
 	       n == max ? strerror(err) : "no failure");
 	report(n > max || err == ENOMEM, "the PD past max_pd fails with ENOMEM: %s",
 	       strerror(err));
@@ -689,7 +694,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 3) {
 		fprintf(stderr,
-			"usage: limits DEV memlock|cgroup CGDIR|odp GID CGDIR|pd\n");
+			"usage: limits DEV memlock|cgroup CGDIR|odp GID CGDIR|pd [IN_USE]\n");
 		return 2;
 	}
 	/* Lines reach the log even if the program is killed. */
@@ -711,8 +716,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[2], "odp") && argc == 5) {
 		cgdir = argv[4];
 		check_odp(atoi(argv[3]));
-	} else if (!strcmp(argv[2], "pd")) {
-		check_pd();
+	} else if (!strcmp(argv[2], "pd") && argc <= 4) {
+		check_pd(argc == 4 ? atoi(argv[3]) : 0);
 	} else {
 		fprintf(stderr, "limits: unknown mode %s\n", argv[2]);
 		return 2;
