@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# rdma_cm across the wire of "scripts/vm-run --pair" (with --peer-rxe:
+# between sroce and rdma_rxe, the interop test).  Connections are set up
+# by the CM's MADs on both GSI QPs (QP1), then move data: rping with its
+# data validated (RC: SEND, READ, WRITE), ucmatose (RC connections and
+# SENDs) and udaddy (UD datagrams to an address rdma_cm resolved), over
+# IPv4 and IPv6, each side serving once.  The wire is captured on eth0:
+# tshark must decode the CM's REQ, REP and RTU, and every RoCEv2 packet
+# must have a good ICRC (progs/icrc_check.py, an implementation of its
+# own).  Run by both VMs.
+set -eu
+. "$SROCE_REPO/tests/vm/lib.sh"
+
+[ "$SROCE_ROLE" = a ] && self4=192.0.2.1 self6=2001:db8::1 ||
+	self4=192.0.2.2 self6=2001:db8::2
+
+tcpdump -i eth0 -U -s 0 -w /tmp/cm.pcap udp port 4791 2>/tmp/tcpdump.err &
+dump=$!
+wait_for "grep -q listening /tmp/tcpdump.err" 20 || fail "tcpdump did not start"
+
+# cm_case <serving role> <label> <server command> <client command>: the
+# server side runs its command once; the client side runs its own until
+# it connects (the server may not listen yet), for up to 60 s.  Commands
+# are strings, with @SELF@ and @PEER@ for this VM's and the peer's address.
+cm_case() {
+	local server=$1 label=$2 cmd try
+
+	if [ "$SROCE_ROLE" = "$server" ]; then
+		cmd=${3//@SELF@/$self}
+		timeout 90 $cmd > /tmp/cm.out 2>&1 && return 0
+		cat /tmp/cm.out
+		fail "$label: the server ($cmd) failed"
+	fi
+	cmd=${4//@PEER@/$peer}
+	for try in $(seq 60); do
+		if timeout 60 $cmd > /tmp/cm.out 2>&1; then
+			echo "REPORT rdmacm $SROCE_DEV -> peer: $label (try $try)"
+			return 0
+		fi
+		sleep 1
+	done
+	cat /tmp/cm.out
+	fail "$label: $cmd did not connect and finish in 60 tries"
+}
+
+for server in b a; do
+	for family in 4 6; do
+		if [ $family = 4 ]; then
+			self=$self4 peer=$SROCE_PEER_IP4
+		else
+			self=$self6 peer=$SROCE_PEER_IP6
+		fi
+		cm_case $server "rping -V IPv$family" \
+			"rping -s -a @SELF@ -C 50 -S 4000 -V" \
+			"rping -c -a @PEER@ -C 50 -S 4000 -V"
+		cm_case $server "ucmatose IPv$family" \
+			"ucmatose -b @SELF@ -c 2 -C 20 -S 1000" \
+			"ucmatose -s @PEER@ -c 2 -C 20 -S 1000"
+		cm_case $server "udaddy IPv$family" \
+			"udaddy -b @SELF@ -c 2 -C 20 -S 500" \
+			"udaddy -s @PEER@ -c 2 -C 20 -S 500"
+	done
+done
+
+sleep 1
+kill -INT $dump
+wait $dump || true
+# The CM's MADs: management class 7, REQ (0x10), REP (0x13), RTU (0x14).
+for attr in 0x0010 0x0013 0x0014; do
+	n=$(tshark -r /tmp/cm.pcap -Y \
+		"infiniband.mad.mgmtclass == 0x07 && infiniband.mad.attributeid == $attr" \
+		2>/dev/null | wc -l)
+	echo "REPORT rdmacm $SROCE_DEV: $n CM MADs of attribute $attr on eth0"
+	[ "$n" -gt 0 ] || fail "tshark found no CM MAD of attribute $attr"
+done
+icrc=$(python3 "$SROCE_REPO/tests/vm/progs/icrc_check.py" /tmp/cm.pcap) ||
+	fail "ICRCs on eth0: $icrc"
+echo "REPORT rdmacm $SROCE_DEV: ICRCs on eth0: $icrc"
+echo "rdmacm done on $SROCE_DEV ($SROCE_ROLE)"
