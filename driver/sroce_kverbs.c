@@ -70,7 +70,8 @@ static int sroce_kwqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 		wqe->flags |= SROCE_WQE_FENCE;
 
 	if (sroce_qp_is_ud(qp)) {
-		if (wr->opcode != IB_WR_SEND && wr->opcode != IB_WR_SEND_WITH_IMM)
+		if ((wr->opcode != IB_WR_SEND &&
+		     wr->opcode != IB_WR_SEND_WITH_IMM) || !ud_wr(wr)->ah)
 			return -EINVAL;
 		wqe->ah = to_sah(ud_wr(wr)->ah)->num;
 		wqe->ud.remote_qpn = ud_wr(wr)->remote_qpn;
