@@ -66,10 +66,10 @@ printf '%-32s %12s %12s %8s\n' run sroce0 rxe0 sroce/rxe
 for r in "${runs[@]}"; do
 	rxe=$(figure rxe0 "$r")
 	printf '%-32s %12s %12s %8s\n' "$r" "${sroce[$r]}" "$rxe" \
-		"$(awk -v a="${sroce[$r]}" -v b="$rxe" 'BEGIN { printf "%.2f", a / b }')"
+		"$(awk -v a="${sroce[$r]}" -v b="$rxe" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }')"
 done
 rxe_cm=$(cm_time rxe0)
 printf '%-32s %12s %12s %8s\n' "cmtime full connect (us)" "$sroce_cm" \
-	"$rxe_cm" "$(awk -v a="$sroce_cm" -v b="$rxe_cm" 'BEGIN { printf "%.2f", a / b }')"
+	"$rxe_cm" "$(awk -v a="$sroce_cm" -v b="$rxe_cm" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }')"
 echo "(bandwidth: MB/s and UD message rate: Mpps, higher is better;"
 echo " latency: t_avg usec and connect: us per connection, lower is better)"
