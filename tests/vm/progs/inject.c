@@ -1189,6 +1189,33 @@ static uint8_t rnd_syndrome(void)
 	}
 }
 
+static uint64_t ctr(const char *name);
+
+/*
+ * Packets this host dropped before they reached a QP, or at a QP's full
+ * queue: the backlog drops of every CPU (/proc/net/softnet_stat, second
+ * column) and sroce's rx_qp_queue_full.  UINT64_MAX if unreadable.
+ */
+static uint64_t host_drops(void)
+{
+	unsigned int processed, dropped;
+	uint64_t sum = 0, q = ctr("rx_qp_queue_full");
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/net/softnet_stat", "r");
+	if (!f || q == UINT64_MAX) {
+		if (f)
+			fclose(f);
+		return UINT64_MAX;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%x %x", &processed, &dropped) == 2)
+			sum += dropped;
+	fclose(f);
+	return sum + q;
+}
+
 /* A 256 KiB WRITE (1024 packets at MTU 256) with forgeries aimed at A. */
 static void d_write(enum d_mode mode)
 {
@@ -1197,7 +1224,7 @@ static void d_write(enum d_mode mode)
 	struct ibv_wc wc;
 	struct pair p;
 	double end;
-	uint64_t start = sent_total;
+	uint64_t start = sent_total, drops;
 	unsigned int k, bad;
 	int got = 0, sa, sb;
 
@@ -1205,6 +1232,7 @@ static void d_write(enum d_mode mode)
 		check(0, "d: cannot create a QP pair");
 		return;
 	}
+	drops = host_drops();
 	first = p.a_psn;
 	last = sroce_psn_add(first, npkts - 1);
 	memset(rw, 0, len);
@@ -1274,17 +1302,28 @@ static void d_write(enum d_mode mode)
 		usleep(2000000);
 		for (k = 0; k < npkts; k++)
 			later += memcmp(rw + k * mtu, src + k * mtu, mtu) != 0;
+		uint64_t dropped = host_drops();
+
+		dropped = drops == UINT64_MAX || dropped == UINT64_MAX ? 0 :
+			  dropped - drops;
 		/*
 		 * An ACK for a PSN the requester really sent, forged by
 		 * someone who watches the wire, looks exactly like the
 		 * responder's own: RoCEv2 has no authentication, so no
 		 * requester can refuse it.  What is required then is that
-		 * every packet it sent does arrive.
+		 * every packet it sent does arrive, unless the flood made
+		 * this host drop packets: a packet lost whose PSN a forged
+		 * ACK covered is not sent again by any requester.
 		 */
 		if (mode == D_ACK_SENT && !later)
 			printf("note: d: %s: the WRITE completed %u packets before its data was all written (the first missing at byte %u), all of it in place 2 s later: an on-path forger of ACKs for PSNs really sent cannot be told from the responder; %llu forgeries\n",
 			       d_names[mode], bad, first_bad * mtu,
 			       (unsigned long long)(sent_total - start));
+		else if (mode == D_ACK_SENT && dropped)
+			printf("note: d: %s: the WRITE completed with %u packets' data never written (the first at byte %u): the flood of %llu forgeries made this host drop %llu packets (backlog or full QP queue), and forged ACKs had covered those PSNs, so A could not send them again\n",
+			       d_names[mode], later, first_bad * mtu,
+			       (unsigned long long)(sent_total - start),
+			       (unsigned long long)dropped);
 		else
 			check(0, "d: %s: the WRITE completed successfully with %u of its %u packets' data not written (the first at byte %u; %u still missing 2 s later); %llu forgeries",
 			      d_names[mode], bad, npkts, first_bad * mtu, later,

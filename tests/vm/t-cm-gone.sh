@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# An rdma_cm connection whose peer disappears mid-transfer.  Two network
+# namespaces joined by a veth pair, an sroce device on each end (sra on
+# 198.51.100.1, srb on 198.51.100.2).  ib_write_bw connects through
+# rdma_cm (-R) and WRITEs; once data flows, the wire is cut both ways (tc
+# netem loss 100%) and the server is killed, so that neither its DREQ nor
+# anything else reaches the client, as when a host dies.  The client must
+# then see its WRITEs complete in error (IBV_WC_RETRY_EXC_ERR, status 12)
+# and exit within 60 seconds, not hang; afterwards neither device has a
+# QP, MR, PD, CQ, context or cm_id of a user left.  Then the wire comes
+# back, and a new connection (rping, its data checked) works, so nothing
+# of the dead connection is in the way.  A second round cuts the wire
+# without killing the server: both processes are told nothing by the
+# wire, and the client's error must come all the same; the server is
+# then stopped (SIGTERM) with the wire still cut, and nothing is left
+# either.
+set -eu
+. "$SROCE_REPO/tests/vm/lib.sh"
+
+cleanup() {
+	pkill -9 -x ib_write_bw 2>/dev/null || true
+	pkill -9 -x rping 2>/dev/null || true
+	sleep 0.5
+	rdma link delete sra 2>/dev/null || true
+	rdma link delete srb 2>/dev/null || true
+	ip netns del nsa 2>/dev/null || true
+	ip netns del nsb 2>/dev/null || true
+}
+trap cleanup EXIT
+
+modprobe rdma_ucm || fail "cannot load rdma_ucm"
+ip netns add nsa
+ip netns add nsb
+ip link add va type veth peer name vb
+ip link set va netns nsa
+ip link set vb netns nsb
+ip -n nsa link set lo up
+ip -n nsb link set lo up
+ip -n nsa addr add 198.51.100.1/24 dev va
+ip -n nsb addr add 198.51.100.2/24 dev vb
+ip -n nsa link set va up
+ip -n nsb link set vb up
+ip netns exec nsa rdma link add sra type sroce netdev va
+ip netns exec nsb rdma link add srb type sroce netdev vb
+wait_for 'roce_gid_index sra 4' 20 || fail "sra has no IPv4 RoCE v2 GID"
+wait_for 'roce_gid_index srb 4' 20 || fail "srb has no IPv4 RoCE v2 GID"
+ip netns exec nsa ping -c 1 -W 5 198.51.100.2 > /dev/null ||
+	fail "the namespaces do not reach each other"
+
+counter() {	# counter <dev> <name>
+	rdma statistic show link "$1"/1 | grep -o "$2 [0-9]*" | cut -d' ' -f2
+}
+
+wire() {	# wire cut|mend
+	local ns dev
+
+	for ns in a b; do
+		dev=v$ns
+		if [ "$1" = cut ]; then
+			ip netns exec ns$ns tc qdisc add dev $dev root netem loss 100%
+		else
+			ip netns exec ns$ns tc qdisc del dev $dev root
+		fi
+	done
+}
+
+# Nothing of a user left on sra and srb (cm_ids included) within 30 s.
+nothing_left() {	# nothing_left <label>
+	local d end want="pd 0 mr 0 cq 0 qp 0 srq 0 ctx 0 cm_id 0 "
+
+	for d in sra srb; do
+		end=$((SECONDS + 30))
+		until [ "$(user_objects $d)" = "$want" ]; do
+			[ $SECONDS -lt $end ] ||
+				fail "$1: $d still has $(user_objects $d)"
+			sleep 1
+		done
+	done
+	echo "ok: $1: nothing of a user left on sra and srb"
+}
+
+# The client's status and output after the cut: exited by itself within
+# 60 s, not successfully, with its WRITEs completed in error.
+client_ended() {	# client_ended <label> <pid> <cut time>
+	local rc=0 took
+
+	wait "$2" || rc=$?
+	took=$(( $(date +%s) - $3 ))
+	echo "--- client after the cut ($1): status $rc after ${took} s"
+	cat /tmp/gone.cli
+	[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] ||
+		fail "$1: the client hung: killed by timeout 60 s after the cut"
+	[ "$rc" -ne 0 ] || fail "$1: the client claims success"
+	grep -Eq "status 12|Failed status 12|RETRY_EXC|transport retry" \
+		/tmp/gone.cli ||
+		fail "$1: the client did not report its WRITEs failing with status 12 (retry exceeded)"
+	echo "REPORT cm-gone $1: the client ended with status $rc ${took} s after the cut"
+}
+
+# Start the server in nsb and the client in nsa, and return once the
+# client has sent 2000 packets.
+start_pair() {	# start_pair <label>
+	local before
+
+	ip netns exec nsb ib_write_bw -R -F -d srb -D 120 -s 4096 \
+		> /tmp/gone.srv 2>&1 &
+	srv=$!
+	wait_for "rdma res show cm_id | grep -q 'state LISTEN.*comm ib_write_bw'" 60 ||
+		fail "$1: the server does not listen"
+	before=$(counter sra tx_packets)
+	ip netns exec nsa ib_write_bw -R -F -d sra -D 120 -s 4096 \
+		198.51.100.2 > /tmp/gone.cli 2>&1 &
+	cli=$!
+	wait_for "[ \$((\$(counter sra tx_packets) - $before)) -gt 2000 ]" 120 || {
+		cat /tmp/gone.srv /tmp/gone.cli
+		fail "$1: no data flows"
+	}
+}
+
+# 1: the server's host dies: the wire is cut, then the server killed.
+start_pair "host dies"
+wire cut
+cut=$(date +%s)
+kill -9 "$srv"
+wait "$srv" 2>/dev/null || true
+# The client may not take more than 60 s to notice.
+( sleep 60; kill -9 "$cli" 2>/dev/null ) &
+watchdog=$!
+client_ended "host dies" "$cli" "$cut"
+kill "$watchdog" 2>/dev/null || true
+nothing_left "host dies"
+wire mend
+
+# The wire is back: a new connection works, its data checked.
+ip netns exec nsb timeout 60 rping -s -a 198.51.100.2 -C 20 -S 1000 -V \
+	> /tmp/gone.rps 2>&1 &
+rps=$!
+ok=0
+for try in $(seq 30); do
+	if ip netns exec nsa timeout 60 rping -c -a 198.51.100.2 -C 20 -S 1000 -V \
+		> /tmp/gone.rpc 2>&1; then
+		ok=1
+		break
+	fi
+	sleep 1
+done
+wait "$rps" || ok=0
+[ "$ok" = 1 ] || {
+	cat /tmp/gone.rps /tmp/gone.rpc
+	fail "after the wire came back, rping does not connect and check its data"
+}
+echo "ok: after the wire came back, rping connected and checked 20 pings (try $try)"
+nothing_left "rping after the cut"
+
+# 2: the wire is cut, both processes live on.
+start_pair "wire cut"
+wire cut
+cut=$(date +%s)
+( sleep 60; kill -9 "$cli" 2>/dev/null ) &
+watchdog=$!
+client_ended "wire cut" "$cli" "$cut"
+kill "$watchdog" 2>/dev/null || true
+# The server, the WRITEs' target, is told nothing by a dead wire; stopped,
+# it must leave nothing behind even though its DREQ cannot arrive.
+kill -TERM "$srv" 2>/dev/null || true
+( sleep 20; kill -9 "$srv" 2>/dev/null ) &
+watchdog=$!
+wait "$srv" && fail "wire cut: the server claims success" || true
+kill "$watchdog" 2>/dev/null || true
+nothing_left "wire cut"
+wire mend
