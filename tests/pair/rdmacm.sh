@@ -19,6 +19,14 @@ tcpdump -i eth0 -U -s 0 -w /tmp/cm.pcap udp port 4791 2>/tmp/tcpdump.err &
 dump=$!
 wait_for "grep -q listening /tmp/tcpdump.err" 20 || fail "tcpdump did not start"
 
+# What a failed case leaves to read: the CM's state and the kernel log.
+cm_diagnose() {
+	echo "--- $SROCE_DEV: rdma res show cm_id, the port's counters, dmesg"
+	rdma res show cm_id || true
+	rdma statistic show link "$SROCE_DEV"/1 || true
+	dmesg | tail -n 20
+}
+
 # cm_case <serving role> <label> <server command> <client command>: the
 # server side runs its command once; the client side runs its own until
 # it connects (the server may not listen yet), for up to 60 s.  Commands
@@ -30,6 +38,7 @@ cm_case() {
 		cmd=${3//@SELF@/$self}
 		timeout 90 $cmd > /tmp/cm.out 2>&1 && return 0
 		cat /tmp/cm.out
+		cm_diagnose
 		fail "$label: the server ($cmd) failed"
 	fi
 	cmd=${4//@PEER@/$peer}
@@ -41,6 +50,7 @@ cm_case() {
 		sleep 1
 	done
 	cat /tmp/cm.out
+	cm_diagnose
 	fail "$label: $cmd did not connect and finish in 60 tries"
 }
 
