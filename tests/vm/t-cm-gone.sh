@@ -13,7 +13,9 @@
 # without killing the server: both processes are told nothing by the
 # wire, and the client's error must come all the same; the server is
 # then stopped (SIGTERM) with the wire still cut, and nothing is left
-# either.
+# either.  Meanwhile, from a third namespace, a connection to a host that
+# never answers must end in RDMA_CM_EVENT_UNREACHABLE (-ETIMEDOUT) and
+# leave nothing behind.
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
@@ -23,8 +25,10 @@ cleanup() {
 	sleep 0.5
 	rdma link delete sra 2>/dev/null || true
 	rdma link delete srb 2>/dev/null || true
+	rdma link delete src 2>/dev/null || true
 	ip netns del nsa 2>/dev/null || true
 	ip netns del nsb 2>/dev/null || true
+	ip netns del nsc 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -64,11 +68,12 @@ wire() {	# wire cut|mend
 	done
 }
 
-# Nothing of a user left on sra and srb (cm_ids included) within 30 s.
-nothing_left() {	# nothing_left <label>
+# Nothing of a user left on sra and srb, or the devices named, (cm_ids
+# included) within 30 s.
+nothing_left() {	# nothing_left <label> [<devices>]
 	local d end want="pd 0 mr 0 cq 0 qp 0 srq 0 ctx 0 cm_id 0 "
 
-	for d in sra srb; do
+	for d in ${2:-sra srb}; do
 		end=$((SECONDS + 30))
 		until [ "$(user_objects $d)" = "$want" ]; do
 			[ $SECONDS -lt $end ] ||
@@ -76,7 +81,7 @@ nothing_left() {	# nothing_left <label>
 			sleep 1
 		done
 	done
-	echo "ok: $1: nothing of a user left on sra and srb"
+	echo "ok: $1: nothing of a user left on ${2:-sra and srb}"
 }
 
 # The client's status and output after the cut: exited by itself within
@@ -115,7 +120,31 @@ start_pair() {	# start_pair <label>
 		cat /tmp/gone.srv /tmp/gone.cli
 		fail "$1: no data flows"
 	}
+	kill -0 "$cli" 2>/dev/null || {
+		cat /tmp/gone.srv /tmp/gone.cli
+		fail "$1: the client ended before the wire was cut"
+	}
 }
+
+# 0, meanwhile: a connection to a host that never answers, from a third
+# namespace (nsc, device src on vc, 198.51.100.65).  The address resolves
+# (a permanent neighbour entry), so the CM's REQ goes out and is resent
+# until the CM gives up (about 75 s); rdma_cm must then report
+# RDMA_CM_EVENT_UNREACHABLE with -ETIMEDOUT (-110).
+ip netns add nsc
+ip link add vc type veth peer name vd
+ip link set vc netns nsc
+ip -n nsc link set lo up
+ip -n nsc addr add 198.51.100.65/26 dev vc
+ip -n nsc link set vc up
+ip link set vd up
+ip -n nsc neigh add 198.51.100.66 lladdr 02:00:00:00:00:02 dev vc nud permanent
+ip netns exec nsc rdma link add src type sroce netdev vc
+wait_for 'roce_gid_index src 4' 20 || fail "src has no IPv4 RoCE v2 GID"
+mute_start=$(date +%s)
+ip netns exec nsc timeout 200 rping -c -a 198.51.100.66 -C 1 \
+	> /tmp/gone.mute 2>&1 &
+mute=$!
 
 # 1: the server's host dies: the wire is cut, then the server killed.
 start_pair "host dies"
@@ -169,3 +198,15 @@ wait "$srv" && fail "wire cut: the server claims success" || true
 kill "$watchdog" 2>/dev/null || true
 nothing_left "wire cut"
 wire mend
+
+# 0's end: the silent host.
+rc=0
+wait "$mute" || rc=$?
+took=$(( $(date +%s) - mute_start ))
+echo "--- rping to a host that never answers: status $rc after $took s"
+cat /tmp/gone.mute
+[ "$rc" -ne 124 ] || fail "a connection to a silent host did not end in 200 s"
+grep -q "RDMA_CM_EVENT_UNREACHABLE, error -110" /tmp/gone.mute ||
+	fail "a connection to a silent host did not end in RDMA_CM_EVENT_UNREACHABLE, -ETIMEDOUT"
+echo "REPORT cm-gone: a connection to a host that never answers ended in RDMA_CM_EVENT_UNREACHABLE (-ETIMEDOUT) after $took s"
+nothing_left "silent host" src
