@@ -6,9 +6,10 @@
 # data validated (RC: SEND, READ, WRITE), ucmatose (RC connections and
 # SENDs) and udaddy (UD datagrams to an address rdma_cm resolved), over
 # IPv4 and IPv6, each side serving once.  The wire is captured on eth0:
-# tshark must decode the CM's REQ, REP and RTU, and every RoCEv2 packet
-# must have a good ICRC (progs/icrc_check.py, an implementation of its
-# own).  Run by both VMs.
+# tshark must decode every packet as RoCEv2, find the CM's REQ, REP, RTU
+# and DREQ, SIDR REQ and REP, and udaddy's UD datagrams with their DETH,
+# and every RoCEv2 packet must have a good ICRC (progs/icrc_check.py, an
+# implementation of its own).  Run by both VMs.
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
@@ -76,14 +77,30 @@ done
 sleep 1
 kill -INT $dump
 wait $dump || true
-# The CM's MADs: management class 7, REQ (0x10), REP (0x13), RTU (0x14).
-for attr in 0x0010 0x0013 0x0014; do
+total=$(tshark -r /tmp/cm.pcap 2>/dev/null | wc -l)
+decoded=$(tshark -r /tmp/cm.pcap -Y infiniband.bth 2>/dev/null | wc -l)
+echo "REPORT rdmacm $SROCE_DEV: $decoded of $total packets on eth0 decode as RoCEv2"
+[ "$total" -gt 0 ] && [ "$decoded" -eq "$total" ] ||
+	fail "tshark decodes $decoded of $total packets as InfiniBand"
+# The CM's MADs (management class 7): REQ (0x10), REP (0x13), RTU (0x14),
+# DREQ (0x15) of the RC connections, SIDR REQ (0x17) and SIDR REP (0x18)
+# of udaddy's; DREP (0x16) is counted (a DREQ both ends send at once is
+# answered by neither).
+for attr in 0x0010 0x0013 0x0014 0x0015 0x0016 0x0017 0x0018; do
 	n=$(tshark -r /tmp/cm.pcap -Y \
 		"infiniband.mad.mgmtclass == 0x07 && infiniband.mad.attributeid == $attr" \
 		2>/dev/null | wc -l)
 	echo "REPORT rdmacm $SROCE_DEV: $n CM MADs of attribute $attr on eth0"
-	[ "$n" -gt 0 ] || fail "tshark found no CM MAD of attribute $attr"
+	[ "$n" -gt 0 ] || [ $attr = 0x0016 ] ||
+		fail "tshark found no CM MAD of attribute $attr"
 done
+# udaddy's datagrams: UD SEND ONLY (opcode 100) with a DETH, between QPs
+# other than QP1.
+n=$(tshark -r /tmp/cm.pcap -Y \
+	"infiniband.bth.opcode == 100 && infiniband.deth.srcqp != 1 && infiniband.bth.destqp != 1" \
+	2>/dev/null | wc -l)
+echo "REPORT rdmacm $SROCE_DEV: $n UD datagrams (DETH decoded) between QPs other than QP1 on eth0"
+[ "$n" -gt 0 ] || fail "tshark found no UD SEND with a DETH outside QP1"
 icrc=$(python3 "$SROCE_REPO/tests/vm/progs/icrc_check.py" /tmp/cm.pcap) ||
 	fail "ICRCs on eth0: $icrc"
 echo "REPORT rdmacm $SROCE_DEV: ICRCs on eth0: $icrc"
