@@ -7,9 +7,10 @@
 # SENDs) and udaddy (UD datagrams to an address rdma_cm resolved), over
 # IPv4 and IPv6, each side serving once.  The wire is captured on eth0:
 # tshark must decode every packet as RoCEv2, find the CM's REQ, REP, RTU
-# and DREQ, SIDR REQ and REP, and udaddy's UD datagrams with their DETH,
-# and every RoCEv2 packet must have a good ICRC (progs/icrc_check.py, an
-# implementation of its own).  Run by both VMs.
+# and DREQ, SIDR REQ and REP, and udaddy's UD datagrams (SEND ONLY with
+# immediate) with their DETH, and every RoCEv2 packet must have a good
+# ICRC (progs/icrc_check.py, an implementation of its own).  Run by both
+# VMs.
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
@@ -94,13 +95,13 @@ for attr in 0x0010 0x0013 0x0014 0x0015 0x0016 0x0017 0x0018; do
 	[ "$n" -gt 0 ] || [ $attr = 0x0016 ] ||
 		fail "tshark found no CM MAD of attribute $attr"
 done
-# udaddy's datagrams: UD SEND ONLY (opcode 100) with a DETH, between QPs
-# other than QP1.
+# udaddy's datagrams: UD SEND ONLY with immediate (opcode 101) with a
+# DETH, between QPs other than QP1.
 n=$(tshark -r /tmp/cm.pcap -Y \
-	"infiniband.bth.opcode == 100 && infiniband.deth.srcqp != 1 && infiniband.bth.destqp != 1" \
+	"infiniband.bth.opcode == 101 && infiniband.deth.srcqp != 1 && infiniband.bth.destqp != 1" \
 	2>/dev/null | wc -l)
 echo "REPORT rdmacm $SROCE_DEV: $n UD datagrams (DETH decoded) between QPs other than QP1 on eth0"
-[ "$n" -gt 0 ] || fail "tshark found no UD SEND with a DETH outside QP1"
+[ "$n" -gt 0 ] || fail "tshark found no UD SEND with immediate and a DETH outside QP1"
 icrc=$(python3 "$SROCE_REPO/tests/vm/progs/icrc_check.py" /tmp/cm.pcap) ||
 	fail "ICRCs on eth0: $icrc"
 echo "REPORT rdmacm $SROCE_DEV: ICRCs on eth0: $icrc"
