@@ -1296,14 +1296,14 @@ static void d_write(enum d_mode mode)
 		      d_names[mode], state_str(sa), state_str(sb), bad, npkts);
 	} else if (wc.status == IBV_WC_SUCCESS && bad) {
 		unsigned int first_bad = 0, later = 0;
+		uint64_t dropped;
 
 		while (!memcmp(rw + first_bad * mtu, src + first_bad * mtu, mtu))
 			first_bad++;
 		usleep(2000000);
 		for (k = 0; k < npkts; k++)
 			later += memcmp(rw + k * mtu, src + k * mtu, mtu) != 0;
-		uint64_t dropped = host_drops();
-
+		dropped = host_drops();
 		dropped = drops == UINT64_MAX || dropped == UINT64_MAX ? 0 :
 			  dropped - drops;
 		/*
