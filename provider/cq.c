@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * libsroce completion queues: the kernel writes CQEs into a mapped ring,
- * which ibv_poll_cq reads without entering the kernel.
+ * which ibv_poll_cq reads without entering the kernel.  Every CQ is
+ * created as an extended one; the ibv_cq_ex poll API is in cq_ex.c.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 
+#include "cqe.h"
 #include "sroce.h"
 #include "sroce-abi.h"
 
@@ -43,34 +44,68 @@ void sroce_ring_unmap(struct sroce_ring *r)
 	r->map = NULL;
 }
 
-struct ibv_cq *sroce_create_cq(struct ibv_context *context, int cqe,
-			       struct ibv_comp_channel *channel,
-			       int comp_vector)
+/*
+ * What an extended CQ offers: the standard completion fields (LIDs and SL
+ * read 0 on RoCE), no timestamps (sroce's CQE carries none), and of the
+ * create flags only SINGLE_THREADED, a hint that the CQ needs no locking,
+ * which it may ignore.  IGNORE_OVERRUN is refused: a full sroce CQ loses
+ * the CQE and fails the QP.  sroce has no parent domains
+ * (IBV_CQ_INIT_ATTR_MASK_PD).
+ */
+#define SROCE_CQ_WC_FLAGS	IBV_WC_STANDARD_FLAGS
+#define SROCE_CQ_CREATE_FLAGS	IBV_CREATE_CQ_ATTR_SINGLE_THREADED
+
+struct ibv_cq_ex *sroce_create_cq_ex(struct ibv_context *context,
+				     struct ibv_cq_init_attr_ex *attr)
 {
-	struct usroce_create_cq_resp resp = {};
-	struct ibv_create_cq cmd;
+	struct usroce_create_cq_ex_resp resp = {};
 	struct sroce_cq *cq;
 	int ret;
 
-	cq = calloc(1, sizeof(*cq));
-	if (!cq)
+	if ((attr->comp_mask & ~IBV_CQ_INIT_ATTR_MASK_FLAGS) ||
+	    (attr->wc_flags & ~(uint64_t)SROCE_CQ_WC_FLAGS) ||
+	    ((attr->comp_mask & IBV_CQ_INIT_ATTR_MASK_FLAGS) &&
+	     (attr->flags & ~SROCE_CQ_CREATE_FLAGS))) {
+		errno = EOPNOTSUPP;
 		return NULL;
-	ret = ibv_cmd_create_cq(context, cqe, channel, comp_vector,
-				&cq->ibv_cq, &cmd, sizeof(cmd),
-				&resp.ibv_resp, sizeof(resp));
+	}
+	cq = calloc(1, sizeof(*cq));
+	if (!cq) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ret = ibv_cmd_create_cq_ex(context, attr, &cq->vcq, NULL, 0,
+				   &resp.ibv_resp, sizeof(resp), 0);
 	if (ret)
 		goto err_free;
 	ret = sroce_ring_map(&cq->ring, context->cmd_fd, &resp.cq);
 	if (ret)
 		goto err_destroy;
-	return &cq->ibv_cq;
+	sroce_cq_ex_init(cq, attr->wc_flags);
+	return &cq->vcq.cq_ex;
 
 err_destroy:
-	ibv_cmd_destroy_cq(&cq->ibv_cq);
+	ibv_cmd_destroy_cq(&cq->vcq.cq);
 err_free:
 	free(cq);
 	errno = ret;
 	return NULL;
+}
+
+/* A plain CQ is an extended one that nobody polls with the ex API. */
+struct ibv_cq *sroce_create_cq(struct ibv_context *context, int cqe,
+			       struct ibv_comp_channel *channel,
+			       int comp_vector)
+{
+	struct ibv_cq_init_attr_ex attr = {
+		.cqe = cqe,
+		.channel = channel,
+		.comp_vector = comp_vector,
+	};
+	struct ibv_cq_ex *cqx;
+
+	cqx = sroce_create_cq_ex(context, &attr);
+	return cqx ? ibv_cq_ex_to_cq(cqx) : NULL;
 }
 
 int sroce_destroy_cq(struct ibv_cq *ibcq)
@@ -84,30 +119,6 @@ int sroce_destroy_cq(struct ibv_cq *ibcq)
 	sroce_ring_unmap(&cq->ring);
 	free(cq);
 	return 0;
-}
-
-/*
- * A UD receive carries a GRH (RoCEv2: the IPv6 or IPv4 header, which
- * ibv_init_ah_from_wc tells apart) in the first 40 bytes of the buffer.
- * RoCE has no LIDs, SLs or P_Keys to report: slid, sl, dlid_path_bits and
- * pkey_index stay 0.
- */
-static void sroce_cqe_to_wc(const struct sroce_cqe *cqe, struct ibv_wc *wc)
-{
-	memset(wc, 0, sizeof(*wc));
-	wc->wr_id = cqe->wr_id;
-	wc->status = cqe->status;
-	wc->opcode = cqe->opcode;
-	wc->vendor_err = cqe->vendor_err;
-	wc->byte_len = cqe->byte_len;
-	wc->qp_num = cqe->qp_num;
-	wc->src_qp = cqe->src_qp;
-	if (cqe->flags & SROCE_CQE_WITH_IMM) {
-		wc->imm_data = cqe->ex;
-		wc->wc_flags |= IBV_WC_WITH_IMM;
-	}
-	if (cqe->flags & SROCE_CQE_GRH)
-		wc->wc_flags |= IBV_WC_GRH;
 }
 
 int sroce_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * libsroce: device matching, contexts, queries, protection domains and
- * memory regions.  Completion queues are in cq.c, QPs in qp.c and qp_ex.c,
- * address handles in ah.c.
+ * memory regions.  Completion queues are in cq.c and cq_ex.c, QPs in qp.c
+ * and qp_ex.c, address handles in ah.c.
  *
  * sroce is an out-of-tree driver, so the kernel reports RDMA_DRIVER_UNKNOWN
  * and the device may carry any name ("rdma link add <name> type sroce").
@@ -158,6 +158,7 @@ static const struct verbs_context_ops sroce_ctx_ops = {
 	.attach_mcast = ibv_cmd_attach_mcast,
 	.create_ah = sroce_create_ah,
 	.create_cq = sroce_create_cq,
+	.create_cq_ex = sroce_create_cq_ex,
 	.create_qp = sroce_create_qp,
 	.create_qp_ex = sroce_create_qp_ex,
 	.dealloc_pd = sroce_dealloc_pd,

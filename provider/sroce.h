@@ -31,8 +31,14 @@ struct sroce_ah {
 };
 
 struct sroce_cq {
-	struct ibv_cq ibv_cq;
+	struct verbs_cq vcq;		/* vcq.cq, or vcq.cq_ex for the ex API */
 	struct sroce_ring ring;		/* the kernel produces */
+	/*
+	 * The CQE an ibv_cq_ex batch is at (ring.idx's slot, not yet
+	 * consumed), from start_poll to end_poll, which hold ring.lock;
+	 * NULL once the batch ran out of CQEs.
+	 */
+	const struct sroce_cqe *cur;
 };
 
 struct sroce_qp {
@@ -60,7 +66,7 @@ static inline struct sroce_ah *to_sah(struct ibv_ah *ibah)
 
 static inline struct sroce_cq *to_scq(struct ibv_cq *ibcq)
 {
-	return container_of(ibcq, struct sroce_cq, ibv_cq);
+	return container_of(ibcq, struct sroce_cq, vcq.cq);
 }
 
 static inline struct sroce_qp *to_sqp(struct ibv_qp *ibqp)
@@ -79,6 +85,11 @@ struct ibv_cq *sroce_create_cq(struct ibv_context *context, int cqe,
 int sroce_destroy_cq(struct ibv_cq *ibcq);
 int sroce_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc);
 int sroce_req_notify_cq(struct ibv_cq *ibcq, int solicited_only);
+struct ibv_cq_ex *sroce_create_cq_ex(struct ibv_context *context,
+				     struct ibv_cq_init_attr_ex *attr);
+
+/* cq_ex.c */
+void sroce_cq_ex_init(struct sroce_cq *cq, uint64_t wc_flags);
 
 /* qp.c */
 struct ibv_qp *sroce_create_qp(struct ibv_pd *pd,

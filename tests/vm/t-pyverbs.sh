@@ -31,9 +31,10 @@ counts() {
 # UD QPs and their AHs are in test_qp, test_qpex, test_cq_events,
 # test_addr and test_relaxed_ordering; test_rdmacm connects RC and UDP
 # port space QPs through the CM's MADs on QP1 and sends to multicast
-# groups that it joins and leaves.  test_cqex skips what needs extended
-# CQs, which sroce does not offer yet.  (test_srq is left out until
-# sroce has SRQs: each of its tests skips at the first one.)
+# groups that it joins and leaves.  test_cqex runs RC and UD traffic
+# through extended CQs (its XRC test skips: sroce has no XRC).  (test_srq
+# is left out until sroce has SRQs: each of its tests skips at the first
+# one.)
 modules="test_device test_pd test_mr test_fork test_cq test_cqex test_cq_events test_qp test_qpex test_atomic test_odp test_addr test_relaxed_ordering test_rdmacm"
 # Modules that must pass on sroce0 (today all of them); a module in
 # $modules alone would be reported only.
