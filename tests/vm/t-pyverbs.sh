@@ -9,23 +9,30 @@ set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 src=$(ls -d /usr/src/rdma-core-*/tests/.. | head -n1)
 
-# counts <dev> <module>: "ran ok skip fail error" of one module on one device
-counts() {
-	local out summary ran fail err skip ok
+# run_all <dev>: every module of $modules on one device in one interpreter;
+# leaves the output in /tmp/pyverbs.<dev> and, in counts[<dev>:<module>],
+# "ran ok skip fail error".  A module without its pyverbs-module line
+# never finished (the interpreter crashed in it or before it): an error.
+declare -A counts
+run_all() {
+	local out=/tmp/pyverbs.$1 module ran skip fail err ok
 
 	# progs/pyverbs_run.py says why it, not tests/run_tests.py.
-	out=$(cd "$src" && timeout 600 python3 "$SROCE_REPO/tests/vm/progs/pyverbs_run.py" \
-		"$src" --dev "$1" "$2" 2>&1 || true)
-	ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' <<<"$out" | tail -n1 || true)
-	summary=$(grep -E '^(OK|FAILED)( \(|$)' <<<"$out" | tail -n1 || true)
-	fail=$(grep -o 'failures=[0-9]*' <<<"$summary" | cut -d= -f2 || true)
-	err=$(grep -o 'errors=[0-9]*' <<<"$summary" | cut -d= -f2 || true)
-	skip=$(grep -o 'skipped=[0-9]*' <<<"$summary" | cut -d= -f2 || true)
-	ran=${ran:-0} fail=${fail:-0} err=${err:-0} skip=${skip:-0}
-	[ -n "$summary" ] || err=$((err + 1))	# no summary: it crashed
-	ok=$((ran - fail - err - skip))
-	[ "$ok" -ge 0 ] || ok=0
-	echo "$ran $ok $skip $fail $err"
+	(cd "$src" && timeout 600 python3 "$SROCE_REPO/tests/vm/progs/pyverbs_run.py" \
+		"$src" --dev "$1" $modules > "$out" 2>&1) || true
+	for module in $modules; do
+		read -r ran skip fail err < <(sed -n "s/^pyverbs-module $module //p" "$out") ||
+			true
+		if [ -z "${ran:-}" ]; then
+			ran=0 skip=0 fail=0 err=1
+			echo "--- $1 $module did not finish; the run's end:"
+			tail -n 20 "$out"
+		fi
+		ok=$((ran - fail - err - skip))
+		[ "$ok" -ge 0 ] || ok=0
+		counts[$1:$module]="$ran $ok $skip $fail $err"
+		ran=
+	done
 }
 
 # UD QPs and their AHs are in test_qp, test_qpex, test_cq_events,
@@ -42,13 +49,16 @@ must="test_device test_pd test_mr test_fork test_cq test_cqex test_cq_events tes
 
 declare -A result
 status=0
+run_all sroce0
 for module in $modules; do
-	read -r ran ok skip fail err < <(counts sroce0 "$module")
+	read -r ran ok skip fail err <<<"${counts[sroce0:$module]}"
 	result[$module]="$ok ok, $skip skipped, $fail failed, $err errors (of $ran)"
 	if [[ " $must " == *" $module "* ]]; then
 		[ "$ran" -gt 0 ] && [ "$fail" -eq 0 ] && [ "$err" -eq 0 ] || status=1
 	fi
 done
+# A failing module's tests and tracebacks.
+[ $status -eq 0 ] || grep -E -A 30 '^(FAIL|ERROR): ' /tmp/pyverbs.sroce0 || true
 # rdma_rxe in the same VM, for comparison (it cannot run next to sroce).
 if [ "${SROCE_COMPARE_RXE:-1}" = 0 ]; then
 	for module in $modules; do
@@ -57,8 +67,9 @@ if [ "${SROCE_COMPARE_RXE:-1}" = 0 ]; then
 	exit $status
 fi
 use_rxe || fail "cannot switch to rdma_rxe"
+run_all rxe0
 for module in $modules; do
-	read -r ran ok skip fail err < <(counts rxe0 "$module")
+	read -r ran ok skip fail err <<<"${counts[rxe0:$module]}"
 	echo "REPORT pyverbs $module: sroce0 ${result[$module]}; rxe0 $ok ok, $skip skipped, $fail failed, $err errors (of $ran)"
 done
 exit $status
