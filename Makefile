@@ -83,8 +83,11 @@ bench: all
 # across the wire of two VMs at 0, 1, 5 and 10 % (on
 # top of netem's delay, duplication, reordering and corruption), on every
 # kernel.  The same pair run on rdma_rxe gives the table's rxe column; its
-# failures are reported, not judged.
+# failures are reported, not judged.  Then the interop pair of make test
+# (sroce against rdma_rxe across a wire), which make test runs on the last
+# kernel only, on the others.
 PAIR_LOSS := SECS=20 LOSS='0 1 5 10' tests/pair/loss.sh
+PAIR_INTEROP := tests/pair/perftest.sh && tests/pair/rdmacm.sh && tests/pair/mtu4096.sh
 check-long: all
 	@st=0; for k in $(KERNELS); do \
 	  scripts/vm-run --kernel $$k --timeout 3600 -- \
@@ -94,6 +97,9 @@ check-long: all
 	  scripts/vm-run --kernel $$k --pair --rxe --timeout 3600 -- \
 	    "$(PAIR_LOSS)" -- "$(PAIR_LOSS)" || \
 	    echo "check-long: rdma_rxe did not finish the pair loss runs on $$k"; \
+	  [ $$k = $(lastword $(KERNELS)) ] || \
+	    scripts/vm-run --kernel $$k --pair --peer-rxe --timeout 900 -- \
+	      "$(PAIR_INTEROP)" -- "$(PAIR_INTEROP)" || st=1; \
 	done; \
 	[ $$st -eq 0 ] && echo "check-long: passed" || { echo "check-long: FAILED"; exit 1; }
 
