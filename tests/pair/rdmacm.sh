@@ -31,30 +31,42 @@ cm_diagnose() {
 }
 
 # cm_case <serving role> <label> <server command> <client command>: the
-# server side runs its command once; the client side runs its own until
-# it connects (the server may not listen yet), for up to 60 s.  Commands
-# are strings, with @SELF@ and @PEER@ for this VM's and the peer's address.
+# server side runs its command once, for up to 120 s; the client side runs
+# its own until it connects (the server may not listen yet), each try for
+# up to 60 s, for 100 s in all.  Commands are strings, with @SELF@ and
+# @PEER@ for this VM's and the peer's address.  A failure shows the first
+# try's output and the last one's (line-buffered: a command that a timeout
+# kills keeps what it said).
 cm_case() {
-	local server=$1 label=$2 cmd try
+	local server=$1 label=$2 cmd try deadline
 
 	if [ "$SROCE_ROLE" = "$server" ]; then
 		cmd=${3//@SELF@/$self}
-		timeout 90 $cmd > /tmp/cm.out 2>&1 && return 0
+		timeout 120 stdbuf -oL -eL $cmd > /tmp/cm.out 2>&1 && return 0
+		echo "--- the server's output (status $?):"
 		cat /tmp/cm.out
 		cm_diagnose
 		fail "$label: the server ($cmd) failed"
 	fi
 	cmd=${4//@PEER@/$peer}
-	for try in $(seq 60); do
-		if timeout 60 $cmd > /tmp/cm.out 2>&1; then
+	deadline=$((SECONDS + 100))
+	try=0
+	rm -f /tmp/cm.first
+	while [ $SECONDS -lt $deadline ]; do
+		try=$((try + 1))
+		if timeout 60 stdbuf -oL -eL $cmd > /tmp/cm.out 2>&1; then
 			echo "REPORT rdmacm $SROCE_DEV -> peer: $label (try $try)"
 			return 0
 		fi
+		[ -f /tmp/cm.first ] || cp /tmp/cm.out /tmp/cm.first
 		sleep 1
 	done
+	echo "--- the client's first try:"
+	cat /tmp/cm.first
+	echo "--- its last try (of $try):"
 	cat /tmp/cm.out
 	cm_diagnose
-	fail "$label: $cmd did not connect and finish in 60 tries"
+	fail "$label: $cmd did not connect and finish in 100 s"
 }
 
 for server in b a; do
