@@ -31,16 +31,19 @@ struct ibv_ah *sroce_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr)
 		return NULL;
 	}
 	ah->ah_num = resp.ah_num;
+	sroce_ctx_get(pd->context);
 	return &ah->ibv_ah;
 }
 
 int sroce_destroy_ah(struct ibv_ah *ibah)
 {
+	struct ibv_context *context = ibah->context;
 	int ret;
 
 	ret = ibv_cmd_destroy_ah(ibah);
 	if (ret)
 		return ret;
 	free(to_sah(ibah));
+	sroce_ctx_put(context);
 	return 0;
 }

@@ -82,6 +82,7 @@ struct ibv_cq_ex *sroce_create_cq_ex(struct ibv_context *context,
 	if (ret)
 		goto err_destroy;
 	sroce_cq_ex_init(cq, attr->wc_flags);
+	sroce_ctx_get(context);
 	return &cq->vcq.cq_ex;
 
 err_destroy:
@@ -110,6 +111,7 @@ struct ibv_cq *sroce_create_cq(struct ibv_context *context, int cqe,
 
 int sroce_destroy_cq(struct ibv_cq *ibcq)
 {
+	struct ibv_context *context = ibcq->context;
 	struct sroce_cq *cq = to_scq(ibcq);
 	int ret;
 
@@ -118,6 +120,7 @@ int sroce_destroy_cq(struct ibv_cq *ibcq)
 		return ret;
 	sroce_ring_unmap(&cq->ring);
 	free(cq);
+	sroce_ctx_put(context);
 	return 0;
 }
 

@@ -75,6 +75,7 @@ struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
 	qp->sig_all = attr->sq_sig_all;
 	if (attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS)
 		sroce_qp_ex_init(qp, attr->send_ops_flags);
+	sroce_ctx_get(context);
 	return &qp->vqp.qp;
 
 err_unmap_sq:
@@ -127,6 +128,7 @@ int sroce_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr,
 
 int sroce_destroy_qp(struct ibv_qp *ibqp)
 {
+	struct ibv_context *context = ibqp->context;
 	struct sroce_qp *qp = to_sqp(ibqp);
 	int ret;
 
@@ -136,6 +138,7 @@ int sroce_destroy_qp(struct ibv_qp *ibqp)
 	sroce_ring_unmap(&qp->rq);
 	sroce_ring_unmap(&qp->sq);
 	free(qp);
+	sroce_ctx_put(context);
 	return 0;
 }
 

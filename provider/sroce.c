@@ -88,17 +88,20 @@ static struct ibv_pd *sroce_alloc_pd(struct ibv_context *context)
 		return NULL;
 	}
 	pd->pdn = resp.pdn;
+	sroce_ctx_get(context);
 	return &pd->ibv_pd;
 }
 
 static int sroce_dealloc_pd(struct ibv_pd *ibpd)
 {
+	struct ibv_context *context = ibpd->context;
 	int ret;
 
 	ret = ibv_cmd_dealloc_pd(ibpd);
 	if (ret)
 		return ret;
 	free(to_spd(ibpd));
+	sroce_ctx_put(context);
 	return 0;
 }
 
@@ -121,6 +124,7 @@ static struct ibv_mr *sroce_reg_mr(struct ibv_pd *pd, void *addr,
 		errno = ret;
 		return NULL;
 	}
+	sroce_ctx_get(pd->context);
 	return &vmr->ibv_mr;
 }
 
@@ -134,21 +138,32 @@ static int sroce_advise_mr(struct ibv_pd *pd, enum ibv_advise_mr_advice advice,
 
 static int sroce_dereg_mr(struct verbs_mr *vmr)
 {
+	struct ibv_context *context = vmr->ibv_mr.context;
 	int ret;
 
 	ret = ibv_cmd_dereg_mr(vmr);
 	if (ret)
 		return ret;
 	free(vmr);
+	sroce_ctx_put(context);
 	return 0;
 }
 
-static void sroce_free_context(struct ibv_context *ibctx)
+/* Drop a reference to the context (see struct sroce_context). */
+void sroce_ctx_put(struct ibv_context *ibctx)
 {
 	struct sroce_context *ctx = to_sctx(ibctx);
 
+	if (__atomic_sub_fetch(&ctx->refs, 1, __ATOMIC_ACQ_REL))
+		return;
 	verbs_uninit_context(&ctx->vctx);
 	free(ctx);
+}
+
+/* ibv_close_device: the context goes once its last object has gone. */
+static void sroce_free_context(struct ibv_context *ibctx)
+{
+	sroce_ctx_put(ibctx);
 }
 
 static const struct verbs_context_ops sroce_ctx_ops = {
@@ -197,6 +212,7 @@ static struct verbs_context *sroce_alloc_context(struct ibv_device *ibdev,
 		goto err_uninit;
 
 	verbs_set_ops(&ctx->vctx, &sroce_ctx_ops);
+	ctx->refs = 1;
 	return &ctx->vctx;
 
 err_uninit:

@@ -17,6 +17,18 @@ struct sroce_device {
 
 struct sroce_context {
 	struct verbs_context vctx;
+	/*
+	 * References to the context, so that it outlives ibv_close_device
+	 * while objects of it live (libibverbs' destroy verbs find the ops
+	 * through obj->context, and the kernel destroys through its cmd_fd):
+	 * one is the context's own, from alloc_context until free_context
+	 * (the close), and each PD, MR, CQ (plain or extended), QP and AH
+	 * holds one from the moment its create succeeded until its destroy
+	 * succeeds (a destroy the kernel refuses keeps it).  Whoever drops
+	 * the last one, the close or a destroy after it, uninitialises and
+	 * frees the context: sroce_ctx_get() and sroce_ctx_put().
+	 */
+	unsigned int refs;
 };
 
 struct sroce_pd {
@@ -115,6 +127,15 @@ static inline struct sroce_context *to_sctx(struct ibv_context *ibctx)
 {
 	return container_of(ibctx, struct sroce_context, vctx.context);
 }
+
+/* A reference to the context for a new object of it (struct sroce_context). */
+static inline void sroce_ctx_get(struct ibv_context *ibctx)
+{
+	__atomic_fetch_add(&to_sctx(ibctx)->refs, 1, __ATOMIC_RELAXED);
+}
+
+/* sroce.c */
+void sroce_ctx_put(struct ibv_context *ibctx);
 
 static inline struct sroce_pd *to_spd(struct ibv_pd *ibpd)
 {
