@@ -69,8 +69,7 @@ objects_left() {
 	objects | grep -oE '[a-z_]+ [1-9][0-9]*' | tr '\n' ' ' || true
 }
 device_pins() {
-	rdma statistic show link sroce0/1 |
-		awk '{ for (i = 1; i < NF; i++) if ($i == "pinned_pages") print $(i + 1) }'
+	port_counter sroce0 pinned_pages
 }
 # The system's FOLL_PIN balance; stat_refresh first folds the per-CPU
 # deltas into the counters, which otherwise lag (by a few pages).

@@ -98,6 +98,12 @@ devinfo_field() {
 
 # The GID index of device $1 (port 1) that is RoCE v2 for address family
 # $2: "4" for the IPv4-mapped GID, "6" for a global IPv6 one.
+port_counter() {	# port_counter <dev> <name>: a counter of the device's port 1
+	rdma statistic show link "$1"/1 |
+		awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) v = $(i + 1) }
+			END { print v + 0 }'
+}
+
 roce_gid_index() {
 	local dir=/sys/class/infiniband/$1/ports/1 path i gid type
 

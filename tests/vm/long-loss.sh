@@ -50,9 +50,7 @@ netem_counts() {
 
 # The value of sroce0's port counter $1.
 sroce_stat() {
-	rdma statistic show link sroce0/1 |
-		awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) v = $(i + 1) }
-			END { print v + 0 }'
+	port_counter sroce0 "$1"
 }
 
 # The goodput (MiB/s) in lossy's REPORT line in file $1.

@@ -51,9 +51,6 @@ wait_for 'roce_gid_index srb 4' 20 || fail "srb has no IPv4 RoCE v2 GID"
 ip netns exec nsa ping -c 1 -W 5 198.51.100.2 > /dev/null ||
 	fail "the namespaces do not reach each other"
 
-counter() {	# counter <dev> <name>
-	rdma statistic show link "$1"/1 | grep -o "$2 [0-9]*" | cut -d' ' -f2
-}
 
 wire() {	# wire cut|mend
 	local ns dev
@@ -115,11 +112,11 @@ start_pair() {	# start_pair <label>
 	srv=$!
 	wait_for "rdma res show cm_id | grep -q 'state LISTEN.*comm ib_write_bw'" 60 ||
 		fail "$1: the server does not listen"
-	before=$(counter sra tx_packets)
+	before=$(port_counter sra tx_packets)
 	ip netns exec nsa ib_write_bw -R -F -d sra -D 120 -s 4096 \
 		198.51.100.2 > /tmp/gone.cli 2>&1 &
 	cli=$!
-	wait_for "[ \$((\$(counter sra tx_packets) - $before)) -gt 2000 ]" 120 || {
+	wait_for "[ \$((\$(port_counter sra tx_packets) - $before)) -gt 2000 ]" 120 || {
 		cat /tmp/gone.srv /tmp/gone.cli
 		fail "$1: no data flows"
 	}

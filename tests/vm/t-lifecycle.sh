@@ -18,8 +18,7 @@ system_pins() {
 }
 # Pages that sroce0's MRs pin now.
 device_pins() {
-	rdma statistic show link sroce0/1 |
-		awk '{ for (i = 1; i < NF; i++) if ($i == "pinned_pages") print $(i + 1) }'
+	port_counter sroce0 pinned_pages
 }
 # The device's object counts that user processes own: "pd N cq N ...".
 objects() {
@@ -44,7 +43,12 @@ wait_for 'grep -q flooding /tmp/flood.out' 20 || fail "flood did not start"
 sleep 2
 during=$(device_pins)
 echo "while flooding: $(objects); pinned_pages $during"
-[ "$during" -eq 4096 ] || fail "pinned_pages $during while two 8 MiB MRs are registered"
+[ "$during" -eq 4096 ] || {
+	# The flooder's own words, and the port's counters, say why.
+	cat /tmp/flood.out
+	rdma statistic show link sroce0/1
+	fail "pinned_pages $during while two 8 MiB MRs are registered"
+}
 kill -9 "$flooder"
 wait "$flooder" 2>/dev/null || true
 ! grep FAIL /tmp/flood.out || fail "flood saw an error before it was killed"

@@ -32,8 +32,7 @@ wait_for '[ -z "$(res_list mr sroce0)" ]' 10 || fail "MRs left after kill"
 # trace's pattern and more).  All 128 MRs are listed and pin a page each;
 # the processes end by SIGKILL and SIGTERM, and everything goes.
 pins() {
-	rdma statistic show link sroce0/1 |
-		awk '{ for (i = 1; i < NF; i++) if ($i == "pinned_pages") print $(i + 1) }'
+	port_counter sroce0 pinned_pages
 }
 rm -f /dev/shm/sroce-shared-page
 holders=()

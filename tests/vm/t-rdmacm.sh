@@ -73,7 +73,7 @@ done
 
 # --- rdma_cm ---------------------------------------------------------------
 counter() {
-	rdma statistic show link "$dev"/1 | grep -o "$1 [0-9]*" | cut -d' ' -f2
+	port_counter "$dev" "$1"
 }
 
 # Does a cm_id on the device listen on port $1?

@@ -56,7 +56,7 @@ mtu=$(devinfo_field "$dev" active_mtu)
 echo "GIDs: IPv4 $gid4 <- $gid4b, IPv6 $gid6 <- $gid6b; active MTU $mtu"
 
 counters() {
-	rdma statistic show link "$dev"/1 | grep -o "$1 [0-9]*" | cut -d' ' -f2
+	port_counter "$dev" "$1"
 }
 
 status=0
