@@ -2,8 +2,8 @@
 # Objects destroyed after their context is closed (progs/close_order.c):
 # PD, MR, CQ, extended CQ, RC QPs in RTS after a SEND, a UD QP and an AH
 # destroyed after ibv_close_device, in seven orders (QP before CQ, CQ
-# before QP with EBUSY and a retry, MR after PD, a random one, ...), 210
-# iterations: every destroy succeeds or is EBUSY while a child lives; a
+# before QP with EBUSY and a retry, MR after PD, a random one, ...), 70
+# iterations (10 per order): every destroy succeeds or is EBUSY while a child lives; a
 # process that closes the device and exits with all of them alive; then
 # pyverbs objects in reference cycles finalized by Python's cyclic GC in
 # whatever order it picks (progs/gc_order.py): no crash, no error but
@@ -17,6 +17,10 @@ progs=$SROCE_REPO/tests/vm/progs
 gcc -O2 -Wall -Werror -o /tmp/close_order "$progs/close_order.c" -libverbs
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 export GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.perturb=165
+# Iterations: 10 per order in C (the orders take turns), and of pyverbs'
+# cycles; each costs a device open, under TCG a large part of a second.
+c_iters=70
+py_iters=80
 
 # What went wrong, all of it: every part runs, the verdict comes last.
 bad=
@@ -46,13 +50,13 @@ ended() {
 }
 
 rc=0
-timeout 600 /tmp/close_order sroce0 "$gid" 210 > /tmp/close_order.out 2>&1 ||
+timeout 600 /tmp/close_order sroce0 "$gid" $c_iters > /tmp/close_order.out 2>&1 ||
 	rc=$?
 cat /tmp/close_order.out
 c_end=$(ended $rc)
 c_fails=$(grep -c '^FAIL' /tmp/close_order.out || true)
 [ $rc -eq 0 ] || bad="$bad; close_order: $c_end, $c_fails failures"
-nothing_left "after 210 iterations of destroys after the close"
+nothing_left "after $c_iters iterations of destroys after the close"
 
 rc=0
 timeout 60 /tmp/close_order sroce0 "$gid" exit > /tmp/close_order.exit 2>&1 ||
@@ -63,7 +67,7 @@ x_end=$(ended $rc)
 nothing_left "after a process exited with its objects alive after the close"
 
 rc=0
-timeout 900 python3 "$progs/gc_order.py" sroce0 "$gid" 200 > /tmp/gc_order.out 2>&1 ||
+timeout 900 python3 "$progs/gc_order.py" sroce0 "$gid" $py_iters > /tmp/gc_order.out 2>&1 ||
 	rc=$?
 cat /tmp/gc_order.out
 py_end=$(ended $rc)
@@ -71,5 +75,5 @@ py_errors=$(sed -n 's/^child: .*finalizer errors: //p' /tmp/gc_order.out)
 [ $rc -eq 0 ] || bad="$bad; gc_order: $py_end, $(grep '^FAIL' /tmp/gc_order.out | tr '\n' ' ')"
 nothing_left "after the pyverbs GC run"
 
-echo "REPORT close_order: 210 iterations in 7 orders, $c_end, $c_fails failures; exit with all alive after the close: $x_end; gc_order: 200 iterations, $py_end, finalizer errors: ${py_errors:-unknown}"
+echo "REPORT close_order: $c_iters iterations in 7 orders, $c_end, $c_fails failures; exit with all alive after the close: $x_end; gc_order: $py_iters iterations, $py_end, finalizer errors: ${py_errors:-unknown}"
 [ -z "$bad" ] || fail "${bad#; }"
