@@ -97,6 +97,8 @@ enum sroce_stat {
 	SROCE_STAT_RX_HELD,		/* packets held past a gap */
 	SROCE_STAT_RX_QKEY_ERR,		/* datagrams with the wrong Q_Key */
 	SROCE_STAT_RX_UD_DROPPED,	/* datagrams with no receive to fit */
+	SROCE_STAT_RX_UC_DROPPED,	/* UC packets dropped (sroce_uc.c) */
+	SROCE_STAT_RX_UC_ABANDONED,	/* UC messages cut short by a gap */
 	SROCE_STAT_PINNED_PAGES,	/* a gauge: pages pinned for MRs now */
 	SROCE_NUM_STATS
 };
@@ -634,6 +636,8 @@ void sroce_sched_stop(struct sroce_qp *qp);
 void sroce_qp_kick(struct sroce_qp *qp);
 void sroce_qp_own(struct sroce_qp *qp);
 void sroce_qp_release(struct sroce_qp *qp);
+bool sroce_sched_parse(struct sroce_qp *qp, struct sk_buff *skb,
+		       struct sroce_pkt *pkt);
 
 /* sroce_fault.c */
 extern struct workqueue_struct *sroce_fault_wq;
@@ -712,6 +716,7 @@ void sroce_req_check_failed(struct sroce_qp *qp);
 void sroce_req_run(struct sroce_qp *qp);
 void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		   const void *payload, struct sk_buff *skb);
+u8 sroce_send_opcode(const struct sroce_swqe *s, bool first, bool last);
 void sroce_req_rd_init(struct sroce_qp *qp);
 void sroce_req_hold_check(struct sroce_qp *qp);
 void sroce_req_reset(struct sroce_qp *qp);
@@ -721,6 +726,8 @@ void sroce_rnr_timer_fn(struct timer_list *t);
 
 /* sroce_resp.c */
 int sroce_resp_take_rwqe(struct sroce_qp *qp);
+struct sroce_mr *sroce_resp_mr(struct sroce_qp *qp, u32 rkey, int access,
+			       u64 va, u64 len);
 void sroce_resp_recv_done(struct sroce_qp *qp, struct sroce_cqe *cqe,
 			  bool solicited);
 void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
@@ -740,6 +747,14 @@ static inline bool sroce_qp_is_ud(const struct sroce_qp *qp)
 u16 sroce_ud_src_port(u32 qpn);
 u32 sroce_ud_mtu(struct sroce_qp *qp);
 void sroce_ud_round(struct sroce_qp *qp);
+
+/* sroce_uc.c */
+static inline bool sroce_qp_is_uc(const struct sroce_qp *qp)
+{
+	return qp->ibqp.qp_type == IB_QPT_UC;
+}
+
+void sroce_uc_round(struct sroce_qp *qp);
 
 /* sroce_stats.c */
 struct rdma_hw_stats *sroce_alloc_hw_port_stats(struct ib_device *ibdev,

@@ -77,6 +77,10 @@ static int sroce_kwqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 		wqe->ud.remote_qpn = ud_wr(wr)->remote_qpn;
 		wqe->ud.remote_qkey = ud_wr(wr)->remote_qkey;
 	}
+	if (sroce_qp_is_uc(qp) && wr->opcode != IB_WR_SEND &&
+	    wr->opcode != IB_WR_SEND_WITH_IMM && wr->opcode != IB_WR_RDMA_WRITE &&
+	    wr->opcode != IB_WR_RDMA_WRITE_WITH_IMM)
+		return -EINVAL;
 	switch (wr->opcode) {
 	case IB_WR_SEND_WITH_IMM:
 		wqe->imm_data = (__force u32)wr->ex.imm_data;

@@ -64,12 +64,13 @@ static int sroce_udp_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	__skb_pull(skb, sizeof(struct udphdr));
 	/*
-	 * RC and UD only, and the default partition: a P_Key matches 0xFFFF
-	 * when its low 15 bits are all ones (either membership).
+	 * RC, UC and UD only, and the default partition: a P_Key matches
+	 * 0xFFFF when its low 15 bits are all ones (either membership).
 	 */
 	if (sroce_parse(skb->data, skb->len, &pkt) ||
-	    ((pkt.bth.opcode >> 5) != (SROCE_RC_SEND_FIRST >> 5) &&
-	     (pkt.bth.opcode >> 5) != (SROCE_UD_SEND_ONLY >> 5)) ||
+	    (sroce_opcode_transport(pkt.bth.opcode) != SROCE_TRANSPORT_RC &&
+	     sroce_opcode_transport(pkt.bth.opcode) != SROCE_TRANSPORT_UC &&
+	     sroce_opcode_transport(pkt.bth.opcode) != SROCE_TRANSPORT_UD) ||
 	    (pkt.bth.pkey & 0x7fff) != 0x7fff)
 		goto drop;
 

@@ -69,6 +69,37 @@ bool sroce_rd_res_replay(const struct sroce_rd_res *res, __u32 psn,
 	return true;
 }
 
+enum sroce_uc_verdict sroce_uc_check(const struct sroce_uc_rx *rx,
+				     __u16 flags, __u32 psn)
+{
+	__u16 kind = flags & (SROCE_OP_SEND | SROCE_OP_WRITE);
+	bool first = flags & SROCE_OP_FIRST;
+	bool fits;
+
+	if (rx->msg)
+		fits = !first && kind == rx->msg;
+	else
+		fits = first;
+	if (fits && psn == rx->epsn)
+		return SROCE_UC_NEXT;
+	return first ? SROCE_UC_RESTART : SROCE_UC_DROP;
+}
+
+void sroce_uc_done(struct sroce_uc_rx *rx, __u16 flags, __u32 psn)
+{
+	rx->epsn = sroce_psn_add(psn, 1);
+	rx->msg = flags & SROCE_OP_LAST ? 0 :
+		  flags & (SROCE_OP_SEND | SROCE_OP_WRITE);
+}
+
+bool sroce_uc_abandon(struct sroce_uc_rx *rx)
+{
+	bool was = rx->msg;
+
+	rx->msg = 0;
+	return was;
+}
+
 void sroce_rd_map_reset(struct sroce_rd_map *m, __u32 base)
 {
 	memset(m->bits, 0, sizeof(m->bits));

@@ -5,7 +5,9 @@
  *  - the responder's READ/ATOMIC resources, from which duplicate requests
  *    are answered again without executing twice;
  *  - the requester's handling of ACKs, NAKs and timeouts: which work
- *    requests complete, where to resume sending, when to give up.
+ *    requests complete, where to resume sending, when to give up;
+ *  - and UC's responder rules (IBTA 9.8.3): the expected PSN and the
+ *    message in progress, with no ACK, NAK or duplicate ever.
  *
  * No kernel calls (see sroce_wire.h); the data path keeps the state and
  * acts on the verdicts, and tests/unit/test_proto.c checks every rule.
@@ -67,6 +69,47 @@ sroce_rd_res_find(const struct sroce_rd_res_ring *ring, __u8 opcode,
  */
 bool sroce_rd_res_replay(const struct sroce_rd_res *res, __u32 psn,
 			 unsigned int mtu, __u32 *offset);
+
+/* --- UC responder ------------------------------------------------------- */
+
+/*
+ * A UC responder takes each packet as it comes (IBTA 9.8.3): nothing is
+ * acknowledged, nothing sent again, so nothing is held.  A packet that is
+ * not the one expected (its PSN, or its place in the message in progress)
+ * ends the message in progress, which is abandoned (its receive WQE is not
+ * consumed, what a WRITE wrote stays written).  Such a packet starts a
+ * new message if it is a FIRST or an ONLY; a MIDDLE or LAST is dropped,
+ * and so is every packet after it up to the next FIRST or ONLY.
+ */
+struct sroce_uc_rx {
+	__u32 epsn;		/* the PSN expected next */
+	__u16 msg;		/* SROCE_OP_SEND or _WRITE in progress, or 0 */
+};
+
+enum sroce_uc_verdict {
+	SROCE_UC_NEXT,		/* in sequence: execute it */
+	SROCE_UC_RESTART,	/* abandon the message in progress; execute it */
+	SROCE_UC_DROP,		/* drop it (and the message in progress) */
+};
+
+/*
+ * Where does packet @psn with sroce_op_flag @flags (a SEND or WRITE) stand?
+ * Changes nothing: the caller executes it and then calls sroce_uc_done(),
+ * or, if it cannot be executed (no receive posted, too long, a bad key),
+ * sroce_uc_abandon().  RESTART and DROP abandon the message in progress,
+ * if any: the caller calls sroce_uc_abandon() first.
+ */
+enum sroce_uc_verdict sroce_uc_check(const struct sroce_uc_rx *rx,
+				     __u16 flags, __u32 psn);
+
+/* Packet @psn with @flags was executed: the next one is expected. */
+void sroce_uc_done(struct sroce_uc_rx *rx, __u16 flags, __u32 psn);
+
+/*
+ * The message in progress is dropped: the packets up to the next FIRST or
+ * ONLY are too.  Returns whether a message was in progress.
+ */
+bool sroce_uc_abandon(struct sroce_uc_rx *rx);
 
 /* --- Reordering ---------------------------------------------------------- */
 

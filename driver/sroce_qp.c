@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Queue pairs (RC, UD and the GSI QP) as verbs objects: create, query,
- * destroy, and the post verbs (the doorbells of user QPs).  The state
- * machine is in sroce_qp_state.c, the QP number table in sroce_qpn.c, and
- * who runs a QP's transport, and where, in sroce_sched.c; UD's transport
- * is in sroce_ud.c.
+ * Queue pairs (RC, UC, UD and the GSI QP) as verbs objects: create,
+ * query, destroy, and the post verbs (the doorbells of user QPs).  The
+ * state machine is in sroce_qp_state.c, the QP number table in
+ * sroce_qpn.c, and who runs a QP's transport, and where, in sroce_sched.c;
+ * UD's transport is in sroce_ud.c, UC's in sroce_uc.c.
  */
 #include <linux/log2.h>
 #include <linux/slab.h>
@@ -24,6 +24,7 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 
 	switch (init->qp_type) {
 	case IB_QPT_RC:
+	case IB_QPT_UC:
 	case IB_QPT_UD:
 		break;
 	case IB_QPT_GSI:

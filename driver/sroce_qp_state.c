@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The QP state machine (IBTA 10.3), for RC, UD and GSI QPs: modify with its attribute checks,
- * the moves to RESET and ERR, asynchronous events, and the completions
- * every transport path posts through.  Runs as the QP's owner
+ * The QP state machine (IBTA 10.3), for RC, UC, UD and GSI QPs: modify
+ * with its attribute checks (which attributes a type takes in which
+ * transition is the core's table), the moves to RESET and ERR,
+ * asynchronous events, and the completions every transport path posts
+ * through.  Runs as the QP's owner
  * (sroce_sched.c).
  */
 #include <rdma/uverbs_ioctl.h>

@@ -160,18 +160,24 @@ static struct sroce_qp *sroce_gsi_find(struct sroce_udp *udp,
  * took, which this drops) for its responder if a request, for its
  * requester if a response, and run the QP.  A QP that cannot take it now
  * (its state, or full queues) drops it here, and counts that, and so
- * does a QP of another transport.  Consumes @skb.
+ * does a QP of another transport (RC, UC or UD).  Consumes @skb.
  */
 void sroce_qp_deliver(struct sroce_qp *qp, const struct sroce_pkt *pkt,
 		      struct sk_buff *skb)
 {
 	bool request = pkt->op->flags & SROCE_OP_REQUEST;
 	bool ud = pkt->op->hdrs & SROCE_HDR_DETH;
+	bool uc = sroce_opcode_transport(pkt->bth.opcode) == SROCE_TRANSPORT_UC;
 	struct sk_buff_head *q;
 	enum ib_qp_state state;
 
 	if (ud != sroce_qp_is_ud(qp)) {
 		sroce_stat_inc(qp->sdev, ud ? SROCE_STAT_RX_UD_DROPPED :
+					      SROCE_STAT_RX_QP_NOT_READY);
+		goto drop;
+	}
+	if (uc != sroce_qp_is_uc(qp)) {
+		sroce_stat_inc(qp->sdev, uc ? SROCE_STAT_RX_UC_DROPPED :
 					      SROCE_STAT_RX_QP_NOT_READY);
 		goto drop;
 	}

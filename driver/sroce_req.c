@@ -171,6 +171,10 @@ static u8 sroce_req_take(struct sroce_qp *qp, struct sroce_swqe *s,
 	default:
 		return IB_WC_LOC_QP_OP_ERR;
 	}
+	/* UC has SENDs and WRITEs only (IBTA 9.8.3). */
+	if (sroce_qp_is_uc(qp) && (sroce_wqe_is_read(s) ||
+				   sroce_wqe_is_atomic(s)))
+		return IB_WC_LOC_QP_OP_ERR;
 
 	if ((s->wqe.flags & SROCE_WQE_INLINE) &&
 	    (sroce_wqe_is_read(s) || sroce_wqe_is_atomic(s)))
@@ -266,7 +270,8 @@ static void sroce_req_arm_timer(struct sroce_qp *qp, bool restart)
 	mod_timer(&qp->retrans_timer, jiffies + qp->retrans_tail);
 }
 
-static u8 sroce_send_opcode(const struct sroce_swqe *s, bool first, bool last)
+/* The RC opcode of a SEND or WRITE packet (sroce_uc.c makes it UC's). */
+u8 sroce_send_opcode(const struct sroce_swqe *s, bool first, bool last)
 {
 	bool imm = s->wqe.opcode == IB_UVERBS_WR_SEND_WITH_IMM ||
 		   s->wqe.opcode == IB_UVERBS_WR_RDMA_WRITE_WITH_IMM;

@@ -198,8 +198,8 @@ static bool sroce_resp_send_op(struct sroce_qp *qp, const struct sroce_pkt *pkt,
 }
 
 /* The MR behind @rkey if it allows @access to [@va, @va + @len). */
-static struct sroce_mr *sroce_resp_mr(struct sroce_qp *qp, u32 rkey,
-				      int access, u64 va, u64 len)
+struct sroce_mr *sroce_resp_mr(struct sroce_qp *qp, u32 rkey, int access,
+			       u64 va, u64 len)
 {
 	struct sroce_mr *mr;
 

@@ -29,8 +29,8 @@ struct workqueue_struct *sroce_wq;
  * Is @pkt, received in @skb, from and to the addresses @qp is connected
  * with?  Parses the packet again: the receive path kept only the skb.
  */
-static bool sroce_sched_parse(struct sroce_qp *qp, struct sk_buff *skb,
-			      struct sroce_pkt *pkt)
+bool sroce_sched_parse(struct sroce_qp *qp, struct sk_buff *skb,
+		       struct sroce_pkt *pkt)
 {
 	struct sroce_skb_cb *cb = sroce_skb_cb(skb);
 
@@ -160,6 +160,10 @@ static void sroce_sched_round(struct sroce_qp *qp)
 		return;		/* the job kicks the QP when it is done */
 	if (sroce_qp_is_ud(qp)) {
 		sroce_ud_round(qp);
+		return;
+	}
+	if (sroce_qp_is_uc(qp)) {
+		sroce_uc_round(qp);
 		return;
 	}
 	/* A hold past a gap is over: report the gap, or look again later. */

@@ -25,6 +25,8 @@ static const struct rdma_stat_desc sroce_stat_descs[] = {
 	[SROCE_STAT_RX_HELD] = { .name = "rx_held" },
 	[SROCE_STAT_RX_QKEY_ERR] = { .name = "rx_qkey_violations" },
 	[SROCE_STAT_RX_UD_DROPPED] = { .name = "rx_ud_dropped" },
+	[SROCE_STAT_RX_UC_DROPPED] = { .name = "rx_uc_dropped" },
+	[SROCE_STAT_RX_UC_ABANDONED] = { .name = "rx_uc_abandoned" },
 	[SROCE_STAT_PINNED_PAGES] = { .name = "pinned_pages" },
 };
 

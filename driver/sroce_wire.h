@@ -60,6 +60,17 @@ enum sroce_opcode {
 	SROCE_RC_SEND_LAST_INV			= 0x16,
 	SROCE_RC_SEND_ONLY_INV			= 0x17,
 	SROCE_UC_SEND_FIRST			= 0x20,
+	SROCE_UC_SEND_MIDDLE			= 0x21,
+	SROCE_UC_SEND_LAST			= 0x22,
+	SROCE_UC_SEND_LAST_IMM			= 0x23,
+	SROCE_UC_SEND_ONLY			= 0x24,
+	SROCE_UC_SEND_ONLY_IMM			= 0x25,
+	SROCE_UC_WRITE_FIRST			= 0x26,
+	SROCE_UC_WRITE_MIDDLE			= 0x27,
+	SROCE_UC_WRITE_LAST			= 0x28,
+	SROCE_UC_WRITE_LAST_IMM			= 0x29,
+	SROCE_UC_WRITE_ONLY			= 0x2a,
+	SROCE_UC_WRITE_ONLY_IMM			= 0x2b,
 	SROCE_UD_SEND_ONLY			= 0x64,
 	SROCE_UD_SEND_ONLY_IMM			= 0x65,
 };
@@ -94,6 +105,25 @@ struct sroce_opcode_info {
 	__u16 hdrs;		/* enum sroce_hdr */
 	__u16 flags;		/* enum sroce_op_flag */
 };
+
+/* The transport an opcode belongs to: its top three bits (IBTA 9.2.1). */
+#define SROCE_TRANSPORT_RC	0
+#define SROCE_TRANSPORT_UC	1
+#define SROCE_TRANSPORT_UD	3
+
+static inline unsigned int sroce_opcode_transport(__u8 opcode)
+{
+	return opcode >> 5;
+}
+
+/*
+ * UC's SEND and WRITE opcodes are RC's (SEND FIRST .. WRITE ONLY with
+ * immediate) in the UC transport.
+ */
+static inline __u8 sroce_uc_opcode(__u8 rc_opcode)
+{
+	return (__u8)(SROCE_TRANSPORT_UC << 5 | (rc_opcode & 0x1f));
+}
 
 /* NULL for a reserved or unsupported opcode. */
 const struct sroce_opcode_info *sroce_opcode_info(__u8 opcode);

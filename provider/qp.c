@@ -3,7 +3,8 @@
  * libsroce queue pairs.  Send and receive WQEs go straight into rings the
  * kernel maps for the QP; ibv_post_send ends a batch with one doorbell
  * system call, ibv_post_recv needs none.  Which QP types exist is the
- * kernel's decision; the provider only knows how RC and UD WQEs differ.
+ * kernel's decision; the provider only knows how RC, UC and UD WQEs
+ * differ.
  */
 #include <config.h>
 
@@ -16,7 +17,9 @@
 
 /*
  * The ibv_wr_* opcodes sroce offers, on a UD QP and on the others; asking
- * for others is EOPNOTSUPP.
+ * for others is EOPNOTSUPP.  A UC QP has the calls of an RC QP, but a
+ * READ or an atomic posted on it fails its batch (qp_ex.c), as
+ * ibv_post_send refuses them.
  */
 #define SROCE_UD_SEND_OPS (IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM)
 #define SROCE_SEND_OPS (SROCE_UD_SEND_OPS | \
@@ -241,6 +244,21 @@ static int sroce_wqe_rc(struct sroce_send_wqe *wqe,
 	return 0;
 }
 
+/* A UC WQE: an RC one of the opcodes UC has, SENDs and RDMA WRITEs. */
+static int sroce_wqe_uc(struct sroce_send_wqe *wqe,
+			const struct ibv_send_wr *wr)
+{
+	switch (wr->opcode) {
+	case IBV_WR_SEND:
+	case IBV_WR_SEND_WITH_IMM:
+	case IBV_WR_RDMA_WRITE:
+	case IBV_WR_RDMA_WRITE_WITH_IMM:
+		return sroce_wqe_rc(wqe, wr);
+	default:
+		return EINVAL;
+	}
+}
+
 /* Fill the send slot @wqe from @wr; 0 or an errno for ibv_post_send. */
 static int sroce_wqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 			     const struct ibv_send_wr *wr)
@@ -254,6 +272,8 @@ static int sroce_wqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 
 	if (qp->vqp.qp.qp_type == IBV_QPT_UD)
 		ret = sroce_wqe_ud(wqe, wr);
+	else if (qp->vqp.qp.qp_type == IBV_QPT_UC)
+		ret = sroce_wqe_uc(wqe, wr);
 	else
 		ret = sroce_wqe_rc(wqe, wr);
 	if (ret)

@@ -7,8 +7,9 @@
  * ibv_wr_set_ud_addr.
  * ibv_wr_complete publishes the batch with one doorbell, ibv_wr_abort
  * drops it.  The first error of a batch (a full SQ, too many SGEs, too
- * much inline data, a UD WQE without a destination) is kept and returned
- * by ibv_wr_complete, which then publishes nothing, as the verbs API asks.
+ * much inline data, a UD WQE without a destination, a READ or an atomic on
+ * a UC QP) is kept and returned by ibv_wr_complete, which then publishes
+ * nothing, as the verbs API asks.
  */
 #include <config.h>
 
@@ -44,6 +45,14 @@ static struct sroce_send_wqe *wr_begin(struct ibv_qp_ex *qpx, uint32_t opcode)
 	wr_end(qp);
 	if (qp->wr_err)
 		return NULL;
+	/* UC has SENDs and RDMA WRITEs only. */
+	if (qp->vqp.qp.qp_type == IBV_QPT_UC &&
+	    (opcode == IBV_WR_RDMA_READ ||
+	     opcode == IBV_WR_ATOMIC_CMP_AND_SWP ||
+	     opcode == IBV_WR_ATOMIC_FETCH_AND_ADD)) {
+		qp->wr_err = EINVAL;
+		return NULL;
+	}
 	if (sq->idx - sroce_ring_load(&sq->hdr->cons) >= sq->num) {
 		qp->wr_err = ENOMEM;
 		return NULL;

@@ -439,6 +439,92 @@ static void test_resend_rules(void)
 	       "none after it");
 }
 
+/* Feed @opcode at @psn to @rx as a UC responder would, executing it. */
+static enum sroce_uc_verdict uc_feed(struct sroce_uc_rx *rx, __u8 opcode,
+				     __u32 psn)
+{
+	__u16 flags = sroce_opcode_info(opcode)->flags;
+	enum sroce_uc_verdict v = sroce_uc_check(rx, flags, psn);
+
+	if (v != SROCE_UC_NEXT)
+		sroce_uc_abandon(rx);
+	if (v != SROCE_UC_DROP)
+		sroce_uc_done(rx, flags, psn);
+	return v;
+}
+
+static void test_uc(void)
+{
+	struct sroce_uc_rx rx = { 100, 0 };
+	unsigned int op;
+
+	/* The opcode table: UC's twelve, each RC's in the UC transport. */
+	for (op = SROCE_RC_SEND_FIRST; op <= SROCE_RC_WRITE_ONLY_IMM; op++) {
+		const struct sroce_opcode_info *rc = sroce_opcode_info(op);
+		const struct sroce_opcode_info *uc =
+			sroce_opcode_info(sroce_uc_opcode(op));
+
+		expect(uc && rc && uc->flags == rc->flags &&
+		       uc->hdrs == rc->hdrs &&
+		       sroce_opcode_transport(sroce_uc_opcode(op)) ==
+		       SROCE_TRANSPORT_UC && !strncmp(uc->name, "UC_", 3) &&
+		       !strcmp(uc->name + 3, rc->name + 3),
+		       "UC opcode 0x%02x is RC's 0x%02x in the UC transport",
+		       sroce_uc_opcode(op), op);
+	}
+	expect(!sroce_opcode_info(0x2c) && !sroce_opcode_info(0x2d) &&
+	       !sroce_opcode_info(0x30) && !sroce_opcode_info(0x3f),
+	       "UC has no READ, ATOMIC, ACK or SEND with Invalidate");
+
+	/* In sequence. */
+	expect(uc_feed(&rx, SROCE_UC_SEND_ONLY, 100) == SROCE_UC_NEXT &&
+	       rx.epsn == 101 && !rx.msg, "an ONLY at the expected PSN");
+	expect(uc_feed(&rx, SROCE_UC_SEND_FIRST, 101) == SROCE_UC_NEXT &&
+	       rx.msg == SROCE_OP_SEND, "a FIRST opens a SEND");
+	expect(uc_feed(&rx, SROCE_UC_SEND_MIDDLE, 102) == SROCE_UC_NEXT &&
+	       uc_feed(&rx, SROCE_UC_SEND_LAST_IMM, 103) == SROCE_UC_NEXT &&
+	       rx.epsn == 104 && !rx.msg, "MIDDLE and LAST close it");
+
+	/* A lost MIDDLE: the LAST is dropped, and so is what follows. */
+	uc_feed(&rx, SROCE_UC_WRITE_FIRST, 104);
+	expect(sroce_uc_check(&rx, sroce_opcode_info(SROCE_UC_WRITE_LAST)->flags,
+			      106) == SROCE_UC_DROP, "a LAST past a gap is dropped");
+	expect(uc_feed(&rx, SROCE_UC_WRITE_LAST, 106) == SROCE_UC_DROP &&
+	       !rx.msg && rx.epsn == 105, "... and abandons the WRITE");
+	expect(uc_feed(&rx, SROCE_UC_WRITE_MIDDLE, 105) == SROCE_UC_DROP &&
+	       uc_feed(&rx, SROCE_UC_WRITE_LAST, 106) == SROCE_UC_DROP,
+	       "late MIDDLE and LAST of an abandoned message are dropped, even at the expected PSN");
+
+	/* A FIRST or ONLY out of sequence starts a new message. */
+	expect(uc_feed(&rx, SROCE_UC_SEND_FIRST, 200) == SROCE_UC_RESTART &&
+	       rx.epsn == 201 && rx.msg == SROCE_OP_SEND,
+	       "a FIRST past a gap starts a new message");
+	expect(uc_feed(&rx, SROCE_UC_WRITE_ONLY, 203) == SROCE_UC_RESTART &&
+	       rx.epsn == 204 && !rx.msg,
+	       "an ONLY past a gap abandons the SEND and is executed");
+	uc_feed(&rx, SROCE_UC_SEND_FIRST, 204);
+	expect(uc_feed(&rx, SROCE_UC_SEND_ONLY, 205) == SROCE_UC_RESTART &&
+	       !rx.msg && rx.epsn == 206,
+	       "an ONLY at the expected PSN inside a SEND abandons it");
+	uc_feed(&rx, SROCE_UC_SEND_FIRST, 206);
+	expect(uc_feed(&rx, SROCE_UC_WRITE_MIDDLE, 207) == SROCE_UC_DROP &&
+	       !rx.msg, "a WRITE MIDDLE inside a SEND is dropped and ends it");
+	expect(uc_feed(&rx, SROCE_UC_SEND_FIRST, 100) == SROCE_UC_RESTART &&
+	       rx.epsn == 101, "a FIRST behind the expected PSN starts a message too: UC has no duplicates");
+
+	/* Across the wrap. */
+	rx = (struct sroce_uc_rx){ 0xffffff, 0 };
+	expect(uc_feed(&rx, SROCE_UC_SEND_FIRST, 0xffffff) == SROCE_UC_NEXT &&
+	       uc_feed(&rx, SROCE_UC_SEND_LAST, 0) == SROCE_UC_NEXT &&
+	       rx.epsn == 1, "a SEND across the PSN wrap");
+
+	/* A packet that could not be executed abandons its message. */
+	uc_feed(&rx, SROCE_UC_SEND_FIRST, 1);
+	expect(sroce_uc_abandon(&rx) && !sroce_uc_abandon(&rx) &&
+	       uc_feed(&rx, SROCE_UC_SEND_MIDDLE, 2) == SROCE_UC_DROP,
+	       "abandon says whether a message was in progress, once");
+}
+
 int main(void)
 {
 	unit_suite = "proto";
@@ -451,5 +537,6 @@ int main(void)
 	test_rd_map();
 	test_reorder();
 	test_resend_rules();
+	test_uc();
 	return unit_report();
 }

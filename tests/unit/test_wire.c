@@ -26,7 +26,9 @@ static void test_opcode_table(void)
 		{ SROCE_RC_ACKNOWLEDGE, 16 }, { SROCE_RC_ATOMIC_ACKNOWLEDGE, 24 },
 		{ SROCE_RC_COMPARE_SWAP, 40 }, { SROCE_RC_FETCH_ADD, 40 },
 		{ SROCE_RC_SEND_ONLY_INV, 16 }, { SROCE_UD_SEND_ONLY, 20 },
-		{ SROCE_UD_SEND_ONLY_IMM, 24 },
+		{ SROCE_UD_SEND_ONLY_IMM, 24 }, { SROCE_UC_SEND_FIRST, 12 },
+		{ SROCE_UC_SEND_LAST_IMM, 16 }, { SROCE_UC_WRITE_FIRST, 28 },
+		{ SROCE_UC_WRITE_ONLY_IMM, 32 },
 	};
 	const struct sroce_opcode_info *op;
 	int i, known = 0;
@@ -39,7 +41,7 @@ static void test_opcode_table(void)
 	}
 	for (i = 0; i < 256; i++)
 		known += !!sroce_opcode_info(i);
-	expect(known == 25, "25 opcodes known (%d)", known);
+	expect(known == 37, "37 opcodes known: 23 RC, 12 UC, 2 UD (%d)", known);
 	expect(!sroce_opcode_info(0x15) && !sroce_opcode_info(0x18) &&
 	       !sroce_opcode_info(0xff), "reserved opcodes are unknown");
 	op = sroce_opcode_info(SROCE_RC_READ_REQUEST);
