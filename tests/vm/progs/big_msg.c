@@ -3,7 +3,9 @@
  * Messages up to the device's max_msg_sz (2 GiB): one RDMA WRITE, one RDMA
  * READ and one SEND of LEN bytes between two RC QPs of one device.
  *
- *   big_msg DEV GID_INDEX MTU LEN     (LEN above 2 chunks: 2 MiB and more)
+ *   big_msg DEV GID_INDEX MTU LEN [write]
+ *
+ * LEN is above 2 chunks (2 MiB and more); "write" does the WRITE alone.
  *
  * A guest has far less memory than 2 GiB per buffer, so every buffer is a
  * window of LEN bytes onto a few small memfds mapped over and over: the
@@ -16,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -197,12 +200,14 @@ int main(int argc, char **argv)
 	uint8_t *src;
 	uint32_t len;
 	int gid_index, mtu, fds[3], i;
+	bool write_only;
 	double t0;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: big_msg DEV GID_INDEX MTU LEN\n");
+	if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "write"))) {
+		fprintf(stderr, "usage: big_msg DEV GID_INDEX MTU LEN [write]\n");
 		return 2;
 	}
+	write_only = argc == 6;
 	gid_index = atoi(argv[2]);
 	mtu = atoi(argv[3]);
 	len = strtoul(argv[4], NULL, 0);
@@ -258,6 +263,8 @@ int main(int argc, char **argv)
 	wait_wc(scq, IBV_WC_RDMA_WRITE, 0, "WRITE");
 	report_rate("WRITE", len, mtu, now() - t0);
 	target_check(&dst, "WRITE");
+	if (write_only)
+		goto out;
 
 	target_clear(&back);
 	sge = (struct ibv_sge){ (uintptr_t)back.base, len, back.mr->lkey };
@@ -282,6 +289,7 @@ int main(int argc, char **argv)
 	report_rate("SEND", len, mtu, now() - t0);
 	target_check(&dst, "SEND");
 
+out:
 	ibv_destroy_qp(a);
 	ibv_destroy_qp(b);
 	ibv_dereg_mr(src_mr);
