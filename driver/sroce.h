@@ -717,6 +717,8 @@ void sroce_req_run(struct sroce_qp *qp);
 void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		   const void *payload, struct sk_buff *skb);
 u8 sroce_send_opcode(const struct sroce_swqe *s, bool first, bool last);
+int sroce_swqe_payload(struct sroce_qp *qp, const struct sroce_swqe *s,
+		       u32 pos, void *payload, u32 len);
 void sroce_req_rd_init(struct sroce_qp *qp);
 void sroce_req_hold_check(struct sroce_qp *qp);
 void sroce_req_reset(struct sroce_qp *qp);

@@ -270,6 +270,24 @@ static void sroce_req_arm_timer(struct sroce_qp *qp, bool restart)
 	mod_timer(&qp->retrans_timer, jiffies + qp->retrans_tail);
 }
 
+/*
+ * Copy bytes [@pos, @pos + @len) of the message @s sends into a packet's
+ * @payload: from its inline data or through its SGEs (sroce_sge_copy()'s
+ * status).  Every transport's requester fills its packets with this.
+ */
+int sroce_swqe_payload(struct sroce_qp *qp, const struct sroce_swqe *s,
+		       u32 pos, void *payload, u32 len)
+{
+	if (s->wqe.flags & SROCE_WQE_INLINE) {
+		memcpy(payload, s->inline_data + pos, len);
+		return 0;
+	}
+	if (!len)
+		return 0;
+	return sroce_sge_copy(qp, s->sge, s->wqe.num_sge, pos, payload, len,
+			      false);
+}
+
 /* The RC opcode of a SEND or WRITE packet (sroce_uc.c makes it UC's). */
 u8 sroce_send_opcode(const struct sroce_swqe *s, bool first, bool last)
 {
@@ -366,11 +384,7 @@ static int sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 	skb = sroce_pkt_alloc(qp, &pkt, &payload);
 	if (!skb)
 		return 0;	/* as if lost: the timer recovers */
-	if (s->wqe.flags & SROCE_WQE_INLINE)
-		memcpy(payload, s->inline_data + pos, pkt.payload_len);
-	else if (pkt.payload_len)
-		status = sroce_sge_copy(qp, s->sge, s->wqe.num_sge, pos,
-					payload, pkt.payload_len, false);
+	status = sroce_swqe_payload(qp, s, pos, payload, pkt.payload_len);
 	if (status) {
 		kfree_skb(skb);
 		return status;

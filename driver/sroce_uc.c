@@ -61,11 +61,8 @@ static int sroce_uc_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 
 	skb = sroce_pkt_alloc(qp, &pkt, &payload);
 	if (skb) {
-		if (s->wqe.flags & SROCE_WQE_INLINE)
-			memcpy(payload, s->inline_data + pos, pkt.payload_len);
-		else if (pkt.payload_len)
-			status = sroce_sge_copy(qp, s->sge, s->wqe.num_sge, pos,
-						payload, pkt.payload_len, false);
+		status = sroce_swqe_payload(qp, s, pos, payload,
+					    pkt.payload_len);
 		if (status) {
 			kfree_skb(skb);
 			return status;

@@ -72,11 +72,7 @@ static int sroce_ud_send_one(struct sroce_qp *qp, struct sroce_swqe *s)
 		sroce_stat_inc(qp->sdev, SROCE_STAT_TX_ERR);
 		return 0;
 	}
-	if (s->wqe.flags & SROCE_WQE_INLINE)
-		memcpy(payload, s->inline_data, s->length);
-	else if (s->length)
-		status = sroce_sge_copy(qp, s->sge, s->wqe.num_sge, 0, payload,
-					s->length, false);
+	status = sroce_swqe_payload(qp, s, 0, payload, s->length);
 	if (status) {
 		kfree_skb(skb);
 		return status;
