@@ -17,7 +17,7 @@ status=0
 lost=$(awk '/^atomic_race: run/ { for (i = 1; i < NF; i++) if ($(i + 1) == "lost,") s += $i } END { print s + 0 }' /tmp/race.sroce)
 echo "REPORT atomic race sroce0: $(tail -n 1 /tmp/race.sroce | sed 's/^atomic_race: //'); $lost updates lost in all"
 
-[ "${SROCE_COMPARE_RXE:-1}" != 0 ] || exit $status
+compare_rxe || exit $status
 use_rxe || fail "cannot switch to rdma_rxe"
 gid=$(roce_gid_index rxe0 4) || fail "rxe0 has no IPv4 RoCE v2 GID"
 /tmp/atomic_race rxe0 "$gid" $runs $ops $threads > /tmp/race.rxe || true

@@ -16,6 +16,7 @@ gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 status=0
 timeout 300 /tmp/cq_ex sroce0 "$gid" > /tmp/cq_ex.sroce 2>&1 || status=1
 cat /tmp/cq_ex.sroce
+compare_rxe || exit $status
 use_rxe || fail "cannot switch to rdma_rxe"
 gid=$(roce_gid_index rxe0 4) || fail "rxe0 has no IPv4 RoCE v2 GID"
 timeout 300 /tmp/cq_ex rxe0 "$gid" > /tmp/cq_ex.rxe 2>&1 || true

@@ -30,6 +30,7 @@ sed 's/^/sroce0: /' /tmp/kverbs.sroce0
 [ "$(grep -c ': ok:' /tmp/kverbs.sroce0)" -eq 3 ] || status=1
 ! grep -q FAIL /tmp/kverbs.sroce0 || status=1
 
+compare_rxe || exit $status
 use_rxe || fail "cannot switch to rdma_rxe"
 run_kverbs rxe0 || true
 echo "REPORT kverbs: sroce0 $(grep -c ': ok:' /tmp/kverbs.sroce0) of 3 ok, rxe0 $(grep -c ': ok:' /tmp/kverbs.rxe0) of 3 ok"

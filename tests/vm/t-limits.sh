@@ -47,6 +47,7 @@ if dmesg | tail -n +"$((seen + 1))" |
 	fail "the kernel log has problems (above)"
 fi
 
+compare_rxe || exit $status
 # The same over RLIMIT_MEMLOCK on rdma_rxe, for the record.
 use_rxe || fail "cannot switch to rdma_rxe"
 chmod 0666 /dev/infiniband/uverbs*

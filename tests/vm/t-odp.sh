@@ -10,6 +10,7 @@ gcc -O2 -Wall -Werror -o /tmp/odp "$SROCE_REPO/tests/vm/progs/odp.c" -libverbs
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 status=0
 timeout 300 /tmp/odp sroce0 "$gid" | tee /tmp/odp.sroce || status=1
+compare_rxe || exit $status
 use_rxe || fail "cannot switch to rdma_rxe"
 gid=$(roce_gid_index rxe0 4) || fail "rxe0 has no IPv4 RoCE v2 GID"
 timeout 300 /tmp/odp rxe0 "$gid" > /tmp/odp.rxe 2>&1 || true

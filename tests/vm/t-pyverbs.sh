@@ -60,7 +60,7 @@ done
 # A failing module's tests and tracebacks.
 [ $status -eq 0 ] || grep -E -A 30 '^(FAIL|ERROR): ' /tmp/pyverbs.sroce0 || true
 # rdma_rxe in the same VM, for comparison (it cannot run next to sroce).
-if [ "${SROCE_COMPARE_RXE:-1}" = 0 ]; then
+if ! compare_rxe; then
 	for module in $modules; do
 		echo "REPORT pyverbs $module: sroce0 ${result[$module]}"
 	done

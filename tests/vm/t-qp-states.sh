@@ -11,6 +11,7 @@ gcc -O2 -Wall -Werror -o /tmp/qp_states \
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 status=0
 /tmp/qp_states sroce0 "$gid" | tee /tmp/qps.sroce || status=1
+compare_rxe || exit $status
 use_rxe || fail "cannot switch to rdma_rxe"
 gid=$(roce_gid_index rxe0 4) || fail "rxe0 has no IPv4 RoCE v2 GID"
 grep "^SQD: [0-9]" /tmp/qps.sroce | sed "s/^/REPORT sroce0 /" || true

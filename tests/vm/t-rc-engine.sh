@@ -20,6 +20,7 @@ status=0
 /tmp/rc_engine sroce0 "$gid" > /tmp/rc_engine.sroce 2>&1 || status=1
 sed 's/^/REPORT sroce0 /' /tmp/rc_engine.sroce
 rdma statistic show link sroce0/1 | sed 's/^/REPORT /'
+compare_rxe || exit $status
 use_rxe || fail "cannot switch to rdma_rxe"
 gid=$(roce_gid_index rxe0 4) || fail "rxe0 has no IPv4 RoCE v2 GID"
 # psn-space takes rxe minutes at MTU 256; the rest is quick.

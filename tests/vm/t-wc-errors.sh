@@ -10,6 +10,7 @@ gcc -O2 -Wall -Werror -o /tmp/wc_errors \
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 status=0
 /tmp/wc_errors sroce0 "$gid" | tee /tmp/wc.sroce || status=1
+compare_rxe || exit $status
 use_rxe || fail "cannot switch to rdma_rxe"
 gid=$(roce_gid_index rxe0 4) || fail "rxe0 has no IPv4 RoCE v2 GID"
 /tmp/wc_errors rxe0 "$gid" > /tmp/wc.rxe || true
