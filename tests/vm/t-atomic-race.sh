@@ -4,7 +4,7 @@
 # 5 runs at the exact count.  The same program on rdma_rxe runs next to
 # it and its lost updates are reported, not judged (SROCE_COMPARE_RXE=0
 # leaves rxe out: make test compares on its last kernel only).
-set -eu
+set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
 gcc -O2 -Wall -Werror -o /tmp/atomic_race \

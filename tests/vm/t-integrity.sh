@@ -3,7 +3,7 @@
 # random offsets and SGE splits, inline and unsignaled ones) between two
 # QPs at every path MTU and checks every byte and the guards around it.
 # The seed is printed, so that a failure can be replayed.
-set -eu
+set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
 gcc -O2 -Wall -Werror -o /tmp/integrity \

@@ -3,7 +3,7 @@
 # process's madvise(MADV_DONTNEED), remapping, munmap and pages moved
 # (MADV_COLLAPSE) honoured; ibv_advise_mr prefetch; implicit ODP.  The same program on
 # rdma_rxe is reported next to it.
-set -eu
+set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
 gcc -O2 -Wall -Werror -o /tmp/odp "$SROCE_REPO/tests/vm/progs/odp.c" -libverbs

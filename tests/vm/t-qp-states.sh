@@ -3,7 +3,7 @@
 # the SQ_DRAINED event, attribute changes in SQD, SQD -> RTS resuming in
 # order, SQD -> ERR flushing.  The same program on rdma_rxe is reported
 # next to it.
-set -eu
+set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
 gcc -O2 -Wall -Werror -o /tmp/qp_states \

@@ -4,7 +4,7 @@
 # InfiniBand (RoCEv2 on UDP 4791) and find the expected opcodes, and an
 # independent ICRC checker (progs/icrc_check.py, which also passes rxe's
 # packets in tests/data) must find every ICRC right.
-set -eu
+set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"

@@ -2,7 +2,7 @@
 # local length and protection, remote access and invalid request, RNR
 # retry and transport retry exceeded, and the flush of the WRs behind the
 # failure.  The same program on rdma_rxe is reported next to it.
-set -eu
+set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
 gcc -O2 -Wall -Werror -o /tmp/wc_errors \
