@@ -24,6 +24,18 @@
 #define SROCE_REG_USER_MR_DMAH_ARG
 #endif
 
+/*
+ * Resizing a CQ was one verb for kernel and user CQs (resize_cq, an int
+ * size) until it became one for user CQs only (resize_user_cq, unsigned).
+ */
+#ifdef SROCE_RESIZE_USER_CQ
+#define SROCE_RESIZE_CQ_OP	resize_user_cq
+#define SROCE_CQ_SIZE_TYPE	unsigned int
+#else
+#define SROCE_RESIZE_CQ_OP	resize_cq
+#define SROCE_CQ_SIZE_TYPE	int
+#endif
+
 /* The UDP tunnel helpers took the socket until they took the sock. */
 #ifdef SROCE_UDP_TUNNEL_RELEASE_SK
 #define sroce_udp_sock_release(sock)	udp_tunnel_sock_release((sock)->sk)

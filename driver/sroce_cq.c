@@ -70,6 +70,87 @@ int sroce_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
 	return 0;
 }
 
+/*
+ * Give @ibcq a ring of at least @cqe slots.  The CQEs not yet polled move
+ * to the new ring at the same free-running indices, so neither side's
+ * index changes; QPs that complete work wait on cq->lock meanwhile.  The
+ * provider holds its own lock on the CQ across the call, so nothing is
+ * polled from the old ring once the kernel has copied it, and maps the new
+ * ring before it polls again.  A size below the number of CQEs waiting is
+ * EINVAL, as the Resize CQ verb says, and leaves the CQ as it was.
+ */
+int sroce_resize_cq(struct ib_cq *ibcq, SROCE_CQ_SIZE_TYPE cqe,
+		    struct ib_udata *udata)
+{
+	struct sroce_cq *cq = to_scq(ibcq);
+	struct sroce_resize_cq_resp resp = {};
+	struct ib_qp **slot_qp = NULL;
+	struct sroce_queue q, old;
+	unsigned long irqflags;
+	u32 num = cqe, cons, i;	/* a negative size is too large */
+	int err;
+
+	if (!num || num > SROCE_MAX_CQE)
+		return -EINVAL;
+	if (udata && udata->outlen < sizeof(resp))
+		return -EINVAL;
+
+	num = roundup_pow_of_two(num);
+	err = sroce_queue_init(&q, num, sizeof(struct sroce_cqe), udata,
+			       &resp.cq);
+	if (err)
+		return err;
+	if (udata) {
+		/* Before the switch: a failed copy leaves the old ring. */
+		err = ib_copy_to_udata(udata, &resp, sizeof(resp));
+		if (err)
+			goto err_queue;
+	} else {
+		slot_qp = kvcalloc(num, sizeof(*slot_qp),
+				   GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+				   __GFP_NOWARN);
+		if (!slot_qp) {
+			err = -ENOMEM;
+			goto err_queue;
+		}
+	}
+
+	spin_lock_irqsave(&cq->lock, irqflags);
+	cons = READ_ONCE(cq->q.hdr->cons);
+	/* A cons that makes no sense (see the top) is the user's error. */
+	if (cq->q.idx - cons > min(num, cq->q.num)) {
+		spin_unlock_irqrestore(&cq->lock, irqflags);
+		err = -EINVAL;
+		goto err_slot_qp;
+	}
+	for (i = cons; i != cq->q.idx; i++) {
+		memcpy(sroce_queue_slot(&q, i), sroce_queue_slot(&cq->q, i),
+		       sizeof(struct sroce_cqe));
+		if (slot_qp)
+			slot_qp[i & (num - 1)] =
+				cq->slot_qp[i & (cq->q.num - 1)];
+	}
+	q.idx = cq->q.idx;
+	q.hdr->cons = cons;
+	q.hdr->prod = q.idx;
+	old = cq->q;
+	cq->q = q;
+	swap(cq->slot_qp, slot_qp);
+	ibcq->cqe = num;
+	spin_unlock_irqrestore(&cq->lock, irqflags);
+
+	/* The old ring's, now. */
+	kvfree(slot_qp);
+	sroce_queue_destroy(&old);
+	return 0;
+
+err_slot_qp:
+	kvfree(slot_qp);
+err_queue:
+	sroce_queue_destroy(&q);
+	return err;
+}
+
 int sroce_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
 {
 	struct sroce_cq *cq = to_scq(ibcq);

@@ -14,8 +14,9 @@
 #include "sroce.h"
 #include "sroce-abi.h"
 
-int sroce_ring_map(struct sroce_ring *r, int cmd_fd,
-		   const struct sroce_queue_info *info)
+/* Map the ring @info describes into @r, keeping @r's index and lock. */
+static int ring_mmap(struct sroce_ring *r, int cmd_fd,
+		     const struct sroce_queue_info *info)
 {
 	void *map;
 
@@ -30,6 +31,17 @@ int sroce_ring_map(struct sroce_ring *r, int cmd_fd,
 	r->hdr = map;
 	r->num = info->num_slots;
 	r->stride = info->stride;
+	return 0;
+}
+
+int sroce_ring_map(struct sroce_ring *r, int cmd_fd,
+		   const struct sroce_queue_info *info)
+{
+	int ret;
+
+	ret = ring_mmap(r, cmd_fd, info);
+	if (ret)
+		return ret;
 	r->idx = 0;
 	pthread_spin_init(&r->lock, PTHREAD_PROCESS_PRIVATE);
 	return 0;
@@ -122,6 +134,38 @@ int sroce_destroy_cq(struct ibv_cq *ibcq)
 	free(cq);
 	sroce_ctx_put(context);
 	return 0;
+}
+
+/*
+ * The kernel copies the CQEs not yet polled into a new ring at the same
+ * indices.  The ring's lock is held across the call so that nothing is
+ * polled from the old ring after the kernel has copied it; the old
+ * mapping stays valid until it is unmapped here.  If the new ring cannot
+ * be mapped the CQ can complete nothing more, which the error says.
+ */
+int sroce_resize_cq(struct ibv_cq *ibcq, int cqe)
+{
+	struct sroce_cq *cq = to_scq(ibcq);
+	struct usroce_resize_cq_resp resp = {};
+	struct ibv_resize_cq cmd = {};
+	struct sroce_ring *r = &cq->ring;
+	void *old_map;
+	size_t old_size;
+	int ret;
+
+	pthread_spin_lock(&r->lock);
+	ret = ibv_cmd_resize_cq(ibcq, cqe, &cmd, sizeof(cmd),
+				&resp.ibv_resp, sizeof(resp));
+	if (ret)
+		goto out;
+	old_map = r->map;
+	old_size = r->map_size;
+	ret = ring_mmap(r, ibcq->context->cmd_fd, &resp.cq);
+	if (!ret)
+		munmap(old_map, old_size);
+out:
+	pthread_spin_unlock(&r->lock);
+	return ret;
 }
 
 int sroce_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc)

@@ -160,6 +160,15 @@ struct sroce_create_cq_resp {
 	struct sroce_queue_info cq;
 };
 
+/*
+ * Response to ibv_resize_cq(): the CQ's new ring.  The CQEs not yet polled
+ * are in it at the same indices (prod and cons carry over); the provider
+ * polls nothing between the call and mapping the new ring.
+ */
+struct sroce_resize_cq_resp {
+	struct sroce_queue_info cq;
+};
+
 /* Response to ibv_create_ah(): what a UD WQE names it by. */
 struct sroce_create_ah_resp {
 	__u32 ah_num;		/* never 0 */
