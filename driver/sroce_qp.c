@@ -117,7 +117,7 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	qp->rd_res.size = 1;
 
 	cap->max_send_wr = qp->sq.num;
-	cap->max_recv_wr = qp->rq.num;
+	cap->max_recv_wr = init->srq ? 0 : qp->rq.num;
 	cap->max_send_sge = qp->max_send_sge;
 	cap->max_recv_sge = qp->max_recv_sge;
 	cap->max_inline_data = qp->max_inline;
@@ -160,7 +160,8 @@ err_tr:
 err_swqe:
 	kvfree(qp->swqe);
 err_rq:
-	sroce_queue_destroy(&qp->rq);
+	if (!init->srq)
+		sroce_queue_destroy(&qp->rq);
 err_sq:
 	sroce_queue_destroy(&qp->sq);
 	return err;
@@ -183,7 +184,7 @@ int sroce_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	attr->dest_qp_num = qp->dest_qpn;
 	attr->qp_access_flags = qp->access;
 	attr->cap.max_send_wr = qp->sq.num;
-	attr->cap.max_recv_wr = qp->rq.num;	/* 0 with an SRQ: no ring */
+	attr->cap.max_recv_wr = ibqp->srq ? 0 : qp->rq.num;
 	attr->cap.max_send_sge = qp->max_send_sge;
 	attr->cap.max_recv_sge = qp->max_recv_sge;
 	attr->cap.max_inline_data = qp->max_inline;
@@ -236,7 +237,8 @@ int sroce_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	kfree(qp->rd_res.slot);
 	kvfree(qp->tr_tmp);
 	kvfree(qp->swqe);
-	sroce_queue_destroy(&qp->rq);
+	if (!ibqp->srq)
+		sroce_queue_destroy(&qp->rq);
 	sroce_queue_destroy(&qp->sq);
 	return 0;
 }
