@@ -18,6 +18,7 @@
  *   sroce_resp.c   responder: executing requests, ACKs and NAKs
  *   sroce_ud.c     UD and GSI QPs: datagrams out and in
  *   sroce_mcast.c  multicast groups of UD QPs
+ *   sroce_srq.c    shared receive queues, and taking receive WQEs from them
  *   sroce_net.c    UDP port 4791: receiving and transmitting packets
  *   sroce_stats.c  port counters
  */
@@ -56,6 +57,8 @@
 #define SROCE_MAX_INLINE	256
 #define SROCE_MAX_RD_ATOMIC	128
 #define SROCE_MAX_AH		0x10000
+#define SROCE_MAX_SRQ		0x10000
+#define SROCE_MAX_SRQ_WR	0x4000
 
 /* sroce has no IEEE OUI; FF-FF-FF is the customary "none". */
 #define SROCE_VENDOR_ID		0xffffff
@@ -134,6 +137,7 @@ struct sroce_dev {
 	u32 port_cap_flags;
 
 	atomic_t num_pds;	/* PDs allocated, at most SROCE_MAX_PD */
+	atomic_t num_srqs;	/* SRQs, at most SROCE_MAX_SRQ */
 
 	/*
 	 * MRs by key index (sroce_mr.c); the xarray's lock is taken with
@@ -293,6 +297,34 @@ struct sroce_rwqe {
 	u32 length;			/* sum of the SGE lengths */
 };
 
+/*
+ * A shared receive queue (sroce_srq.c).  Its ring is laid out as a QP's
+ * RQ; the QPs that use it (ibqp.srq) take WQEs from it with
+ * sroce_srq_take().
+ */
+struct sroce_srq {
+	struct ib_srq ibsrq;
+	bool kernel;
+	u32 max_sge;
+	/*
+	 * A kernel SRQ's posters (ib_post_srq_recv), which own the ring's
+	 * prod; taken with interrupts saved, since ULPs post from any
+	 * context.
+	 */
+	spinlock_t post_lock;
+	/*
+	 * The consumers: the owners of the QPs that take WQEs (in softirq or
+	 * in the worker, never with irqs off), and modify and query.  It
+	 * protects q.idx (the ring's cons), @limit and @error, and is taken
+	 * with bottom halves disabled.  Nothing nests inside it: events are
+	 * raised once it is dropped.
+	 */
+	spinlock_t lock;
+	struct sroce_queue q;
+	u32 limit;		/* armed when not 0 (IB_SRQ_LIMIT) */
+	bool error;		/* the ring was found broken */
+};
+
 struct sroce_qp {
 	struct ib_qp ibqp;
 	struct sroce_dev *sdev;
@@ -432,6 +464,13 @@ struct sroce_qp {
 	struct sroce_reorder req_ro;	/* ... and when it counts as loss */
 	u16 resp_op;			/* SROCE_OP_SEND or _WRITE in progress, or 0 */
 	struct sroce_rwqe rwqe;		/* SEND in progress */
+	/*
+	 * With an SRQ (ibqp.srq; the QP has no RQ then): @rwqe holds a WQE
+	 * taken from it, until completed; and the last WQE reached event of
+	 * this stay in the error state is out.
+	 */
+	bool rwqe_held;
+	bool srq_last_wqe;
 	u32 recv_off;			/* its bytes so far */
 	u32 write_rkey;			/* WRITE in progress */
 	u64 write_va;
@@ -506,6 +545,11 @@ static inline struct sroce_cq *to_scq(struct ib_cq *ibcq)
 static inline struct sroce_qp *to_sqp(struct ib_qp *ibqp)
 {
 	return container_of(ibqp, struct sroce_qp, ibqp);
+}
+
+static inline struct sroce_srq *to_ssrq(struct ib_srq *ibsrq)
+{
+	return container_of(ibsrq, struct sroce_srq, ibsrq);
 }
 
 static inline struct sroce_ah *to_sah(struct ib_ah *ibah)
@@ -668,6 +712,9 @@ int sroce_kpost_send(struct sroce_qp *qp, const struct ib_send_wr *wr,
 		     const struct ib_send_wr **bad_wr);
 int sroce_kpost_recv(struct sroce_qp *qp, const struct ib_recv_wr *wr,
 		     const struct ib_recv_wr **bad_wr);
+int sroce_kpost_recv_ring(struct sroce_queue *q, u32 max_sge,
+			  const struct ib_recv_wr *wr,
+			  const struct ib_recv_wr **bad_wr);
 int sroce_poll_cq(struct ib_cq *ibcq, int num, struct ib_wc *wc);
 
 /* sroce_queue.c */
@@ -759,6 +806,17 @@ static inline bool sroce_qp_is_uc(const struct sroce_qp *qp)
 }
 
 void sroce_uc_round(struct sroce_qp *qp);
+
+/* sroce_srq.c */
+int sroce_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
+		     struct ib_udata *udata);
+int sroce_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
+		     enum ib_srq_attr_mask mask, struct ib_udata *udata);
+int sroce_query_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr);
+int sroce_destroy_srq(struct ib_srq *ibsrq, struct ib_udata *udata);
+int sroce_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
+			const struct ib_recv_wr **bad_wr);
+int sroce_srq_take(struct sroce_srq *srq, struct sroce_rwqe *rwqe);
 
 /* sroce_stats.c */
 struct rdma_hw_stats *sroce_alloc_hw_port_stats(struct ib_device *ibdev,

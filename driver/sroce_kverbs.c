@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The data path verbs of kernel consumers (ULPs): ib_post_send and
- * ib_post_recv write WQEs into a kernel QP's rings exactly as the provider
- * does for a user QP, and ib_poll_cq reads CQEs from a kernel CQ's ring.
+ * The data path verbs of kernel consumers (ULPs): ib_post_send,
+ * ib_post_recv and ib_post_srq_recv (sroce_srq.c) write WQEs into a kernel
+ * QP's or SRQ's rings exactly as the provider does for a user QP, and
+ * ib_poll_cq reads CQEs from a kernel CQ's ring.
  * From the rings on, kernel and user QPs share one transport.
  *
  * Kernel consumers address memory through DMA MRs: sroce registers its
@@ -160,29 +161,27 @@ int sroce_kpost_send(struct sroce_qp *qp, const struct ib_send_wr *wr,
 	return err;
 }
 
-int sroce_kpost_recv(struct sroce_qp *qp, const struct ib_recv_wr *wr,
-		     const struct ib_recv_wr **bad_wr)
+/*
+ * Write @wr's receive WQEs into the kernel ring @q, whose poster the
+ * caller serializes.  Returns 0, or an errno with *@bad_wr the WR that
+ * failed: -ENOMEM when the ring is full, -EINVAL for a bad SGE count.
+ */
+int sroce_kpost_recv_ring(struct sroce_queue *q, u32 max_sge,
+			  const struct ib_recv_wr *wr,
+			  const struct ib_recv_wr **bad_wr)
 {
-	unsigned long flags;
-	bool posted = false;
-	int err = 0;
 	int i;
 
-	if (READ_ONCE(qp->state) == IB_QPS_RESET) {
-		*bad_wr = wr;
-		return -EINVAL;
-	}
-	spin_lock_irqsave(&qp->rq_post_lock, flags);
 	for (; wr; wr = wr->next) {
-		struct sroce_recv_wqe *wqe = sroce_kring_next(&qp->rq);
+		struct sroce_recv_wqe *wqe = sroce_kring_next(q);
 
 		if (!wqe) {
-			err = -ENOMEM;
-			break;
+			*bad_wr = wr;
+			return -ENOMEM;
 		}
-		if (wr->num_sge < 0 || wr->num_sge > qp->max_recv_sge) {
-			err = -EINVAL;
-			break;
+		if (wr->num_sge < 0 || wr->num_sge > max_sge) {
+			*bad_wr = wr;
+			return -EINVAL;
 		}
 		wqe->wr_id = wr->wr_id;
 		wqe->num_sge = wr->num_sge;
@@ -192,13 +191,30 @@ int sroce_kpost_recv(struct sroce_qp *qp, const struct ib_recv_wr *wr,
 			wqe->sge[i].length = wr->sg_list[i].length;
 			wqe->sge[i].lkey = wr->sg_list[i].lkey;
 		}
-		sroce_kring_push(&qp->rq);
-		posted = true;
+		sroce_kring_push(q);
 	}
+	return 0;
+}
+
+int sroce_kpost_recv(struct sroce_qp *qp, const struct ib_recv_wr *wr,
+		     const struct ib_recv_wr **bad_wr)
+{
+	unsigned long flags;
+	bool posted;
+	u32 prod;
+	int err;
+
+	/* A QP with an SRQ has no RQ: its receives go to the SRQ. */
+	if (qp->ibqp.srq || READ_ONCE(qp->state) == IB_QPS_RESET) {
+		*bad_wr = wr;
+		return -EINVAL;
+	}
+	spin_lock_irqsave(&qp->rq_post_lock, flags);
+	prod = qp->rq.hdr->prod;
+	err = sroce_kpost_recv_ring(&qp->rq, qp->max_recv_sge, wr, bad_wr);
+	posted = qp->rq.hdr->prod != prod;
 	spin_unlock_irqrestore(&qp->rq_post_lock, flags);
 
-	if (err)
-		*bad_wr = wr;
 	/*
 	 * Receives wait for packets; only in error must they be flushed.
 	 * The barrier orders the push of prod before the read of the state

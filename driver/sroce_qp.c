@@ -35,8 +35,16 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	default:
 		return -EOPNOTSUPP;
 	}
-	if (init->srq || init->create_flags)
+	if (init->create_flags)
 		return -EOPNOTSUPP;
+	/* An SRQ serves RC, UC and UD QPs (not the GSI QP); its WRs size it. */
+	if (init->srq && (init->qp_type == IB_QPT_GSI ||
+			  init->srq->srq_type != IB_SRQT_BASIC))
+		return -EOPNOTSUPP;
+	if (init->srq) {
+		cap->max_recv_wr = 0;
+		cap->max_recv_sge = 0;
+	}
 	if (udata && udata->outlen < sizeof(resp))
 		return -EINVAL;
 	if (cap->max_send_wr > SROCE_MAX_QP_WR ||
@@ -76,7 +84,7 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	qp->max_send_sge = min_t(u32, room / sizeof(struct sroce_sge),
 				 SROCE_MAX_SGE);
 	qp->max_inline = min_t(u32, room, SROCE_MAX_INLINE);
-	qp->max_recv_sge = max(cap->max_recv_sge, 1U);
+	qp->max_recv_sge = init->srq ? 0 : max(cap->max_recv_sge, 1U);
 	rq_stride = sizeof(struct sroce_recv_wqe) +
 		    qp->max_recv_sge * sizeof(struct sroce_sge);
 
@@ -85,11 +93,15 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 			       sq_stride, udata, &resp.sq);
 	if (err)
 		return err;
-	err = sroce_queue_init(&qp->rq,
-			       roundup_pow_of_two(max(cap->max_recv_wr, 1U)),
-			       rq_stride, udata, &resp.rq);
-	if (err)
-		goto err_sq;
+	/* With an SRQ, rq stays empty (no ring) and nothing reads it. */
+	if (!init->srq) {
+		err = sroce_queue_init(&qp->rq,
+				       roundup_pow_of_two(max(cap->max_recv_wr,
+							      1U)),
+				       rq_stride, udata, &resp.rq);
+		if (err)
+			goto err_sq;
+	}
 
 	err = -ENOMEM;
 	qp->swqe = kvcalloc(qp->sq.num, sizeof(*qp->swqe), SROCE_UMEM_GFP);
@@ -105,7 +117,7 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	qp->rd_res.size = 1;
 
 	cap->max_send_wr = qp->sq.num;
-	cap->max_recv_wr = qp->rq.num;
+	cap->max_recv_wr = init->srq ? 0 : qp->rq.num;
 	cap->max_send_sge = qp->max_send_sge;
 	cap->max_recv_sge = qp->max_recv_sge;
 	cap->max_inline_data = qp->max_inline;
@@ -148,7 +160,8 @@ err_tr:
 err_swqe:
 	kvfree(qp->swqe);
 err_rq:
-	sroce_queue_destroy(&qp->rq);
+	if (!init->srq)
+		sroce_queue_destroy(&qp->rq);
 err_sq:
 	sroce_queue_destroy(&qp->sq);
 	return err;
@@ -171,7 +184,7 @@ int sroce_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	attr->dest_qp_num = qp->dest_qpn;
 	attr->qp_access_flags = qp->access;
 	attr->cap.max_send_wr = qp->sq.num;
-	attr->cap.max_recv_wr = qp->rq.num;
+	attr->cap.max_recv_wr = ibqp->srq ? 0 : qp->rq.num;
 	attr->cap.max_send_sge = qp->max_send_sge;
 	attr->cap.max_recv_sge = qp->max_recv_sge;
 	attr->cap.max_inline_data = qp->max_inline;
@@ -193,6 +206,7 @@ int sroce_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	init->recv_cq = qp->ibqp.recv_cq;
 	init->cap = attr->cap;
 	init->sq_sig_type = qp->sig_all ? IB_SIGNAL_ALL_WR : IB_SIGNAL_REQ_WR;
+	init->srq = qp->ibqp.srq;
 	return 0;
 }
 
@@ -223,7 +237,8 @@ int sroce_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	kfree(qp->rd_res.slot);
 	kvfree(qp->tr_tmp);
 	kvfree(qp->swqe);
-	sroce_queue_destroy(&qp->rq);
+	if (!ibqp->srq)
+		sroce_queue_destroy(&qp->rq);
 	sroce_queue_destroy(&qp->sq);
 	return 0;
 }

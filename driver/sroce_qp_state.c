@@ -35,7 +35,8 @@ void sroce_qp_error(struct sroce_qp *qp, enum ib_event_type event)
 		return;
 	sroce_qp_set_state(qp, IB_QPS_ERR);
 	WRITE_ONCE(qp->sq.hdr->kstate, SROCE_KSTATE_QP_ERR);
-	WRITE_ONCE(qp->rq.hdr->kstate, SROCE_KSTATE_QP_ERR);
+	if (!qp->ibqp.srq)
+		WRITE_ONCE(qp->rq.hdr->kstate, SROCE_KSTATE_QP_ERR);
 	/*
 	 * A poster publishes prod and then reads kstate; the flush writes
 	 * kstate and then reads prod.  Each side needs a full barrier
@@ -78,7 +79,8 @@ static void sroce_qp_reset(struct sroce_qp *qp)
 	sroce_req_reset(qp);
 	sroce_resp_reset(qp);
 	WRITE_ONCE(qp->sq.hdr->kstate, 0);
-	WRITE_ONCE(qp->rq.hdr->kstate, 0);
+	if (!qp->ibqp.srq)
+		WRITE_ONCE(qp->rq.hdr->kstate, 0);
 }
 
 #define SROCE_QP_ATTR_SUPPORTED (IB_QP_STATE | IB_QP_CUR_STATE | \

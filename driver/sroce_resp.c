@@ -11,6 +11,8 @@
  *
  * A receive WQE being filled by a multi-packet SEND stays at rq.idx (the
  * provider's view of cons) until its completion, so a flush completes it.
+ * A QP with an SRQ has no RQ: it takes its WQE out of the SRQ into rwqe,
+ * where it stays (rwqe_held) until it is completed or flushed.
  */
 #include "sroce.h"
 
@@ -77,28 +79,26 @@ static void sroce_resp_recv_cqe(struct sroce_qp *qp, u8 status, u8 opcode,
 	sroce_resp_recv_done(qp, &cqe, pkt && pkt->bth.se);
 }
 
-/* Complete the receive WQE at rq.idx with @cqe, which names it. */
+/* Complete the receive WQE in progress (rwqe) with @cqe, which names it. */
 void sroce_resp_recv_done(struct sroce_qp *qp, struct sroce_cqe *cqe,
 			  bool solicited)
 {
 	cqe->wr_id = qp->rwqe.wqe.wr_id;
-	/* Free the slot first: whoever polls the CQE may reuse it. */
-	qp->rq.idx++;
-	sroce_queue_publish_cons(&qp->rq);
+	if (qp->ibqp.srq) {
+		qp->rwqe_held = false;
+	} else {
+		/* Free the slot first: whoever polls the CQE may reuse it. */
+		qp->rq.idx++;
+		sroce_queue_publish_cons(&qp->rq);
+	}
 	sroce_qp_complete(qp, qp->rcq, cqe, solicited);
 }
 
-/*
- * Copy the receive WQE at rq.idx.  Returns 1 when there is one, 0 when the
- * RQ is empty (receiver not ready), or a negative errno when the ring or
- * the WQE is broken.
- */
-int sroce_resp_take_rwqe(struct sroce_qp *qp)
+/* The RQ's WQE at rq.idx, copied into rwqe: as sroce_resp_take_rwqe. */
+static int sroce_resp_copy_rwqe(struct sroce_qp *qp)
 {
 	u32 prod = sroce_queue_user_prod(&qp->rq);
 	const struct sroce_recv_wqe *u;
-	u64 length = 0;
-	unsigned int i;
 
 	if (prod - qp->rq.idx > qp->rq.num)
 		return -EINVAL;
@@ -110,6 +110,31 @@ int sroce_resp_take_rwqe(struct sroce_qp *qp)
 		return -EINVAL;
 	memcpy(qp->rwqe.sge, u->sge,
 	       qp->rwqe.wqe.num_sge * sizeof(qp->rwqe.sge[0]));
+	return 1;
+}
+
+/*
+ * Have the next receive WQE in rwqe: the one at rq.idx, or with an SRQ
+ * the one held, else one taken from the SRQ.  Returns 1 when there is
+ * one, 0 when the RQ or SRQ is empty (receiver not ready), or a negative
+ * errno when the ring or the WQE is broken.
+ */
+int sroce_resp_take_rwqe(struct sroce_qp *qp)
+{
+	u64 length = 0;
+	unsigned int i;
+	int ret;
+
+	if (qp->ibqp.srq) {
+		if (qp->rwqe_held)
+			return 1;
+		ret = sroce_srq_take(to_ssrq(qp->ibqp.srq), &qp->rwqe);
+		qp->rwqe_held = ret > 0;
+	} else {
+		ret = sroce_resp_copy_rwqe(qp);
+	}
+	if (ret <= 0)
+		return ret;
 	for (i = 0; i < qp->rwqe.wqe.num_sge; i++)
 		length += qp->rwqe.sge[i].length;
 	qp->rwqe.length = min_t(u64, length, U32_MAX);
@@ -639,14 +664,29 @@ void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 	}
 }
 
-/* The ERR state: every posted receive WQE completes as flushed. */
+/*
+ * The ERR state: every posted receive WQE completes as flushed.  With an
+ * SRQ only the WQE this QP took does; the SRQ's stay for other QPs, and
+ * the last WQE reached event says so, once (IBTA 11.6.3.2).
+ */
 void sroce_resp_flush(struct sroce_qp *qp)
 {
-	u32 prod = sroce_queue_user_prod(&qp->rq);
+	u32 prod;
 
 	qp->resp_op = 0;
 	qp->rd_cur = NULL;
 	sroce_hold_purge(qp, &qp->req_held);
+	if (qp->ibqp.srq) {
+		if (qp->rwqe_held)
+			sroce_resp_recv_cqe(qp, IB_WC_WR_FLUSH_ERR,
+					    SROCE_WC_RECV, 0, NULL);
+		if (!qp->srq_last_wqe) {
+			qp->srq_last_wqe = true;
+			sroce_qp_event(qp, IB_EVENT_QP_LAST_WQE_REACHED);
+		}
+		return;
+	}
+	prod = sroce_queue_user_prod(&qp->rq);
 	if (prod - qp->rq.idx > qp->rq.num)
 		return;		/* a broken producer index: nothing to trust */
 	while (qp->rq.idx != prod) {
@@ -659,14 +699,23 @@ void sroce_resp_flush(struct sroce_qp *qp)
 	}
 }
 
-/* RESET: posted receives are dropped without completions. */
+/*
+ * RESET: posted receives are dropped without completions; with an SRQ,
+ * only the one this QP took.
+ */
 void sroce_resp_reset(struct sroce_qp *qp)
 {
-	u32 prod = READ_ONCE(qp->rq.hdr->prod);
+	u32 prod;
 
-	if (prod - qp->rq.idx <= qp->rq.num)
-		qp->rq.idx = prod;
-	sroce_queue_publish_cons(&qp->rq);
+	if (qp->ibqp.srq) {
+		qp->rwqe_held = false;
+		qp->srq_last_wqe = false;
+	} else {
+		prod = READ_ONCE(qp->rq.hdr->prod);
+		if (prod - qp->rq.idx <= qp->rq.num)
+			qp->rq.idx = prod;
+		sroce_queue_publish_cons(&qp->rq);
+	}
 	qp->msn = 0;
 	qp->resp_op = 0;
 	qp->nak_seq_sent = false;

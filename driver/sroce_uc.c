@@ -115,7 +115,7 @@ static void sroce_uc_send(struct sroce_qp *qp)
 	qp->sq_sent_hi = qp->sq.idx;
 }
 
-/* Complete the receive WQE at rq.idx for the message that @pkt ends. */
+/* Complete the receive WQE in progress for the message that @pkt ends. */
 static void sroce_uc_recv_cqe(struct sroce_qp *qp, u8 status, u8 opcode,
 			      u32 byte_len, const struct sroce_pkt *pkt)
 {
@@ -134,9 +134,10 @@ static void sroce_uc_recv_cqe(struct sroce_qp *qp, u8 status, u8 opcode,
 }
 
 /*
- * The receive WQE at rq.idx, for a SEND or a WRITE with immediate:
- * SROCE_UC_DONE when there is one, SROCE_UC_DROPPED when none is posted,
- * SROCE_UC_LATER when the ring is broken (the QP has failed).
+ * The next receive WQE (the RQ's or the SRQ's), for a SEND or a WRITE
+ * with immediate: SROCE_UC_DONE when there is one, SROCE_UC_DROPPED when
+ * none is posted, SROCE_UC_LATER when the ring is broken (the QP has
+ * failed).
  */
 static enum sroce_uc_exec sroce_uc_take_rwqe(struct sroce_qp *qp)
 {

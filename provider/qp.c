@@ -68,9 +68,12 @@ struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
 	ret = sroce_ring_map(&qp->sq, context->cmd_fd, &resp.sq);
 	if (ret)
 		goto err_destroy;
-	ret = sroce_ring_map(&qp->rq, context->cmd_fd, &resp.rq);
-	if (ret)
-		goto err_unmap_sq;
+	/* A QP with an SRQ has no RQ of its own. */
+	if (!attr->srq) {
+		ret = sroce_ring_map(&qp->rq, context->cmd_fd, &resp.rq);
+		if (ret)
+			goto err_unmap_sq;
+	}
 	/* The create command wrote back what the kernel gave. */
 	qp->max_send_sge = attr->cap.max_send_sge;
 	qp->max_recv_sge = attr->cap.max_recv_sge;
@@ -344,8 +347,11 @@ int sroce_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 	int ret = 0;
 	int i;
 
-	/* A QP takes receives from INIT on (IBTA 10.8.2.1). */
-	if (ibqp->state == IBV_QPS_RESET) {
+	/*
+	 * A QP takes receives from INIT on (IBTA 10.8.2.1); one with an SRQ
+	 * takes them from there only.
+	 */
+	if (ibqp->state == IBV_QPS_RESET || ibqp->srq) {
 		*bad_wr = wr;
 		return EINVAL;
 	}

@@ -22,5 +22,9 @@ DECLARE_DRV_CMD(usroce_resize_cq, IB_USER_VERBS_CMD_RESIZE_CQ,
 		empty, sroce_resize_cq_resp);
 DECLARE_DRV_CMD(usroce_create_qp, IB_USER_VERBS_CMD_CREATE_QP,
 		empty, sroce_create_qp_resp);
+DECLARE_DRV_CMD(usroce_create_srq, IB_USER_VERBS_CMD_CREATE_SRQ,
+		empty, sroce_create_srq_resp);
+DECLARE_DRV_CMD(usroce_create_srq_ex, IB_USER_VERBS_CMD_CREATE_XSRQ,
+		empty, sroce_create_srq_resp);
 
 #endif /* SROCE_PROVIDER_ABI_H */

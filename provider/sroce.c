@@ -2,7 +2,7 @@
 /*
  * libsroce: device matching, contexts, queries, protection domains and
  * memory regions.  Completion queues are in cq.c and cq_ex.c, QPs in qp.c
- * and qp_ex.c, address handles in ah.c.
+ * and qp_ex.c, shared receive queues in srq.c, address handles in ah.c.
  *
  * sroce is an out-of-tree driver, so the kernel reports RDMA_DRIVER_UNKNOWN
  * and the device may carry any name ("rdma link add <name> type sroce").
@@ -176,20 +176,26 @@ static const struct verbs_context_ops sroce_ctx_ops = {
 	.create_cq_ex = sroce_create_cq_ex,
 	.create_qp = sroce_create_qp,
 	.create_qp_ex = sroce_create_qp_ex,
+	.create_srq = sroce_create_srq,
+	.create_srq_ex = sroce_create_srq_ex,
 	.dealloc_pd = sroce_dealloc_pd,
 	.dereg_mr = sroce_dereg_mr,
 	.destroy_ah = sroce_destroy_ah,
 	.destroy_cq = sroce_destroy_cq,
 	.destroy_qp = sroce_destroy_qp,
+	.destroy_srq = sroce_destroy_srq,
 	.detach_mcast = ibv_cmd_detach_mcast,
 	.free_context = sroce_free_context,
 	.modify_qp = sroce_modify_qp,
+	.modify_srq = sroce_modify_srq,
 	.poll_cq = sroce_poll_cq,
 	.post_recv = sroce_post_recv,
 	.post_send = sroce_post_send,
+	.post_srq_recv = sroce_post_srq_recv,
 	.query_device_ex = sroce_query_device,
 	.query_port = sroce_query_port,
 	.query_qp = sroce_query_qp,
+	.query_srq = sroce_query_srq,
 	.reg_mr = sroce_reg_mr,
 	.req_notify_cq = sroce_req_notify_cq,
 	.resize_cq = sroce_resize_cq,

@@ -22,7 +22,7 @@ struct sroce_context {
 	 * while objects of it live (libibverbs' destroy verbs find the ops
 	 * through obj->context, and the kernel destroys through its cmd_fd):
 	 * one is the context's own, from alloc_context until free_context
-	 * (the close), and each PD, MR, CQ (plain or extended), QP and AH
+	 * (the close), and each PD, MR, CQ (plain or extended), QP, SRQ and AH
 	 * holds one from the moment its create succeeded until its destroy
 	 * succeeds (a destroy the kernel refuses keeps it).  Whoever drops
 	 * the last one, the close or a destroy after it, uninitialises and
@@ -56,7 +56,7 @@ struct sroce_cq {
 struct sroce_qp {
 	struct verbs_qp vqp;		/* vqp.qp_ex with send_ops_flags */
 	struct sroce_ring sq;		/* we produce, the kernel consumes */
-	struct sroce_ring rq;
+	struct sroce_ring rq;		/* unmapped with an SRQ */
 	uint32_t max_send_sge;
 	uint32_t max_recv_sge;
 	uint32_t max_inline;
@@ -70,6 +70,18 @@ struct sroce_qp {
 	struct sroce_send_wqe *wr_cur;
 	int wr_err;
 };
+
+/* A shared receive queue: its ring, which many QPs consume. */
+struct sroce_srq {
+	struct verbs_srq vsrq;
+	struct sroce_ring rq;		/* we produce, the kernel consumes */
+	uint32_t max_sge;
+};
+
+static inline struct sroce_srq *to_ssrq(struct ibv_srq *ibsrq)
+{
+	return container_of(ibsrq, struct sroce_srq, vsrq.srq);
+}
 
 static inline struct sroce_ah *to_sah(struct ibv_ah *ibah)
 {
@@ -120,6 +132,18 @@ int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 		    struct ibv_send_wr **bad_wr);
 int sroce_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 		    struct ibv_recv_wr **bad_wr);
+
+/* srq.c */
+struct ibv_srq *sroce_create_srq(struct ibv_pd *pd,
+				 struct ibv_srq_init_attr *attr);
+struct ibv_srq *sroce_create_srq_ex(struct ibv_context *context,
+				    struct ibv_srq_init_attr_ex *attr);
+int sroce_modify_srq(struct ibv_srq *ibsrq, struct ibv_srq_attr *attr,
+		     int attr_mask);
+int sroce_query_srq(struct ibv_srq *ibsrq, struct ibv_srq_attr *attr);
+int sroce_destroy_srq(struct ibv_srq *ibsrq);
+int sroce_post_srq_recv(struct ibv_srq *ibsrq, struct ibv_recv_wr *wr,
+			struct ibv_recv_wr **bad_wr);
 
 /* qp_ex.c */
 int sroce_qp_ex_init(struct sroce_qp *qp, uint64_t send_ops_flags);

@@ -47,6 +47,8 @@ MODULE_PARM_DESC(fail_nth, "Inject allocation failures into each create path ins
 #define BUF_SIZE	(64 * 1024)	/* 64 packets at MTU 1024 */
 #define TIMEOUT		(10 * HZ)
 
+#define KT_SRQ_WRS	8
+
 struct kt_wr {
 	struct ib_cqe cqe;
 	struct completion done;
@@ -69,6 +71,7 @@ struct kt {
 	 * still lands here; the QPs are drained before they go.
 	 */
 	struct kt_wr s, r;
+	struct kt_wr sr[KT_SRQ_WRS];	/* kt_srq's sends and receives */
 	int failures;
 };
 
@@ -363,6 +366,109 @@ static void kt_atomic_refused(struct kt *t)
 		pr_info("sroce_kverbs_test: ok: ATOMIC without atomic access fails with a remote access error; both QPs drain\n");
 }
 
+/*
+ * A kernel SRQ: receives posted with ib_post_srq_recv (and one too many
+ * refused with -ENOMEM), SENDs of 1 to 3 packets from an RC QP to one
+ * whose receives come from the SRQ, each checked byte for byte, in order.
+ */
+static void kt_srq(struct kt *t, struct ib_qp_init_attr *init)
+{
+	struct ib_srq_init_attr sinit = {
+		.attr = { .max_wr = KT_SRQ_WRS / 2, .max_sge = 1 },
+	};
+	const struct ib_recv_wr *bad;
+	struct ib_srq_attr sattr = {};
+	struct ib_qp *x, *y;
+	struct ib_srq *srq;
+	struct ib_sge sge;
+	unsigned int i, n = KT_SRQ_WRS / 2;
+	int before = t->failures;
+
+	srq = ib_create_srq(t->pd, &sinit);
+	if (IS_ERR(srq)) {
+		kt_check(t, false, "SRQ: create: %ld", PTR_ERR(srq));
+		return;
+	}
+	/* Devices may give more than asked: all of it is posted below. */
+	kt_check(t, !ib_query_srq(srq, &sattr) && sattr.max_wr >= n,
+		 "SRQ: max_wr %u, below %u", sattr.max_wr, n);
+	x = ib_create_qp(t->pd, init);
+	init->srq = srq;
+	y = ib_create_qp(t->pd, init);
+	init->srq = NULL;
+	if (IS_ERR(x) || IS_ERR(y)) {
+		kt_check(t, false, "SRQ: QPs: %ld %ld", PTR_ERR(x), PTR_ERR(y));
+		goto out;
+	}
+	if (kt_connect(t, x, y->qp_num) || kt_connect(t, y, x->qp_num)) {
+		kt_check(t, false, "SRQ: connect");
+		goto out;
+	}
+	memset(t->dst, 0, BUF_SIZE);
+	/*
+	 * max_wr receives, then one too many.  Only the first n complete;
+	 * the others share their kt_wr and stay in the SRQ.
+	 */
+	for (i = 0; i <= sattr.max_wr; i++) {
+		struct kt_wr *r = &t->sr[n + i % n];
+		struct ib_recv_wr wr = {
+			.wr_cqe = &r->cqe, .sg_list = &sge, .num_sge = 1,
+		};
+		int err;
+
+		sge.addr = t->dst_dma + (i % n) * 4096;
+		sge.length = 4096;
+		sge.lkey = t->pd->local_dma_lkey;
+		if (i < n)
+			kt_wr_init(r);
+		err = ib_post_srq_recv(srq, &wr, &bad);
+		if (i < sattr.max_wr)
+			kt_check(t, !err, "SRQ: post %u: %d", i, err);
+		else
+			kt_check(t, err == -ENOMEM && bad == &wr,
+				 "SRQ: post past max_wr: %d, not -ENOMEM", err);
+	}
+	for (i = 0; i < n; i++) {
+		struct ib_sge ssge = {
+			.addr = t->src_dma + i * 4096,
+			.length = 1 + i * 1000,
+			.lkey = t->pd->local_dma_lkey,
+		};
+		struct ib_send_wr wr = {
+			.wr_cqe = &t->sr[i].cqe, .sg_list = &ssge,
+			.num_sge = 1, .opcode = IB_WR_SEND,
+			.send_flags = IB_SEND_SIGNALED,
+		};
+
+		kt_wr_init(&t->sr[i]);
+		kt_check(t, !ib_post_send(x, &wr, NULL), "SRQ: post_send %u",
+			 i);
+	}
+	for (i = 0; i < n; i++) {
+		struct kt_wr *r = &t->sr[n + i];
+
+		if (!kt_wait(t, &t->sr[i], "SRQ: SEND") ||
+		    !kt_wait(t, r, "SRQ: SEND's receive"))
+			break;
+		kt_check(t, r->wc.status == IB_WC_SUCCESS &&
+			 r->wc.opcode == IB_WC_RECV && r->wc.qp == y &&
+			 r->wc.byte_len == 1 + i * 1000 &&
+			 !memcmp(t->dst + i * 4096, t->src + i * 4096,
+				 1 + i * 1000),
+			 "SRQ: receive %u: status %d length %u, or data differs",
+			 i, r->wc.status, r->wc.byte_len);
+	}
+	if (t->failures == before)
+		pr_info("sroce_kverbs_test: ok: SRQ: %u SENDs of 1 to %u bytes into a kernel SRQ, post past max_wr -ENOMEM\n",
+			n, 1 + (n - 1) * 1000);
+out:
+	if (!IS_ERR(y))
+		ib_destroy_qp(y);
+	if (!IS_ERR(x))
+		ib_destroy_qp(x);
+	ib_destroy_srq(srq);
+}
+
 static int kt_map(struct kt *t, u8 **buf, u64 *dma)
 {
 	*buf = kzalloc(BUF_SIZE, GFP_KERNEL);
@@ -458,6 +564,7 @@ static int kt_run(struct kt *t)
 	kt_sends(t);
 	kt_rdma(t);
 	kt_atomic_refused(t);
+	kt_srq(t, &init);
 
 err_bufs:
 	kt_unmap(t, t->back, t->back_dma);

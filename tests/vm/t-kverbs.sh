@@ -1,7 +1,7 @@
 # Kernel verbs, as a ULP uses them (tests/kmod/sroce_kverbs_test.c): a PD
 # with the DMA MR, a CQ polled by the core, RC QPs posted to with
-# ib_post_send/ib_post_recv, SEND, WRITE, READ and a refused ATOMIC, each
-# checked byte for byte.  The module is built per kernel by make test;
+# ib_post_send/ib_post_recv, SEND, WRITE, READ and a refused ATOMIC, and
+# SENDs into a kernel SRQ (ib_post_srq_recv), each checked byte for byte.  The module is built per kernel by make test;
 # the same module on rdma_rxe is reported next to it.
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
@@ -27,12 +27,12 @@ run_kverbs() {
 status=0
 run_kverbs sroce0 || status=1
 sed 's/^/sroce0: /' /tmp/kverbs.sroce0
-[ "$(grep -c ': ok:' /tmp/kverbs.sroce0)" -eq 3 ] || status=1
+[ "$(grep -c ': ok:' /tmp/kverbs.sroce0)" -eq 4 ] || status=1
 ! grep -q FAIL /tmp/kverbs.sroce0 || status=1
 
 compare_rxe || exit $status
 use_rxe || fail "cannot switch to rdma_rxe"
 run_kverbs rxe0 || true
-echo "REPORT kverbs: sroce0 $(grep -c ': ok:' /tmp/kverbs.sroce0) of 3 ok, rxe0 $(grep -c ': ok:' /tmp/kverbs.rxe0) of 3 ok"
+echo "REPORT kverbs: sroce0 $(grep -c ': ok:' /tmp/kverbs.sroce0) of 4 ok, rxe0 $(grep -c ': ok:' /tmp/kverbs.rxe0) of 4 ok"
 grep FAIL /tmp/kverbs.rxe0 | sed 's/^/REPORT rxe0 differs: /' || true
 exit $status

@@ -39,13 +39,13 @@ run_all() {
 # test_addr and test_relaxed_ordering; test_rdmacm connects RC and UDP
 # port space QPs through the CM's MADs on QP1 and sends to multicast
 # groups that it joins and leaves.  test_cqex runs RC and UD traffic
-# through extended CQs (its XRC test skips: sroce has no XRC).  (test_srq
-# is left out until sroce has SRQs: each of its tests skips at the first
-# one.)
-modules="test_device test_pd test_mr test_fork test_cq test_cqex test_cq_events test_qp test_qpex test_atomic test_odp test_addr test_relaxed_ordering test_rdmacm"
+# through extended CQs (its XRC test skips: sroce has no XRC).  test_srq
+# runs RC traffic from two QPs into one SRQ and its limit event (its
+# resize test skips: sroce does not resize SRQs).
+modules="test_device test_pd test_mr test_fork test_cq test_cqex test_cq_events test_qp test_qpex test_atomic test_odp test_addr test_relaxed_ordering test_rdmacm test_srq"
 # Modules that must pass on sroce0 (today all of them); a module in
 # $modules alone would be reported only.
-must="test_device test_pd test_mr test_fork test_cq test_cqex test_cq_events test_qp test_qpex test_atomic test_odp test_addr test_relaxed_ordering test_rdmacm"
+must="test_device test_pd test_mr test_fork test_cq test_cqex test_cq_events test_qp test_qpex test_atomic test_odp test_addr test_relaxed_ordering test_rdmacm test_srq"
 
 declare -A result
 status=0

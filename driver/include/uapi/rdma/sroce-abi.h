@@ -175,9 +175,18 @@ struct sroce_create_ah_resp {
 	__u32 reserved;
 };
 
-/* Response to ibv_create_qp(). */
+/* Response to ibv_create_qp().  A QP with an SRQ has no RQ: rq is zero. */
 struct sroce_create_qp_resp {
 	struct sroce_queue_info sq;
+	struct sroce_queue_info rq;
+};
+
+/*
+ * ibv_create_srq(): the driver data of the request carries nothing (the
+ * attributes travel in the core's command); the response gives the SRQ's
+ * receive ring, laid out as a QP's RQ, which many QPs consume.
+ */
+struct sroce_create_srq_resp {
 	struct sroce_queue_info rq;
 };
 
