@@ -238,7 +238,7 @@ int sroce_map_mr_sg(struct ib_mr *ibmr, struct scatterlist *sg, int sg_nents,
  */
 u8 sroce_mr_fast_reg(struct sroce_qp *qp, u32 key, int access)
 {
-	struct sroce_mr_map old;
+	struct sroce_mr_map old, *m;
 	struct sroce_mr *mr;
 	u8 status = 0;
 
@@ -248,9 +248,12 @@ u8 sroce_mr_fast_reg(struct sroce_qp *qp, u32 key, int access)
 
 	access &= ~IB_ACCESS_OPTIONAL;
 	write_lock_bh(&mr->reg_lock);
+	m = &mr->stage;
+	/* The pages mapped must hold [iova, iova + length). */
 	if (mr->type != SROCE_MR_FAST || mr->ibmr.pd != qp->ibqp.pd ||
 	    mr->valid || (access & ~SROCE_MR_ACCESS) ||
-	    mr->stage.length > (u64)mr->stage.npages << mr->stage.page_shift) {
+	    (m->iova & (BIT_ULL(m->page_shift) - 1)) + m->length >
+	    (u64)m->npages << m->page_shift) {
 		status = IB_WC_MW_BIND_ERR;
 		goto out;
 	}
