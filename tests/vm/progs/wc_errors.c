@@ -233,6 +233,45 @@ static void transport_retry(void)
 	teardown(&p);
 }
 
+/*
+ * A user MR may not be invalidated (only a kernel fast-registration MR
+ * or a memory window may): LOCAL_INV of its key fails locally, and a
+ * SEND with Invalidate naming it fails at the responder, whose receive
+ * completes in error.
+ */
+static void invalidate_user_mr(void)
+{
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = {
+		.sg_list = &sge, .send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+	struct pair p;
+
+	RUN(!setup(&p, 7, 0), "setup");
+	wr.wr_id = 1;
+	wr.opcode = IBV_WR_LOCAL_INV;
+	wr.invalidate_rkey = p.mr_a->rkey;
+	RUN(!ibv_post_send(p.a, &wr, &bad), "post LOCAL_INV");
+	RUN(!post(&p, 2, IBV_WR_SEND, 10, p.mr_a->lkey, 0, 0), "post_send");
+	expect(p.cq_a, 1, IBV_WC_MW_BIND_ERR, "LOCAL_INV of a user MR");
+	expect(p.cq_a, 2, IBV_WC_WR_FLUSH_ERR, "the WR behind it");
+	teardown(&p);
+
+	RUN(!setup(&p, 7, 0), "setup");
+	RUN(!post_recv(&p, 100, 1), "post_recv");
+	sge = (struct ibv_sge){ (uintptr_t)p.buf_a, 10, p.mr_a->lkey };
+	wr.wr_id = 2;
+	wr.num_sge = 1;
+	wr.opcode = IBV_WR_SEND_WITH_INV;
+	wr.invalidate_rkey = p.mr_b->rkey;
+	RUN(!ibv_post_send(p.a, &wr, &bad), "post SEND_WITH_INV");
+	expect(p.cq_b, 1, IBV_WC_LOC_ACCESS_ERR,
+	       "SEND_WITH_INV naming a user MR, responder");
+	expect(p.cq_a, 2, IBV_WC_REM_ACCESS_ERR,
+	       "SEND_WITH_INV naming a user MR, requester");
+	teardown(&p);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -253,6 +292,7 @@ int main(int argc, char **argv)
 	remote_invalid();
 	rnr_retry();
 	transport_retry();
+	invalidate_user_mr();
 	ibv_close_device(ctx);
 	printf("wc_errors on %s: %d failures\n", argv[1], failures);
 	return failures ? 1 : 0;
