@@ -43,6 +43,7 @@
 #define SROCE_MAX_MR		0xfffff		/* keys are index << 8 | tag */
 #define SROCE_MR_KEY_TAG_BITS	8
 #define SROCE_MAX_MR_SIZE	BIT_ULL(40)
+#define SROCE_MAX_FAST_REG_PAGES	512	/* per fast-registration MR */
 #define SROCE_GID_TABLE_LEN	128
 #define SROCE_MAX_CQ		0x10000
 #define SROCE_MAX_CQE		0x10000
@@ -184,10 +185,53 @@ struct sroce_pd {
 	struct ib_pd ibpd;
 };
 
+/*
+ * A fast-registration MR's page list (alloc_mr, map_mr_sg): the kernel
+ * virtual addresses (sroce's DMA addresses) of @npages pages of
+ * 1 << @page_shift bytes, the first of which holds @iova at its offset
+ * iova & (page size - 1), and the registration's length.
+ */
+struct sroce_mr_map {
+	u64 *pages;		/* max_pages entries */
+	u32 npages;
+	u32 page_shift;
+	u64 iova;
+	u64 length;
+};
+
+enum sroce_mr_type {
+	SROCE_MR_DMA,		/* kernel users: kernel virtual addresses */
+	SROCE_MR_USER,		/* over a umem, pinned or on demand */
+	SROCE_MR_FAST,		/* alloc_mr: registered by IB_WR_REG_MR */
+};
+
 struct sroce_mr {
-	struct ib_mr ibmr;	/* keys, iova and length live here */
-	struct sroce_umem *umem;	/* NULL for a DMA MR */
+	struct ib_mr ibmr;
+	enum sroce_mr_type type;
+	struct sroce_umem *umem;	/* SROCE_MR_USER only */
+	/*
+	 * The registration the data path uses: the key, access, iova and
+	 * length, and a fast MR's state and page list.  A DMA or user MR's
+	 * never changes.  A fast MR's changes only under @reg_lock held for
+	 * writing, by the QP owner that executes IB_WR_REG_MR (FREE to
+	 * VALID), IB_WR_LOCAL_INV or a SEND with Invalidate (VALID to FREE);
+	 * each data path user holds @reg_lock for reading from
+	 * sroce_mr_get() to sroce_mr_put() (one packet's copy at most, never
+	 * sleeping), so it sees one registration whole, and a page list is
+	 * never rewritten under it.  map_mr_sg fills @stage, which nothing
+	 * else reads, and REG_MR swaps it with @live: IBTA makes a Fast
+	 * Register of a VALID MR an error, so the page list in use is never
+	 * the one being mapped.
+	 */
+	rwlock_t reg_lock;
+	u32 key;		/* lkey == rkey */
 	int access;
+	u64 iova;
+	u64 length;
+	bool valid;		/* a fast MR: VALID, else FREE */
+	struct sroce_mr_map live;	/* a fast MR's registration */
+	struct sroce_mr_map stage;	/* ... and the next one, mapped */
+	u32 max_pages;
 	/*
 	 * One reference for the registration and one for each data path
 	 * user that found the MR in mr_xa; deregistration unpublishes the MR,
@@ -598,8 +642,10 @@ void sroce_devs_add(struct sroce_dev *sdev);
 void sroce_devs_remove(struct sroce_dev *sdev);
 
 /* sroce_mem.c */
+struct sroce_mr *sroce_mr_hold(struct sroce_dev *sdev, u32 key);
 struct sroce_mr *sroce_mr_get(struct sroce_dev *sdev, u32 key);
 void sroce_mr_put(struct sroce_mr *mr);
+void sroce_mr_drop(struct sroce_mr *mr);
 int sroce_mr_check(struct sroce_mr *mr, struct ib_pd *pd, int access,
 		   u64 va, u64 len);
 bool sroce_mr_reachable(struct sroce_qp *qp, struct sroce_mr *mr);
@@ -618,6 +664,12 @@ struct ib_mr *sroce_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 				SROCE_REG_USER_MR_DMAH_ARG
 				struct ib_udata *udata);
 int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+struct ib_mr *sroce_alloc_mr(struct ib_pd *ibpd, enum ib_mr_type type,
+			     u32 max_num_sg);
+int sroce_map_mr_sg(struct ib_mr *ibmr, struct scatterlist *sg, int sg_nents,
+		    unsigned int *sg_offset);
+u8 sroce_mr_fast_reg(struct sroce_qp *qp, u32 key, int access);
+int sroce_mr_invalidate(struct sroce_qp *qp, u32 key);
 int sroce_advise_mr(struct ib_pd *ibpd, enum ib_uverbs_advise_mr_advice advice,
 		    u32 flags, struct ib_sge *sg_list, u32 num_sge,
 		    struct uverbs_attr_bundle *attrs);

@@ -105,7 +105,7 @@ static void sroce_fault_work(struct work_struct *work)
 	}
 	spin_unlock_irqrestore(&sroce_fault_lock, flags);
 
-	sroce_mr_put(req->mr);
+	sroce_mr_drop(req->mr);
 	if (qp) {
 		sroce_qp_kick(qp);
 		sroce_qp_put(qp);
@@ -169,6 +169,6 @@ void sroce_fault_detach(struct sroce_qp *qp)
 void sroce_fault_release(struct sroce_qp *qp)
 {
 	if (qp->fault_want.mr)
-		sroce_mr_put(qp->fault_want.mr);
+		sroce_mr_drop(qp->fault_want.mr);
 	memset(&qp->fault_want, 0, sizeof(qp->fault_want));
 }

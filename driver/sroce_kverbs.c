@@ -6,9 +6,11 @@
  * ib_poll_cq reads CQEs from a kernel CQ's ring.
  * From the rings on, kernel and user QPs share one transport.
  *
- * Kernel consumers address memory through DMA MRs: sroce registers its
- * devices without a DMA device, so ib_dma_map_*() hands out kernel virtual
- * addresses, which the data path uses as they are.
+ * Kernel consumers address memory through DMA MRs and fast-registration
+ * MRs: sroce registers its devices without a DMA device, so ib_dma_map_*()
+ * hands out kernel virtual addresses, which the data path uses as they
+ * are.  A REG_MR WQE carries the MR's new key, whose index finds the MR
+ * again when the requester executes it: no pointer goes through the ring.
  */
 #include <rdma/ib_verbs.h>
 
@@ -52,6 +54,32 @@ static int sroce_kwqe_inline(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 }
 
 /*
+ * The RC-only WRs that carry no data of their own: a local operation
+ * (REG_MR, LOCAL_INV) or a SEND with Invalidate's key.  Returns true when
+ * @wr is a local operation, which is then filled in.
+ */
+static bool sroce_kwqe_rc(struct sroce_send_wqe *wqe,
+			  const struct ib_send_wr *wr)
+{
+	switch (wr->opcode) {
+	case IB_WR_REG_MR:
+		/* The MR is found again by the key's index when executed. */
+		wqe->opcode = SROCE_WR_REG_MR;
+		wqe->rkey = reg_wr(wr)->key;
+		wqe->compare_add = reg_wr(wr)->access;
+		return true;
+	case IB_WR_LOCAL_INV:
+		wqe->rkey = wr->ex.invalidate_rkey;
+		return true;
+	case IB_WR_SEND_WITH_INV:
+		wqe->rkey = wr->ex.invalidate_rkey;
+		return false;
+	default:
+		return false;
+	}
+}
+
+/*
  * Fill @wqe from @wr.  The kernel's IB_WR_* values of these opcodes are
  * the uverbs ones that a WQE carries.
  */
@@ -78,6 +106,8 @@ static int sroce_kwqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 		wqe->ud.remote_qpn = ud_wr(wr)->remote_qpn;
 		wqe->ud.remote_qkey = ud_wr(wr)->remote_qkey;
 	}
+	if (!sroce_qp_is_ud(qp) && !sroce_qp_is_uc(qp) && sroce_kwqe_rc(wqe, wr))
+		return 0;
 	if (sroce_qp_is_uc(qp) && wr->opcode != IB_WR_SEND &&
 	    wr->opcode != IB_WR_SEND_WITH_IMM && wr->opcode != IB_WR_RDMA_WRITE &&
 	    wr->opcode != IB_WR_RDMA_WRITE_WITH_IMM)
@@ -87,6 +117,10 @@ static int sroce_kwqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 		wqe->imm_data = (__force u32)wr->ex.imm_data;
 		break;
 	case IB_WR_SEND:
+		break;
+	case IB_WR_SEND_WITH_INV:
+		if (sroce_qp_is_uc(qp))
+			return -EINVAL;
 		break;
 	case IB_WR_RDMA_WRITE_WITH_IMM:
 		wqe->imm_data = (__force u32)wr->ex.imm_data;
@@ -111,6 +145,7 @@ static int sroce_kwqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 		return -EINVAL;
 	if ((wr->send_flags & IB_SEND_INLINE) &&
 	    (wr->opcode == IB_WR_SEND || wr->opcode == IB_WR_SEND_WITH_IMM ||
+	     wr->opcode == IB_WR_SEND_WITH_INV ||
 	     wr->opcode == IB_WR_RDMA_WRITE ||
 	     wr->opcode == IB_WR_RDMA_WRITE_WITH_IMM))
 		return sroce_kwqe_inline(qp, wqe, wr);
@@ -241,6 +276,10 @@ static void sroce_cqe_to_wc(const struct sroce_cqe *cqe, struct ib_qp *qp,
 	if (cqe->flags & SROCE_CQE_WITH_IMM) {
 		wc->ex.imm_data = (__force __be32)cqe->ex;
 		wc->wc_flags |= IB_WC_WITH_IMM;
+	}
+	if (cqe->flags & SROCE_CQE_WITH_INV) {
+		wc->ex.invalidate_rkey = cqe->ex;
+		wc->wc_flags |= IB_WC_WITH_INVALIDATE;
 	}
 	/* What ib_init_ah_attr_from_wc() needs to answer a datagram. */
 	if (cqe->flags & SROCE_CQE_GRH) {

@@ -12,7 +12,8 @@
  * user's word, so they are atomic with respect to the process's atomics
  * too.  A DMA MR (kernel users) covers the kernel's address space:
  * addresses are kernel virtual addresses, as ib_dma_map_*() gives them to
- * a device without a DMA device.
+ * a device without a DMA device.  A fast-registration MR (kernel users)
+ * has a page list of such addresses, from the consumer's scatterlist.
  */
 #include <linux/highmem.h>
 #include <linux/atomic.h>
@@ -20,20 +21,55 @@
 #include "sroce.h"
 #include "sroce_umem.h"
 
-/* The MR @key names, with a reference, or NULL. */
-struct sroce_mr *sroce_mr_get(struct sroce_dev *sdev, u32 key)
+/*
+ * The MR at the index @key carries, whatever its tag and state, with a
+ * reference (sroce_mr_drop()), or NULL.
+ */
+struct sroce_mr *sroce_mr_hold(struct sroce_dev *sdev, u32 key)
 {
 	struct sroce_mr *mr;
 
 	xa_lock_bh(&sdev->mr_xa);
 	mr = xa_load(&sdev->mr_xa, key >> SROCE_MR_KEY_TAG_BITS);
-	if (mr && (mr->ibmr.lkey != key || !refcount_inc_not_zero(&mr->ref)))
+	if (mr && !refcount_inc_not_zero(&mr->ref))
 		mr = NULL;
 	xa_unlock_bh(&sdev->mr_xa);
 	return mr;
 }
 
+/*
+ * The MR @key names, with a reference, or NULL.  A fast-registration MR
+ * is found only while VALID under that very key, and its registration
+ * stays as it is until sroce_mr_put() (struct sroce_mr).
+ */
+struct sroce_mr *sroce_mr_get(struct sroce_dev *sdev, u32 key)
+{
+	struct sroce_mr *mr = sroce_mr_hold(sdev, key);
+
+	if (!mr)
+		return NULL;
+	if (mr->type == SROCE_MR_FAST) {
+		read_lock_bh(&mr->reg_lock);
+		if (mr->valid && mr->key == key)
+			return mr;
+		read_unlock_bh(&mr->reg_lock);
+	} else if (mr->key == key) {
+		return mr;
+	}
+	sroce_mr_drop(mr);
+	return NULL;
+}
+
+/* Release what sroce_mr_get() took. */
 void sroce_mr_put(struct sroce_mr *mr)
+{
+	if (mr->type == SROCE_MR_FAST)
+		read_unlock_bh(&mr->reg_lock);
+	sroce_mr_drop(mr);
+}
+
+/* Drop a reference to @mr, taken without the registration held. */
+void sroce_mr_drop(struct sroce_mr *mr)
 {
 	if (refcount_dec_and_test(&mr->ref))
 		complete(&mr->released);
@@ -50,10 +86,10 @@ int sroce_mr_check(struct sroce_mr *mr, struct ib_pd *pd, int access,
 
 	if (mr->ibmr.pd != pd || (mr->access & access) != access)
 		return -EACCES;
-	if (!mr->umem)
+	if (mr->type == SROCE_MR_DMA)
 		return 0;
-	if (check_add_overflow(va, len, &end) || va < mr->ibmr.iova ||
-	    end > mr->ibmr.iova + mr->ibmr.length)
+	if (check_add_overflow(va, len, &end) || va < mr->iova ||
+	    end > mr->iova + mr->length)
 		return -EACCES;
 	return 0;
 }
@@ -96,6 +132,41 @@ static struct page *sroce_mr_page(struct sroce_qp *qp, struct sroce_mr *mr,
 }
 
 /*
+ * The kernel address of byte @va of fast MR @mr's registration, and how
+ * many bytes follow it in its page (*@room).
+ */
+static u8 *sroce_mr_fast_addr(struct sroce_mr *mr, u64 va, u32 *room)
+{
+	const struct sroce_mr_map *m = &mr->live;
+	u64 page_mask = BIT_ULL(m->page_shift) - 1;
+	/* Counted from the start of the first page. */
+	u64 pos = (m->iova & page_mask) + (va - m->iova);
+
+	*room = BIT_ULL(m->page_shift) - (pos & page_mask);
+	return ib_virt_dma_to_ptr(m->pages[pos >> m->page_shift] +
+				  (pos & page_mask));
+}
+
+/* Copy between @buf and the checked range at @va of fast MR @mr. */
+static void sroce_mr_fast_copy(struct sroce_mr *mr, u64 va, void *buf,
+			       u32 len, bool to_mr)
+{
+	while (len) {
+		u32 room;
+		u8 *p = sroce_mr_fast_addr(mr, va, &room);
+		u32 n = min(len, room);
+
+		if (to_mr)
+			memcpy(p, buf, n);
+		else
+			memcpy(buf, p, n);
+		buf += n;
+		va += n;
+		len -= n;
+	}
+}
+
+/*
  * Copy between @buf and the checked range at @va of @mr, for @qp.  0;
  * -EWOULDBLOCK when an on-demand page must be faulted in first (nothing
  * need be undone: the copy is done again, whole, later); or another
@@ -109,11 +180,15 @@ int sroce_mr_copy(struct sroce_qp *qp, struct sroce_mr *mr, u64 va,
 
 	if (!len)
 		return 0;
-	if (!umem) {
+	if (mr->type == SROCE_MR_DMA) {
 		if (to_mr)
 			memcpy((void *)(uintptr_t)va, buf, len);
 		else
 			memcpy(buf, (void *)(uintptr_t)va, len);
+		return 0;
+	}
+	if (mr->type == SROCE_MR_FAST) {
+		sroce_mr_fast_copy(mr, va, buf, len, to_mr);
 		return 0;
 	}
 
@@ -159,10 +234,16 @@ int sroce_mr_atomic(struct sroce_qp *qp, struct sroce_mr *mr, u64 va,
 	void *p = NULL;
 	u64 pos;
 
-	if (!umem) {
+	if (mr->type == SROCE_MR_DMA) {
 		if (va & 7)
 			return -EINVAL;
 		word = (atomic64_t *)(uintptr_t)va;
+	} else if (mr->type == SROCE_MR_FAST) {
+		u32 room;
+
+		word = (atomic64_t *)sroce_mr_fast_addr(mr, va, &room);
+		if ((uintptr_t)word & 7)
+			return -EINVAL;
 	} else {
 		pos = offset_in_page(umem->start) + (va - mr->ibmr.iova);
 		if (pos & 7)

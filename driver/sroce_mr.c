@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Memory regions: user MRs over pinned or on-demand user memory
- * (sroce_umem), DMA MRs for kernel users, and prefetching for on-demand
- * MRs (ibv_advise_mr).
+ * (sroce_umem), DMA MRs and fast-registration MRs for kernel users, and
+ * prefetching for on-demand MRs (ibv_advise_mr).
  *
  * Every MR is published in its device's mr_xa under the index its keys
  * carry, so that the data path can find it from an lkey or rkey.  The low
@@ -36,21 +36,25 @@ static int sroce_mr_publish(struct sroce_dev *sdev, struct sroce_mr *mr)
 	if (err < 0)
 		return err;
 	key = index << SROCE_MR_KEY_TAG_BITS | (get_random_u32() & 0xff);
+	mr->key = key;
 	mr->ibmr.lkey = key;
 	mr->ibmr.rkey = key;
 	return 0;
 }
 
-static void sroce_mr_init(struct sroce_mr *mr, int access)
+static void sroce_mr_init(struct sroce_mr *mr, enum sroce_mr_type type,
+			  int access)
 {
+	mr->type = type;
 	mr->access = access;
+	rwlock_init(&mr->reg_lock);
 	refcount_set(&mr->ref, 1);
 	init_completion(&mr->released);
 }
 
 static void sroce_mr_unpublish(struct sroce_dev *sdev, struct sroce_mr *mr)
 {
-	xa_erase_bh(&sdev->mr_xa, mr->ibmr.lkey >> SROCE_MR_KEY_TAG_BITS);
+	xa_erase_bh(&sdev->mr_xa, mr->key >> SROCE_MR_KEY_TAG_BITS);
 }
 
 struct ib_mr *sroce_get_dma_mr(struct ib_pd *ibpd, int access)
@@ -64,8 +68,9 @@ struct ib_mr *sroce_get_dma_mr(struct ib_pd *ibpd, int access)
 	mr = kzalloc_obj(*mr);
 	if (!mr)
 		return ERR_PTR(-ENOMEM);
-	sroce_mr_init(mr, access);
+	sroce_mr_init(mr, SROCE_MR_DMA, access);
 	mr->ibmr.length = U64_MAX;
+	mr->length = U64_MAX;
 	err = sroce_mr_publish(sdev, mr);
 	if (err) {
 		kfree(mr);
@@ -113,9 +118,11 @@ struct ib_mr *sroce_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 		goto err_free;
 	}
 	mr->umem = umem;
-	sroce_mr_init(mr, access);
+	sroce_mr_init(mr, SROCE_MR_USER, access);
 	mr->ibmr.iova = iova;
 	mr->ibmr.length = length;
+	mr->iova = iova;
+	mr->length = length;
 
 	err = sroce_mr_publish(sdev, mr);
 	if (err)
@@ -139,15 +146,154 @@ int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 
 	sroce_mr_unpublish(sdev, mr);
 	/* Wait for the data path users that found it before. */
-	sroce_mr_put(mr);
+	sroce_mr_drop(mr);
 	wait_for_completion(&mr->released);
 	if (mr->umem && !mr->umem->odp)
 		atomic64_sub(mr->umem->npages,
 			     sroce_stat(sdev, SROCE_STAT_PINNED_PAGES));
 	if (mr->umem)
 		sroce_umem_release(mr->umem);
+	kfree(mr->live.pages);
+	kfree(mr->stage.pages);
 	kfree(mr);
 	return 0;
+}
+
+/*
+ * A fast-registration MR (IB_MR_TYPE_MEM_REG) of up to @max_num_sg pages,
+ * FREE until an IB_WR_REG_MR registers it.  Its two page lists are
+ * allocated here, once.
+ */
+struct ib_mr *sroce_alloc_mr(struct ib_pd *ibpd, enum ib_mr_type type,
+			     u32 max_num_sg)
+{
+	struct sroce_dev *sdev = to_sdev(ibpd->device);
+	struct sroce_mr *mr;
+	int err;
+
+	if (type != IB_MR_TYPE_MEM_REG)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!max_num_sg || max_num_sg > SROCE_MAX_FAST_REG_PAGES)
+		return ERR_PTR(-EINVAL);
+	mr = kzalloc_obj(*mr);
+	if (!mr)
+		return ERR_PTR(-ENOMEM);
+	sroce_mr_init(mr, SROCE_MR_FAST, 0);
+	mr->max_pages = max_num_sg;
+	err = -ENOMEM;
+	mr->live.pages = kcalloc(max_num_sg, sizeof(u64), GFP_KERNEL);
+	if (!mr->live.pages)
+		goto err_free;
+	mr->stage.pages = kcalloc(max_num_sg, sizeof(u64), GFP_KERNEL);
+	if (!mr->stage.pages)
+		goto err_free;
+	err = sroce_mr_publish(sdev, mr);
+	if (err)
+		goto err_free;
+	return &mr->ibmr;
+
+err_free:
+	kfree(mr->stage.pages);
+	kfree(mr->live.pages);
+	kfree(mr);
+	return ERR_PTR(err);
+}
+
+static int sroce_mr_set_page(struct ib_mr *ibmr, u64 addr)
+{
+	struct sroce_mr *mr = to_smr(ibmr);
+
+	if (mr->stage.npages == mr->max_pages)
+		return -ENOMEM;
+	mr->stage.pages[mr->stage.npages++] = addr;
+	return 0;
+}
+
+/*
+ * Map a DMA-mapped scatterlist into the page list that the next
+ * IB_WR_REG_MR of @ibmr registers.  The core's ib_sg_to_pages() sets the
+ * MR's iova and length, and stops at the page that does not fit.
+ */
+int sroce_map_mr_sg(struct ib_mr *ibmr, struct scatterlist *sg, int sg_nents,
+		    unsigned int *sg_offset)
+{
+	struct sroce_mr *mr = to_smr(ibmr);
+	int n;
+
+	/* Any power of two that holds an aligned 8-byte word whole. */
+	if (!is_power_of_2(ibmr->page_size) || ibmr->page_size < sizeof(u64))
+		return -EINVAL;
+	mr->stage.npages = 0;
+	n = ib_sg_to_pages(ibmr, sg, sg_nents, sg_offset, sroce_mr_set_page);
+	mr->stage.page_shift = ilog2(ibmr->page_size);
+	mr->stage.iova = ibmr->iova;
+	mr->stage.length = ibmr->length;
+	return n;
+}
+
+/*
+ * Execute IB_WR_REG_MR for @qp: the fast MR @key names (by its index)
+ * takes @key, @access and the page list last mapped, and becomes VALID.
+ * Returns 0 or the work completion status.
+ */
+u8 sroce_mr_fast_reg(struct sroce_qp *qp, u32 key, int access)
+{
+	struct sroce_mr_map old, *m;
+	struct sroce_mr *mr;
+	u8 status = 0;
+
+	mr = sroce_mr_hold(qp->sdev, key);
+	if (!mr)
+		return IB_WC_MW_BIND_ERR;
+
+	access &= ~IB_ACCESS_OPTIONAL;
+	write_lock_bh(&mr->reg_lock);
+	m = &mr->stage;
+	/* The pages mapped must hold [iova, iova + length). */
+	if (mr->type != SROCE_MR_FAST || mr->ibmr.pd != qp->ibqp.pd ||
+	    mr->valid || (access & ~SROCE_MR_ACCESS) ||
+	    (m->iova & (BIT_ULL(m->page_shift) - 1)) + m->length >
+	    (u64)m->npages << m->page_shift) {
+		status = IB_WC_MW_BIND_ERR;
+		goto out;
+	}
+	old = mr->live;
+	mr->live = mr->stage;
+	mr->stage = old;
+	mr->key = key;
+	mr->access = access;
+	mr->iova = mr->live.iova;
+	mr->length = mr->live.length;
+	mr->valid = true;
+out:
+	write_unlock_bh(&mr->reg_lock);
+	sroce_mr_drop(mr);
+	return status;
+}
+
+/*
+ * Invalidate the fast MR that @key names for a QP of @pd: it must be
+ * VALID under that very key.  0, or -EINVAL when @key names no such MR
+ * (a user or DMA MR, one of another PD, a stale key).
+ */
+int sroce_mr_invalidate(struct sroce_qp *qp, u32 key)
+{
+	struct sroce_mr *mr;
+	int err = 0;
+
+	mr = sroce_mr_hold(qp->sdev, key);
+	if (!mr)
+		return -EINVAL;
+
+	write_lock_bh(&mr->reg_lock);
+	if (mr->type == SROCE_MR_FAST && mr->ibmr.pd == qp->ibqp.pd &&
+	    mr->valid && mr->key == key)
+		mr->valid = false;
+	else
+		err = -EINVAL;
+	write_unlock_bh(&mr->reg_lock);
+	sroce_mr_drop(mr);
+	return err;
 }
 
 /*

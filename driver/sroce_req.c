@@ -57,9 +57,20 @@ static bool sroce_wqe_is_atomic(const struct sroce_swqe *s)
 	       s->wqe.opcode == IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD;
 }
 
+/* A local operation: executed in order, no packet (sroce_req_local()). */
+static bool sroce_wqe_is_local(const struct sroce_swqe *s)
+{
+	return s->wqe.opcode == IB_UVERBS_WR_LOCAL_INV ||
+	       s->wqe.opcode == SROCE_WR_REG_MR;
+}
+
 static u8 sroce_wc_opcode(u32 wr_opcode)
 {
 	switch (wr_opcode) {
+	case IB_UVERBS_WR_LOCAL_INV:
+		return SROCE_WC_LOCAL_INV;
+	case SROCE_WR_REG_MR:
+		return SROCE_WC_REG_MR;
 	case IB_UVERBS_WR_RDMA_WRITE:
 	case IB_UVERBS_WR_RDMA_WRITE_WITH_IMM:
 		return SROCE_WC_RDMA_WRITE;
@@ -160,6 +171,17 @@ static u8 sroce_req_take(struct sroce_qp *qp, struct sroce_swqe *s,
 	if (sroce_qp_is_ud(qp))
 		return sroce_req_take_ud(qp, s, u);
 	switch (s->wqe.opcode) {
+	case SROCE_WR_REG_MR:
+		/* The kernel's own (sroce_kverbs.c), for RC QPs. */
+		if (!qp->kernel)
+			return IB_WC_LOC_QP_OP_ERR;
+		fallthrough;
+	case IB_UVERBS_WR_LOCAL_INV:
+		return sroce_qp_is_uc(qp) ? IB_WC_LOC_QP_OP_ERR : 0;
+	case IB_UVERBS_WR_SEND_WITH_INV:
+		if (sroce_qp_is_uc(qp))
+			return IB_WC_LOC_QP_OP_ERR;
+		break;
 	case IB_UVERBS_WR_SEND:
 	case IB_UVERBS_WR_SEND_WITH_IMM:
 	case IB_UVERBS_WR_RDMA_WRITE:
@@ -294,6 +316,13 @@ u8 sroce_send_opcode(const struct sroce_swqe *s, bool first, bool last)
 	bool imm = s->wqe.opcode == IB_UVERBS_WR_SEND_WITH_IMM ||
 		   s->wqe.opcode == IB_UVERBS_WR_RDMA_WRITE_WITH_IMM;
 
+	if (s->wqe.opcode == IB_UVERBS_WR_SEND_WITH_INV) {
+		if (first && last)
+			return SROCE_RC_SEND_ONLY_INV;
+		if (first)
+			return SROCE_RC_SEND_FIRST;
+		return last ? SROCE_RC_SEND_LAST_INV : SROCE_RC_SEND_MIDDLE;
+	}
 	if (s->wqe.opcode == IB_UVERBS_WR_SEND ||
 	    s->wqe.opcode == IB_UVERBS_WR_SEND_WITH_IMM) {
 		if (first && last)
@@ -379,6 +408,7 @@ static int sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 		pkt.reth.rkey = s->wqe.rkey;
 		pkt.reth.dma_len = s->length;
 		pkt.immdt = be32_to_cpu((__force __be32)s->wqe.imm_data);
+		pkt.ieth = s->wqe.rkey;
 	}
 
 	skb = sroce_pkt_alloc(qp, &pkt, &payload);
@@ -462,6 +492,34 @@ static bool sroce_req_may_send(struct sroce_qp *qp, struct sroce_swqe *s)
 	    sroce_req_rd_atomic_before(qp, qp->sq_send))
 		return false;
 	return true;
+}
+
+/*
+ * Execute local operation @s at sq_send once every WQE before it has
+ * completed (stronger than the fence IBTA asks of a REG_MR or LOCAL_INV
+ * after a READ, and what keeps completions in order: it completes at
+ * once).  Returns 0 when done, -EAGAIN while it must wait, or the status
+ * that fails it: IB_WC_MW_BIND_ERR (IBTA's memory management operation
+ * error) for a key that names no fast MR of the QP's PD in the right
+ * state.
+ */
+static int sroce_req_local(struct sroce_qp *qp, struct sroce_swqe *s)
+{
+	u8 status;
+
+	if (qp->sq_send != qp->sq.idx || qp->state == IB_QPS_SQD)
+		return -EAGAIN;
+	if (s->wqe.opcode == SROCE_WR_REG_MR)
+		status = sroce_mr_fast_reg(qp, s->wqe.rkey, s->wqe.compare_add);
+	else
+		status = sroce_mr_invalidate(qp, s->wqe.rkey) ?
+			 IB_WC_MW_BIND_ERR : 0;
+	if (status)
+		return status;
+	qp->sq_send++;
+	qp->sq_sent_hi = qp->sq_send;
+	sroce_req_retire(qp, IB_WC_SUCCESS);
+	return 0;
 }
 
 /* Resend from @psn: back to the outstanding WQE that holds it, if any. */
@@ -1081,11 +1139,14 @@ void sroce_req_run(struct sroce_qp *qp)
 			sroce_qp_kick(qp);
 			break;
 		}
-		if (!sroce_req_may_send(qp, s))
+		if (sroce_wqe_is_local(s) && !s->status)
+			status = sroce_req_local(qp, s);
+		else if (sroce_req_may_send(qp, s))
+			status = sroce_req_send_pkt(qp, s);
+		else
 			break;
-		status = sroce_req_send_pkt(qp, s);
 		if (status < 0)
-			break;	/* for the worker */
+			break;	/* for the worker, or a local op waits */
 		if (status) {
 			s->status = status;
 			sroce_req_check_failed(qp);

@@ -76,6 +76,10 @@ static void sroce_resp_recv_cqe(struct sroce_qp *qp, u8 status, u8 opcode,
 		cqe.flags = SROCE_CQE_WITH_IMM;
 		cqe.ex = (__force u32)cpu_to_be32(pkt->immdt);
 	}
+	if (pkt && (pkt->op->hdrs & SROCE_HDR_IETH)) {
+		cqe.flags = SROCE_CQE_WITH_INV;
+		cqe.ex = pkt->ieth;
+	}
 	sroce_resp_recv_done(qp, &cqe, pkt && pkt->bth.se);
 }
 
@@ -209,6 +213,18 @@ static bool sroce_resp_send_op(struct sroce_qp *qp, const struct sroce_pkt *pkt,
 	if (status) {
 		sroce_resp_recv_cqe(qp, status, SROCE_WC_RECV, 0, NULL);
 		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_REMOTE_OP_ERROR);
+		return false;
+	}
+	/*
+	 * A SEND with Invalidate invalidates its key once its data is in
+	 * place: a fast MR of the QP's PD, VALID under that key.  A user or
+	 * DMA MR may not be invalidated, nor a key that names nothing.
+	 */
+	if ((pkt->op->hdrs & SROCE_HDR_IETH) &&
+	    sroce_mr_invalidate(qp, pkt->ieth)) {
+		sroce_resp_recv_cqe(qp, IB_WC_LOC_ACCESS_ERR, SROCE_WC_RECV, 0,
+				    NULL);
+		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_REMOTE_ACCESS);
 		return false;
 	}
 	qp->recv_off += pkt->payload_len;
@@ -492,9 +508,7 @@ static bool sroce_resp_atomic_op(struct sroce_qp *qp,
 /*
  * Is @pkt a request this QP can execute at all?  A SEND or WRITE packet
  * carries a full path MTU unless it is the last of its message, and never
- * more; READ and ATOMIC need responder resources (max_dest_rd_atomic); a
- * SEND with Invalidate names a key to invalidate, and sroce has no
- * invalidatable keys yet.
+ * more; READ and ATOMIC need responder resources (max_dest_rd_atomic).
  */
 static bool sroce_resp_valid(struct sroce_qp *qp, const struct sroce_pkt *pkt)
 {
@@ -502,8 +516,6 @@ static bool sroce_resp_valid(struct sroce_qp *qp, const struct sroce_pkt *pkt)
 
 	if (flags & (SROCE_OP_READ | SROCE_OP_ATOMIC))
 		return qp->max_dest_rd_atomic;
-	if (pkt->op->hdrs & SROCE_HDR_IETH)
-		return false;
 	if (pkt->payload_len > qp->mtu)
 		return false;
 	return (flags & SROCE_OP_LAST) || pkt->payload_len == qp->mtu;

@@ -18,14 +18,17 @@
 /*
  * The ibv_wr_* opcodes sroce offers, on a UD QP and on the others; asking
  * for others is EOPNOTSUPP.  A UC QP has the calls of an RC QP, but a
- * READ or an atomic posted on it fails its batch (qp_ex.c), as
- * ibv_post_send refuses them.
+ * READ, an atomic or a SEND with Invalidate posted on it fails its batch
+ * (qp_ex.c), as ibv_post_send refuses them.  LOCAL_INV is not offered:
+ * user space has nothing it may invalidate (no memory windows, and a user
+ * MR may not be), so ibv_post_send takes it only to complete it with
+ * IBV_WC_MW_BIND_ERR.
  */
 #define SROCE_UD_SEND_OPS (IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM)
 #define SROCE_SEND_OPS (SROCE_UD_SEND_OPS | \
 	IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | \
 	IBV_QP_EX_WITH_RDMA_READ | IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | \
-	IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD)
+	IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD | IBV_QP_EX_WITH_SEND_WITH_INV)
 
 static uint64_t sroce_send_ops(enum ibv_qp_type qp_type)
 {
@@ -226,6 +229,10 @@ static int sroce_wqe_rc(struct sroce_send_wqe *wqe,
 		break;
 	case IBV_WR_SEND:
 		break;
+	case IBV_WR_SEND_WITH_INV:
+	case IBV_WR_LOCAL_INV:
+		wqe->rkey = wr->invalidate_rkey;
+		break;
 	case IBV_WR_RDMA_WRITE_WITH_IMM:
 		wqe->imm_data = wr->imm_data;
 		SWITCH_FALLTHROUGH;
@@ -286,6 +293,7 @@ static int sroce_wqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 		return EINVAL;
 	if ((wr->send_flags & IBV_SEND_INLINE) &&
 	    (wr->opcode == IBV_WR_SEND || wr->opcode == IBV_WR_SEND_WITH_IMM ||
+	     wr->opcode == IBV_WR_SEND_WITH_INV ||
 	     wr->opcode == IBV_WR_RDMA_WRITE ||
 	     wr->opcode == IBV_WR_RDMA_WRITE_WITH_IMM))
 		return sroce_wqe_inline(qp, wqe, wr);

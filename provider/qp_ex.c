@@ -45,9 +45,9 @@ static struct sroce_send_wqe *wr_begin(struct ibv_qp_ex *qpx, uint32_t opcode)
 	wr_end(qp);
 	if (qp->wr_err)
 		return NULL;
-	/* UC has SENDs and RDMA WRITEs only. */
+	/* UC has SENDs and RDMA WRITEs only, and no SEND with Invalidate. */
 	if (qp->vqp.qp.qp_type == IBV_QPT_UC &&
-	    (opcode == IBV_WR_RDMA_READ ||
+	    (opcode == IBV_WR_RDMA_READ || opcode == IBV_WR_SEND_WITH_INV ||
 	     opcode == IBV_WR_ATOMIC_CMP_AND_SWP ||
 	     opcode == IBV_WR_ATOMIC_FETCH_AND_ADD)) {
 		qp->wr_err = EINVAL;
@@ -77,6 +77,14 @@ static void wr_send_imm(struct ibv_qp_ex *qpx, __be32 imm_data)
 
 	if (wqe)
 		wqe->imm_data = (__force uint32_t)imm_data;
+}
+
+static void wr_send_inv(struct ibv_qp_ex *qpx, uint32_t invalidate_rkey)
+{
+	struct sroce_send_wqe *wqe = wr_begin(qpx, IBV_WR_SEND_WITH_INV);
+
+	if (wqe)
+		wqe->rkey = invalidate_rkey;
 }
 
 static void wr_rdma(struct ibv_qp_ex *qpx, uint32_t opcode, uint32_t rkey,
@@ -280,6 +288,8 @@ int sroce_qp_ex_init(struct sroce_qp *qp, uint64_t send_ops_flags)
 		qpx->wr_send = wr_send;
 	if (send_ops_flags & IBV_QP_EX_WITH_SEND_WITH_IMM)
 		qpx->wr_send_imm = wr_send_imm;
+	if (send_ops_flags & IBV_QP_EX_WITH_SEND_WITH_INV)
+		qpx->wr_send_inv = wr_send_inv;
 	if (send_ops_flags & IBV_QP_EX_WITH_RDMA_WRITE)
 		qpx->wr_rdma_write = wr_rdma_write;
 	if (send_ops_flags & IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM)

@@ -9,6 +9,14 @@
  * against the PD's global rkey, which grants no atomic access, must fail
  * with a remote access error; ib_drain_qp must then return.
  *
+ * Fast registration, as nvme-rdma uses it: an MR from ib_alloc_mr over a
+ * scatterlist of separate pages whose first starts at an offset,
+ * registered by a REG_MR chained with the SEND that tells the peer QP its
+ * address and rkey; the peer READs and WRITEs through it, then
+ * invalidates it with SEND_WITH_INV, after which its WRITE fails; a new
+ * key byte registers it again; LOCAL_INV, of a VALID MR and of a FREE
+ * one; a SEND_WITH_INV of the DMA MR's key; too many pages.
+ *
  *   insmod sroce_kverbs_test.ko dev=sroce0 gid_index=N
  *
  * Loading runs the test: it prints "ok:" or "FAIL:" lines to the kernel
@@ -30,6 +38,7 @@
 #include <linux/completion.h>
 #include <linux/etherdevice.h>
 #include <linux/module.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <rdma/ib_cache.h>
 #include <rdma/ib_verbs.h>
@@ -72,6 +81,7 @@ struct kt {
 	 */
 	struct kt_wr s, r;
 	struct kt_wr sr[KT_SRQ_WRS];	/* kt_srq's sends and receives */
+	struct kt_wr l;		/* a local operation (REG_MR, LOCAL_INV) */
 	int failures;
 };
 
@@ -469,6 +479,375 @@ out:
 	ib_destroy_srq(srq);
 }
 
+/* Take both QPs through the error state and RESET back to RTS. */
+static int kt_reconnect(struct kt *t)
+{
+	int err;
+
+	ib_drain_qp(t->a);
+	ib_drain_qp(t->b);
+	err = kt_to_state(t, t->a, IB_QPS_RESET, 0, true);
+	if (!err)
+		err = kt_to_state(t, t->b, IB_QPS_RESET, 0, true);
+	if (!err)
+		err = kt_connect(t, t->a, t->b->qp_num);
+	if (!err)
+		err = kt_connect(t, t->b, t->a->qp_num);
+	kt_check(t, !err, "reconnect: %d", err);
+	return err;
+}
+
+#define KT_FR_PAGES	4
+#define KT_FR_OFF	100	/* into the first page */
+#define KT_FR_TAIL	500	/* bytes of the last page */
+#define KT_FR_LEN	(PAGE_SIZE - KT_FR_OFF + 2 * PAGE_SIZE + KT_FR_TAIL)
+
+struct kt_fr {
+	struct page *page[KT_FR_PAGES];
+	struct scatterlist sg[KT_FR_PAGES];
+	struct ib_mr *mr;
+};
+
+/* The MR's bytes, in order, compared with (or copied from) @buf. */
+static bool kt_fr_cmp(struct kt_fr *f, const u8 *buf)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(f->sg, sg, KT_FR_PAGES, i) {
+		if (memcmp(sg_virt(sg), buf, sg->length))
+			return false;
+		buf += sg->length;
+	}
+	return true;
+}
+
+static void kt_fr_fill(struct kt_fr *f, const u8 *buf)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(f->sg, sg, KT_FR_PAGES, i) {
+		memcpy(sg_virt(sg), buf, sg->length);
+		buf += sg->length;
+	}
+}
+
+/* Post @wr on @qp and wait for @w, its completion (the last WR's). */
+static bool kt_post_wait(struct kt *t, struct ib_qp *qp, struct ib_send_wr *wr,
+			 struct kt_wr *w, const char *what)
+{
+	if (ib_post_send(qp, wr, NULL)) {
+		kt_check(t, false, "%s: post_send", what);
+		return false;
+	}
+	return kt_wait(t, w, what);
+}
+
+/* @qp (b) WRITEs or READs @len bytes between back and the peer's @rkey. */
+static int kt_fr_rdma(struct kt *t, enum ib_wr_opcode op, u64 va, u32 rkey,
+		      u32 len)
+{
+	struct ib_sge sge = {
+		.addr = t->back_dma,
+		.length = len,
+		.lkey = t->pd->local_dma_lkey,
+	};
+	struct ib_rdma_wr wr = {
+		.wr.wr_cqe = &t->s.cqe,
+		.wr.sg_list = &sge,
+		.wr.num_sge = 1,
+		.wr.opcode = op,
+		.wr.send_flags = IB_SEND_SIGNALED,
+		.remote_addr = va,
+		.rkey = rkey,
+	};
+
+	kt_wr_init(&t->s);
+	if (!kt_post_wait(t, t->b, &wr.wr, &t->s, "FRWR: peer's RDMA"))
+		return -1;
+	return t->s.wc.status;
+}
+
+/*
+ * Register @f->mr with a new key byte on a, chained with a SEND that tells
+ * b its iova and rkey; b's receive must say them.  Returns the rkey or 0.
+ */
+static u32 kt_fr_register(struct kt *t, struct kt_fr *f)
+{
+	struct ib_mr *mr = f->mr;
+	struct ib_sge sge = {
+		.addr = t->src_dma,
+		.length = 12,
+		.lkey = t->pd->local_dma_lkey,
+	};
+	struct ib_send_wr send = {
+		.wr_cqe = &t->s.cqe,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = IB_WR_SEND,
+		.send_flags = IB_SEND_SIGNALED,
+	};
+	struct ib_reg_wr reg = {
+		.wr.wr_cqe = &t->l.cqe,
+		.wr.opcode = IB_WR_REG_MR,
+		.wr.send_flags = IB_SEND_SIGNALED,
+		.wr.next = &send,
+		.mr = mr,
+		.access = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_READ |
+			  IB_ACCESS_REMOTE_WRITE,
+	};
+	int n;
+
+	n = ib_map_mr_sg(mr, f->sg, KT_FR_PAGES, NULL, PAGE_SIZE);
+	kt_check(t, n == KT_FR_PAGES, "FRWR: ib_map_mr_sg: %d", n);
+	kt_check(t, mr->iova == sg_dma_address(&f->sg[0]) &&
+		 mr->length == KT_FR_LEN, "FRWR: iova or length %llu",
+		 mr->length);
+	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
+	reg.key = mr->rkey;
+	memcpy(t->src, &mr->iova, 8);
+	memcpy(t->src + 8, &mr->rkey, 4);
+	kt_check(t, !kt_post_recv(t, &t->r, 0, 64), "FRWR: post_recv");
+	kt_wr_init(&t->l);
+	kt_wr_init(&t->s);
+	if (!kt_post_wait(t, t->a, &reg.wr, &t->s, "FRWR: REG_MR + SEND") ||
+	    !kt_wait(t, &t->l, "FRWR: REG_MR") ||
+	    !kt_wait(t, &t->r, "FRWR: SEND's receive"))
+		return 0;
+	kt_check(t, t->l.wc.status == IB_WC_SUCCESS &&
+		 t->l.wc.opcode == IB_WC_REG_MR,
+		 "FRWR: REG_MR: status %d opcode %d", t->l.wc.status,
+		 t->l.wc.opcode);
+	kt_check(t, t->s.wc.status == IB_WC_SUCCESS &&
+		 t->r.wc.status == IB_WC_SUCCESS &&
+		 !memcmp(t->dst, t->src, 12),
+		 "FRWR: SEND of the key: status %d, %d", t->s.wc.status,
+		 t->r.wc.status);
+	return t->l.wc.status || t->s.wc.status ? 0 : mr->rkey;
+}
+
+/* a posts LOCAL_INV of @key; its status. */
+static int kt_fr_local_inv(struct kt *t, u32 key)
+{
+	struct ib_send_wr wr = {
+		.wr_cqe = &t->l.cqe,
+		.opcode = IB_WR_LOCAL_INV,
+		.send_flags = IB_SEND_SIGNALED,
+		.ex.invalidate_rkey = key,
+	};
+
+	kt_wr_init(&t->l);
+	if (!kt_post_wait(t, t->a, &wr, &t->l, "FRWR: LOCAL_INV"))
+		return -1;
+	kt_check(t, t->l.wc.status || t->l.wc.opcode == IB_WC_LOCAL_INV,
+		 "FRWR: LOCAL_INV: opcode %d", t->l.wc.opcode);
+	return t->l.wc.status;
+}
+
+/* b sends 32 bytes with Invalidate of @key to a; b's send status. */
+static int kt_fr_send_inv(struct kt *t, u32 key, bool received)
+{
+	struct ib_sge sge = {
+		.addr = t->back_dma,
+		.length = 32,
+		.lkey = t->pd->local_dma_lkey,
+	};
+	struct ib_send_wr wr = {
+		.wr_cqe = &t->s.cqe,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = IB_WR_SEND_WITH_INV,
+		.send_flags = IB_SEND_SIGNALED,
+		.ex.invalidate_rkey = key,
+	};
+	struct ib_sge rsge = {
+		.addr = t->src_dma + 4096,
+		.length = 64,
+		.lkey = t->pd->local_dma_lkey,
+	};
+	struct ib_recv_wr rwr = {
+		.wr_cqe = &t->r.cqe,
+		.sg_list = &rsge,
+		.num_sge = 1,
+	};
+
+	kt_wr_init(&t->r);
+	kt_check(t, !ib_post_recv(t->a, &rwr, NULL), "FRWR: post_recv on a");
+	kt_wr_init(&t->s);
+	if (!kt_post_wait(t, t->b, &wr, &t->s, "FRWR: SEND_WITH_INV"))
+		return -1;
+	if (received && kt_wait(t, &t->r, "FRWR: SEND_WITH_INV's receive"))
+		kt_check(t, t->r.wc.status == IB_WC_SUCCESS &&
+			 t->r.wc.opcode == IB_WC_RECV &&
+			 t->r.wc.byte_len == 32 &&
+			 (t->r.wc.wc_flags & IB_WC_WITH_INVALIDATE) &&
+			 t->r.wc.ex.invalidate_rkey == key &&
+			 !memcmp(t->src + 4096, t->back, 32),
+			 "FRWR: SEND_WITH_INV's receive: status %d flags %x rkey %x (want %x) or data differs",
+			 t->r.wc.status, t->r.wc.wc_flags,
+			 t->r.wc.ex.invalidate_rkey, key);
+	return t->s.wc.status;
+}
+
+static void kt_frwr_steps(struct kt *t, struct kt_fr *f)
+{
+	u8 *pattern = t->dst + 8192;	/* KT_FR_LEN bytes */
+	int before = t->failures, st;
+	struct ib_mr *small;
+	u32 rkey, old;
+	u64 va;
+
+	/* Registered; b READs the MR's bytes, then WRITEs new ones. */
+	rkey = kt_fr_register(t, f);
+	if (!rkey)
+		return;
+	memcpy(&va, t->dst, 8);
+	memset(t->back, 0, KT_FR_LEN);
+	st = kt_fr_rdma(t, IB_WR_RDMA_READ, va, rkey, KT_FR_LEN);
+	kt_check(t, !st && kt_fr_cmp(f, t->back),
+		 "FRWR: READ through the rkey: status %d or data differs", st);
+	kt_fill(t->back, KT_FR_LEN, 99);
+	memcpy(pattern, t->back, KT_FR_LEN);
+	st = kt_fr_rdma(t, IB_WR_RDMA_WRITE, va, rkey, KT_FR_LEN);
+	kt_check(t, !st && kt_fr_cmp(f, pattern),
+		 "FRWR: WRITE through the rkey: status %d or data differs", st);
+	/* At an offset into the second page, across into the third. */
+	kt_fill(t->back, 300, 5);
+	memcpy(pattern + PAGE_SIZE - KT_FR_OFF + PAGE_SIZE - 150, t->back,
+	       300);
+	st = kt_fr_rdma(t, IB_WR_RDMA_WRITE,
+			va + PAGE_SIZE - KT_FR_OFF + PAGE_SIZE - 150, rkey, 300);
+	kt_check(t, !st && kt_fr_cmp(f, pattern),
+		 "FRWR: WRITE across a page: status %d or data differs", st);
+	if (t->failures == before)
+		pr_info("sroce_kverbs_test: ok: FRWR: REG_MR of %d pages from offset %d, chained with a SEND; the peer READs and WRITEs through the rkey\n",
+			KT_FR_PAGES, KT_FR_OFF);
+
+	/* b invalidates it; its WRITE with that rkey fails then. */
+	before = t->failures;
+	st = kt_fr_send_inv(t, rkey, true);
+	kt_check(t, !st, "FRWR: SEND_WITH_INV: status %d", st);
+	st = kt_fr_rdma(t, IB_WR_RDMA_WRITE, va, rkey, 64);
+	kt_check(t, st == IB_WC_REM_ACCESS_ERR,
+		 "FRWR: WRITE after SEND_WITH_INV: status %d", st);
+	if (kt_reconnect(t))
+		return;
+	if (t->failures == before)
+		pr_info("sroce_kverbs_test: ok: FRWR: SEND_WITH_INV invalidates the rkey (IB_WC_WITH_INVALIDATE); a WRITE with it then fails with a remote access error\n");
+
+	/* Again with the next key byte; the old key stays dead. */
+	before = t->failures;
+	old = rkey;
+	rkey = kt_fr_register(t, f);
+	if (!rkey)
+		return;
+	kt_check(t, rkey != old && (rkey & ~0xffU) == (old & ~0xffU),
+		 "FRWR: new key %x after %x", rkey, old);
+	kt_fill(t->back, KT_FR_LEN, 42);
+	st = kt_fr_rdma(t, IB_WR_RDMA_WRITE, va, rkey, KT_FR_LEN);
+	kt_check(t, !st && kt_fr_cmp(f, t->back),
+		 "FRWR: WRITE after registering again: status %d or data differs",
+		 st);
+	st = kt_fr_rdma(t, IB_WR_RDMA_WRITE, va, old, 64);
+	kt_check(t, st == IB_WC_REM_ACCESS_ERR,
+		 "FRWR: WRITE with the old key: status %d", st);
+	if (kt_reconnect(t))
+		return;
+	if (t->failures == before)
+		pr_info("sroce_kverbs_test: ok: FRWR: registered again with the next key byte and written; the old key is refused\n");
+
+	/* LOCAL_INV of the VALID MR; then of the FREE one, which fails. */
+	before = t->failures;
+	st = kt_fr_local_inv(t, rkey);
+	kt_check(t, !st, "FRWR: LOCAL_INV: status %d", st);
+	st = kt_fr_rdma(t, IB_WR_RDMA_READ, va, rkey, 64);
+	kt_check(t, st == IB_WC_REM_ACCESS_ERR,
+		 "FRWR: READ after LOCAL_INV: status %d", st);
+	if (kt_reconnect(t))
+		return;
+	st = kt_fr_local_inv(t, rkey);
+	kt_check(t, st != IB_WC_SUCCESS, "FRWR: LOCAL_INV of a FREE MR succeeded");
+	pr_info("sroce_kverbs_test: FRWR: LOCAL_INV of a FREE MR: status %d\n",
+		st);
+	if (kt_reconnect(t))
+		return;
+	if (t->failures == before)
+		pr_info("sroce_kverbs_test: ok: FRWR: LOCAL_INV invalidates (IB_WC_LOCAL_INV), a READ then fails; LOCAL_INV of a FREE MR fails\n");
+
+	/* The DMA MR's key may not be invalidated. */
+	before = t->failures;
+	st = kt_fr_send_inv(t, t->pd->local_dma_lkey, false);
+	kt_check(t, st == IB_WC_REM_ACCESS_ERR,
+		 "FRWR: SEND_WITH_INV of the DMA MR's key: status %d", st);
+	if (kt_reconnect(t))
+		return;
+	/* An MR of two pages takes two of the four. */
+	small = ib_alloc_mr(t->pd, IB_MR_TYPE_MEM_REG, 2);
+	if (IS_ERR(small)) {
+		kt_check(t, false, "FRWR: ib_alloc_mr: %ld", PTR_ERR(small));
+		return;
+	}
+	st = ib_map_mr_sg(small, f->sg, KT_FR_PAGES, NULL, PAGE_SIZE);
+	kt_check(t, st == 2, "FRWR: ib_map_mr_sg of %d pages into 2: %d",
+		 KT_FR_PAGES, st);
+	ib_dereg_mr(small);
+	if (t->failures == before)
+		pr_info("sroce_kverbs_test: ok: FRWR: SEND_WITH_INV of the DMA MR's key fails with a remote access error; an MR of 2 pages maps 2 of 4\n");
+}
+
+static void kt_frwr(struct kt *t)
+{
+	struct kt_fr f = {};
+	struct ib_mr *big;
+	int i, n;
+
+	if (!(t->ibdev->attrs.device_cap_flags & IB_DEVICE_MEM_MGT_EXTENSIONS) ||
+	    t->ibdev->attrs.max_fast_reg_page_list_len < KT_FR_PAGES) {
+		kt_check(t, false, "FRWR: not advertised (max_fast_reg_page_list_len %u)",
+			 t->ibdev->attrs.max_fast_reg_page_list_len);
+		return;
+	}
+	big = ib_alloc_mr(t->pd, IB_MR_TYPE_MEM_REG,
+			  t->ibdev->attrs.max_fast_reg_page_list_len + 1);
+	kt_check(t, IS_ERR(big), "FRWR: alloc_mr past max_fast_reg_page_list_len");
+	if (!IS_ERR(big))
+		ib_dereg_mr(big);
+
+	sg_init_table(f.sg, KT_FR_PAGES);
+	for (i = 0; i < KT_FR_PAGES; i++) {
+		f.page[i] = alloc_page(GFP_KERNEL);
+		if (!f.page[i]) {
+			kt_check(t, false, "FRWR: alloc_page");
+			goto out;
+		}
+		sg_set_page(&f.sg[i], f.page[i], PAGE_SIZE, 0);
+	}
+	f.sg[0].offset = KT_FR_OFF;
+	f.sg[0].length = PAGE_SIZE - KT_FR_OFF;
+	f.sg[KT_FR_PAGES - 1].length = KT_FR_TAIL;
+	n = ib_dma_map_sg(t->ibdev, f.sg, KT_FR_PAGES, DMA_BIDIRECTIONAL);
+	if (n != KT_FR_PAGES) {
+		kt_check(t, false, "FRWR: ib_dma_map_sg: %d", n);
+		goto out;
+	}
+	f.mr = ib_alloc_mr(t->pd, IB_MR_TYPE_MEM_REG, KT_FR_PAGES);
+	if (IS_ERR(f.mr)) {
+		kt_check(t, false, "FRWR: ib_alloc_mr: %ld", PTR_ERR(f.mr));
+		goto out_unmap;
+	}
+	kt_fill(t->src + 8192, KT_FR_LEN, 3);
+	kt_fr_fill(&f, t->src + 8192);
+	kt_frwr_steps(t, &f);
+	ib_dereg_mr(f.mr);
+out_unmap:
+	ib_dma_unmap_sg(t->ibdev, f.sg, KT_FR_PAGES, DMA_BIDIRECTIONAL);
+out:
+	for (i = 0; i < KT_FR_PAGES; i++)
+		if (f.page[i])
+			__free_page(f.page[i]);
+}
+
 static int kt_map(struct kt *t, u8 **buf, u64 *dma)
 {
 	*buf = kzalloc(BUF_SIZE, GFP_KERNEL);
@@ -563,6 +942,7 @@ static int kt_run(struct kt *t)
 
 	kt_sends(t);
 	kt_rdma(t);
+	kt_frwr(t);
 	kt_atomic_refused(t);
 	kt_srq(t, &init);
 

@@ -25,7 +25,8 @@ static void test_opcode_table(void)
 		{ SROCE_RC_READ_RESPONSE_MIDDLE, 12 },
 		{ SROCE_RC_ACKNOWLEDGE, 16 }, { SROCE_RC_ATOMIC_ACKNOWLEDGE, 24 },
 		{ SROCE_RC_COMPARE_SWAP, 40 }, { SROCE_RC_FETCH_ADD, 40 },
-		{ SROCE_RC_SEND_ONLY_INV, 16 }, { SROCE_UD_SEND_ONLY, 20 },
+		{ SROCE_RC_SEND_ONLY_INV, 16 }, { SROCE_RC_SEND_LAST_INV, 16 },
+		{ SROCE_UD_SEND_ONLY, 20 },
 		{ SROCE_UD_SEND_ONLY_IMM, 24 }, { SROCE_UC_SEND_FIRST, 12 },
 		{ SROCE_UC_SEND_LAST_IMM, 16 }, { SROCE_UC_WRITE_FIRST, 28 },
 		{ SROCE_UC_WRITE_ONLY_IMM, 32 },
@@ -77,7 +78,7 @@ static void test_build_parse(void)
 		SROCE_RC_SEND_ONLY_IMM, SROCE_RC_WRITE_ONLY_IMM,
 		SROCE_RC_READ_REQUEST, SROCE_RC_ATOMIC_ACKNOWLEDGE,
 		SROCE_RC_COMPARE_SWAP, SROCE_RC_SEND_ONLY_INV,
-		SROCE_UD_SEND_ONLY_IMM,
+		SROCE_RC_SEND_LAST_INV, SROCE_UD_SEND_ONLY_IMM,
 	};
 	__u8 buf[256];
 	unsigned int i;
@@ -122,6 +123,54 @@ static void test_build_parse(void)
 			 out.deth.sqpn == in.deth.sqpn)),
 		       "%s: extension headers round trip", op->name);
 	}
+}
+
+/*
+ * SEND with Invalidate: the IETH (the R_Key to invalidate, big-endian)
+ * follows the BTH, and the payload follows it; ONLY and LAST end a SEND.
+ */
+static void test_ieth(void)
+{
+	static const __u8 ieth[4] = { 0x12, 0x34, 0x56, 0x78 };
+	static const __u8 ops[] = {
+		SROCE_RC_SEND_ONLY_INV, SROCE_RC_SEND_LAST_INV,
+	};
+	__u8 buf[64];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ops); i++) {
+		const struct sroce_opcode_info *op = sroce_opcode_info(ops[i]);
+		struct sroce_pkt in = {
+			.bth = { .opcode = ops[i], .pkey = 0xffff,
+				 .dqpn = 0x11, .psn = 7 },
+			.ieth = 0x12345678,
+			.payload_len = 4,
+		}, out;
+		int hlen, err;
+
+		expect(op && (op->hdrs & SROCE_HDR_IETH) &&
+		       (op->flags & SROCE_OP_SEND) &&
+		       (op->flags & SROCE_OP_REQUEST) &&
+		       (op->flags & SROCE_OP_LAST) &&
+		       !(op->hdrs & (SROCE_HDR_RETH | SROCE_HDR_IMMDT)),
+		       "opcode 0x%02x: a SEND's end with an IETH only", ops[i]);
+		memset(buf, 0, sizeof(buf));
+		hlen = sroce_build(buf, sizeof(buf), &in);
+		memcpy(buf + hlen, "data", 4);
+		err = sroce_parse(buf, hlen + 4 + SROCE_ICRC_LEN, &out);
+		expect(hlen == SROCE_BTH_LEN + SROCE_IETH_LEN &&
+		       !memcmp(buf + SROCE_BTH_LEN, ieth, 4) && !err &&
+		       out.ieth == 0x12345678 && out.payload_len == 4 &&
+		       !memcmp(buf + out.payload_off, "data", 4),
+		       "%s: IETH after the BTH, big-endian, then the payload",
+		       op->name);
+		/* Cut inside the IETH: refused. */
+		expect(sroce_parse(buf, SROCE_BTH_LEN + 2, &out),
+		       "%s: a packet cut in its IETH is refused", op->name);
+	}
+	expect(!(sroce_opcode_info(SROCE_RC_SEND_FIRST)->hdrs & SROCE_HDR_IETH) &&
+	       !(sroce_opcode_info(SROCE_UC_SEND_LAST)->hdrs & SROCE_HDR_IETH),
+	       "no IETH on SEND FIRST or UC SENDs");
 }
 
 static void test_parse_errors(void)
@@ -283,6 +332,7 @@ int main(void)
 	test_opcode_table();
 	test_bth_round_trip();
 	test_build_parse();
+	test_ieth();
 	test_parse_errors();
 	test_psn_and_timers();
 	test_random_input();

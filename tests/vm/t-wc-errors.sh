@@ -1,7 +1,8 @@
 # Every RC completion error status, provoked on purpose (progs/wc_errors.c):
 # local length and protection, remote access and invalid request, RNR
 # retry and transport retry exceeded, and the flush of the WRs behind the
-# failure.  The same program on rdma_rxe is reported next to it.
+# failure; LOCAL_INV and SEND_WITH_INV of a user MR, which may not be
+# invalidated.  The same program on rdma_rxe is reported next to it.
 set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 

@@ -10,7 +10,8 @@
  *      without an ICRC, and every wrong pad count
  *   c  forged RETHs and AtomicETHs: random rkeys, real rkeys with
  *      addresses outside their MR, lengths 0, 1, 2^31, 2^32-1, at the
- *      responder's expected PSN
+ *      responder's expected PSN; forged SENDs with Invalidate naming
+ *      keys that may not be invalidated
  *   d  forged ACKs, NAKs, READ responses and atomic ACKs while a requester
  *      has work in flight; a work request that completes successfully
  *      must have had its whole effect
@@ -1132,6 +1133,108 @@ static void campaign_c(int count)
 	       (unsigned long long)errs);
 	pair_destroy(&p);
 	camp_sent[2] += sent_total - start;
+}
+
+/*
+ * c, SEND with Invalidate: user space has no MR that may be invalidated
+ * (a user MR may not, and its PD has no fast-registration MR), so every
+ * forged SEND_ONLY_INV and SEND_LAST_INV at B's expected PSN, naming a
+ * random key, a user MR's rkey (remotely writable or not), the rkey of
+ * an MR of another PD, or the DMA-less key 0, must be refused: B's
+ * receive completes in error and B goes to the error state.  Afterwards
+ * the user MRs still work: a forged WRITE with the RW MR's rkey lands.
+ */
+static void campaign_c_inv(void)
+{
+	struct ibv_pd *pd2 = ibv_alloc_pd(ctx);
+	struct ibv_mr *mr2 = pd2 ? ibv_reg_mr(pd2, src, PAGE,
+					      IBV_ACCESS_LOCAL_WRITE |
+					      IBV_ACCESS_REMOTE_WRITE) : NULL;
+	unsigned int sent = 0, refused = 0, i, last;
+	uint64_t start = sent_total;
+	uint8_t want[64];
+	struct sroce_pkt k;
+	struct ibv_wc wc;
+	struct pair p;
+	uint32_t epsn;
+	int len, st;
+
+	if (!mr2) {
+		check(0, "c: SEND with Invalidate: no second PD and MR: %s",
+		      strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < 10; i++) {
+		uint32_t keys[5] = { (uint32_t)rnd(), mr_rw->rkey, mr_ro->rkey,
+				     mr2->rkey, 0 };
+
+		if (pair_create(&p, 256)) {
+			check(0, "c: SEND with Invalidate: cannot create a QP pair");
+			goto out;
+		}
+		qp_query(p.b, &epsn, NULL);
+		last = i & 1;	/* SEND_FIRST then SEND_LAST_INV */
+		memset(&k, 0, sizeof(k));
+		k.bth.pkey = 0xffff;
+		k.bth.dqpn = p.b->qp_num;
+		k.bth.psn = epsn;
+		if (last) {
+			k.bth.opcode = SROCE_RC_SEND_FIRST;
+			xmit(build(&k, p.mtu), true, rnd_sport());
+			k.bth.psn = sroce_psn_add(epsn, 1);
+		}
+		k.bth.opcode = last ? SROCE_RC_SEND_LAST_INV :
+				      SROCE_RC_SEND_ONLY_INV;
+		k.bth.ack_req = true;
+		k.ieth = keys[i % 5];
+		len = build(&k, 32);
+		if (len >= 0)
+			xmit(len, true, rnd_sport());
+		sent++;
+		wc = wait_wc(p.cq_b, 10);
+		st = qp_query(p.b, NULL, NULL);
+		if (wc.status != IBV_WC_SUCCESS && wc.status != -1 &&
+		    st == IBV_QPS_ERR)
+			refused++;
+		else
+			check(0, "c: a forged %s naming key %#x: B's receive %s, B %s; wanted an error and the error state",
+			      last ? "SEND_LAST_INV" : "SEND_ONLY_INV", k.ieth,
+			      wc_str(wc.status), state_str(st));
+		pair_destroy(&p);
+	}
+
+	/* The user MRs were not invalidated. */
+	if (pair_create(&p, 256)) {
+		check(0, "c: SEND with Invalidate: cannot create a QP pair");
+		goto out;
+	}
+	qp_query(p.b, &epsn, NULL);
+	memset(&k, 0, sizeof(k));
+	k.bth.opcode = SROCE_RC_WRITE_ONLY;
+	k.bth.pkey = 0xffff;
+	k.bth.dqpn = p.b->qp_num;
+	k.bth.ack_req = true;
+	k.bth.psn = epsn;
+	k.reth.va = (uintptr_t)rw + 2000;
+	k.reth.rkey = mr_rw->rkey;
+	k.reth.dma_len = sizeof(want);
+	len = build(&k, sizeof(want));
+	memcpy(want, bthp + SROCE_BTH_LEN + SROCE_RETH_LEN, sizeof(want));
+	xmit(len, true, rnd_sport());
+	for (st = 0; st < 50 && memcmp(rw + 2000, want, sizeof(want)); st++)
+		usleep(100000);
+	check(!memcmp(rw + 2000, want, sizeof(want)),
+	      "c: after the forged SENDs with Invalidate, a WRITE with the RW MR's rkey did not land");
+	pair_destroy(&p);
+	if (refused == sent && !memcmp(rw + 2000, want, sizeof(want)))
+		printf("ok: c: %u forged SENDs with Invalidate (random key, user MRs' rkeys, another PD's, 0) refused, each with B's receive in error and B in error; the RW MR still takes a WRITE\n",
+		       sent);
+	camp_sent[2] += sent_total - start;
+out:
+	if (mr2)
+		ibv_dereg_mr(mr2);
+	if (pd2)
+		ibv_dealloc_pd(pd2);
 }
 
 /* d: forged responses while a requester has work in flight. */
@@ -3238,6 +3341,7 @@ int main(int argc, char **argv)
 	if (wanted(only, 'c')) {
 		t = now();
 		campaign_c(1500 * scale);
+		campaign_c_inv();
 		check_memory("after campaign c");
 		printf("inject: c took %.1f s\n", now() - t);
 	}

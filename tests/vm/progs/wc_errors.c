@@ -34,15 +34,25 @@ static struct ibv_context *ctx;
 static union ibv_gid gid;
 static int gid_index;
 
-static struct ibv_qp *new_qp(struct ibv_pd *pd, struct ibv_cq *cq)
+/* The ibv_wr_* opcodes of the next pair's a, or 0: a plain QP. */
+static uint64_t a_send_ops;
+
+static struct ibv_qp *new_qp(struct ibv_pd *pd, struct ibv_cq *cq,
+			     uint64_t send_ops)
 {
-	struct ibv_qp_init_attr init = {
+	struct ibv_qp_init_attr_ex init = {
 		.send_cq = cq, .recv_cq = cq, .qp_type = IBV_QPT_RC,
 		.cap = { .max_send_wr = 16, .max_recv_wr = 16,
 			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.comp_mask = IBV_QP_INIT_ATTR_PD,
+		.pd = pd,
 	};
 
-	return ibv_create_qp(pd, &init);
+	if (send_ops) {
+		init.comp_mask |= IBV_QP_INIT_ATTR_SEND_OPS_FLAGS;
+		init.send_ops_flags = send_ops;
+	}
+	return ibv_create_qp_ex(ctx, &init);
 }
 
 /* A fresh pair; b's QP number replaced by @dest_b for a's peer if set. */
@@ -64,8 +74,8 @@ static int setup(struct pair *p, uint8_t rnr_retry, uint32_t dest_b)
 	p->mr_b = ibv_reg_mr(p->pd, p->buf_b, BUF, IBV_ACCESS_LOCAL_WRITE |
 			     IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
 			     IBV_ACCESS_REMOTE_ATOMIC);
-	p->a = new_qp(p->pd, p->cq_a);
-	p->b = new_qp(p->pd, p->cq_b);
+	p->a = new_qp(p->pd, p->cq_a, a_send_ops);
+	p->b = new_qp(p->pd, p->cq_b, 0);
 	if (!p->mr_a || !p->mr_b || !p->a || !p->b)
 		return -1;
 	/* timeout 8 (about 1 ms), retry_cnt 2: a lost peer fails quickly */
@@ -233,6 +243,77 @@ static void transport_retry(void)
 	teardown(&p);
 }
 
+/*
+ * A user MR may not be invalidated (only a kernel fast-registration MR
+ * or a memory window may): LOCAL_INV of its key fails locally, and a
+ * SEND with Invalidate naming it fails at the responder, whose receive
+ * completes in error.
+ */
+static void invalidate_user_mr(void)
+{
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = {
+		.sg_list = &sge, .send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+	struct ibv_qp_ex *qpx;
+	struct ibv_qp *x;
+	struct pair p;
+
+	RUN(!setup(&p, 7, 0), "setup");
+	wr.wr_id = 1;
+	wr.opcode = IBV_WR_LOCAL_INV;
+	wr.invalidate_rkey = p.mr_a->rkey;
+	RUN(!ibv_post_send(p.a, &wr, &bad), "post LOCAL_INV");
+	RUN(!post(&p, 2, IBV_WR_SEND, 10, p.mr_a->lkey, 0, 0), "post_send");
+	expect(p.cq_a, 1, IBV_WC_MW_BIND_ERR, "LOCAL_INV of a user MR");
+	expect(p.cq_a, 2, IBV_WC_WR_FLUSH_ERR, "the WR behind it");
+	teardown(&p);
+
+	RUN(!setup(&p, 7, 0), "setup");
+	RUN(!post_recv(&p, 100, 1), "post_recv");
+	sge = (struct ibv_sge){ (uintptr_t)p.buf_a, 10, p.mr_a->lkey };
+	wr.wr_id = 2;
+	wr.num_sge = 1;
+	wr.opcode = IBV_WR_SEND_WITH_INV;
+	wr.invalidate_rkey = p.mr_b->rkey;
+	RUN(!ibv_post_send(p.a, &wr, &bad), "post SEND_WITH_INV");
+	expect(p.cq_b, 1, IBV_WC_LOC_ACCESS_ERR,
+	       "SEND_WITH_INV naming a user MR, responder");
+	expect(p.cq_a, 2, IBV_WC_REM_ACCESS_ERR,
+	       "SEND_WITH_INV naming a user MR, requester");
+	teardown(&p);
+
+	/* The same through ibv_wr_send_inv; LOCAL_INV is not offered. */
+	a_send_ops = IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_INV;
+	RUN(!setup(&p, 7, 0), "setup with ibv_wr_send_inv");
+	a_send_ops = 0;
+	RUN(!post_recv(&p, 100, 1), "post_recv");
+	qpx = ibv_qp_to_qp_ex(p.a);
+	ibv_wr_start(qpx);
+	qpx->wr_id = 3;
+	qpx->wr_flags = IBV_SEND_SIGNALED;
+	ibv_wr_send_inv(qpx, p.mr_b->rkey);
+	ibv_wr_set_sge(qpx, p.mr_a->lkey, (uintptr_t)p.buf_a, 10);
+	RUN(!ibv_wr_complete(qpx), "ibv_wr_complete");
+	expect(p.cq_b, 1, IBV_WC_LOC_ACCESS_ERR,
+	       "ibv_wr_send_inv naming a user MR, responder");
+	expect(p.cq_a, 3, IBV_WC_REM_ACCESS_ERR,
+	       "ibv_wr_send_inv naming a user MR, requester");
+	teardown(&p);
+	p.pd = ibv_alloc_pd(ctx);
+	p.cq_a = ibv_create_cq(ctx, 4, NULL, NULL, 0);
+	RUN(p.pd && p.cq_a, "PD and CQ");
+	x = new_qp(p.pd, p.cq_a, IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_LOCAL_INV);
+	check(!x, "a QP asking for ibv_wr_local_inv was created");
+	if (!x)
+		printf("ok: a QP asking for ibv_wr_local_inv is refused (%s)\n",
+		       strerror(errno));
+	else
+		ibv_destroy_qp(x);
+	ibv_destroy_cq(p.cq_a);
+	ibv_dealloc_pd(p.pd);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -253,6 +334,7 @@ int main(int argc, char **argv)
 	remote_invalid();
 	rnr_retry();
 	transport_retry();
+	invalidate_user_mr();
 	ibv_close_device(ctx);
 	printf("wc_errors on %s: %d failures\n", argv[1], failures);
 	return failures ? 1 : 0;

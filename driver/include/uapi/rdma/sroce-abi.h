@@ -95,6 +95,11 @@ struct sroce_send_wqe {
 	__u32 num_sge;
 	__u32 inline_len;
 	__u32 imm_data;		/* network byte order, as in ibv_send_wr */
+	/*
+	 * RDMA and atomics: the remote key; SEND_WITH_INV and LOCAL_INV: the
+	 * key to invalidate; a kernel QP's REG_MR (SROCE_WR_REG_MR): the
+	 * MR's new key, with its access flags in compare_add.
+	 */
 	__u32 rkey;
 	union {
 		__aligned_u64 remote_addr;	/* RC: RDMA and atomics */
@@ -106,6 +111,9 @@ struct sroce_send_wqe {
 	__u32 reserved;
 	struct sroce_sge sge[];
 };
+
+/* Kernel QPs only: the kernel's IB_WR_REG_MR, registering a fast MR. */
+#define SROCE_WR_REG_MR			0x20
 
 /* A receive queue slot. */
 struct sroce_recv_wqe {
@@ -121,6 +129,8 @@ struct sroce_recv_wqe {
 #define SROCE_WC_RDMA_READ		2
 #define SROCE_WC_COMP_SWAP		3
 #define SROCE_WC_FETCH_ADD		4
+#define SROCE_WC_LOCAL_INV		6
+#define SROCE_WC_REG_MR			10	/* kernel QPs only */
 #define SROCE_WC_RECV			128
 #define SROCE_WC_RECV_RDMA_WITH_IMM	129
 
@@ -133,6 +143,8 @@ struct sroce_recv_wqe {
  */
 #define SROCE_CQE_GRH			0x2
 #define SROCE_CQE_IPV4			0x4
+/* A SEND with Invalidate invalidated the rkey in ex. */
+#define SROCE_CQE_WITH_INV		0x8
 
 /* A completion queue slot. */
 struct sroce_cqe {
