@@ -12,6 +12,9 @@
 #                   ratios, on every kernel of the matrix
 #   make local      build for this host's running kernel and rdma-core
 #   make install    install the local build (run as root)
+#   make deb        Debian packages in build/deb/: sroce-dkms (the module's
+#                   source for DKMS) and ibverbs-provider-sroce (libsroce
+#                   for the rdma-core of the cached root filesystem)
 #
 # Every target that builds or boots provisions first (scripts/provision),
 # which costs a fraction of a second when the cache is current; the first
@@ -60,6 +63,15 @@ provider: provision
 	@echo "building the rdma-core provider libsroce (in the cached root filesystem)"
 	@$(IN_ROOTFS) $(MAKE) -C provider
 
+# The packages' version: the newest v<N> tag's describe string, or the
+# commit's date and hash before any tag.
+DEB_VERSION ?= $(shell v=$$(git describe --tags --match 'v[0-9]*' 2>/dev/null) && \
+	echo "$${v\#v}" | sed 's/-\([0-9]*\)-g/+\1.g/' || \
+	git log -1 --format='0+git%cd.%h' --date=format:%Y%m%d)
+DEB_MAINTAINER ?= $(shell echo "$$(git config user.name) <$$(git config user.email)>")
+deb: provision
+	@$(IN_ROOTFS) scripts/make-deb "$(DEB_VERSION)" "$(DEB_MAINTAINER)"
+
 checkpatch: provision
 	$(IN_ROOTFS) scripts/checkpatch-driver
 
@@ -79,7 +91,8 @@ bench: all
 
 # Long campaigns, run before resolving transport work (not in make test):
 # the loss test for a minute per loss level, a long READ that loses
-# responses at a short timeout, the injector's million packets, and loss
+# responses at a short timeout, the injector's million packets, the
+# packages of make deb with DKMS building sroce.ko in the guest, and loss
 # across the wire of two VMs at 0, 1, 5 and 10 % (on
 # top of netem's delay, duplication, reordering and corruption), on every
 # kernel.  The same pair run on rdma_rxe gives the table's rxe column; its
@@ -88,10 +101,11 @@ bench: all
 # kernel only, on the others.
 PAIR_LOSS := SECS=20 LOSS='0 1 5 10' tests/pair/loss.sh
 PAIR_INTEROP := tests/pair/perftest.sh && tests/pair/rdmacm.sh && tests/pair/mtu4096.sh
-check-long: all
+check-long: all deb
 	@st=0; for k in $(KERNELS); do \
-	  scripts/vm-run --kernel $$k --timeout 3600 -- \
-	    LONG=1 INJECT_ARGS=--long tests/vm/run long-loss.sh t-inject.sh || st=1; \
+	  scripts/vm-run --kernel $$k --timeout 5400 -- \
+	    LONG=1 INJECT_ARGS=--long SROCE_CASE_TIMEOUT=3600 \
+	    tests/vm/run long-loss.sh t-inject.sh t-deb.sh || st=1; \
 	  scripts/vm-run --kernel $$k --pair --timeout 3600 -- \
 	    "$(PAIR_LOSS)" -- "$(PAIR_LOSS)" || st=1; \
 	  scripts/vm-run --kernel $$k --pair --rxe --timeout 3600 -- \
@@ -158,4 +172,4 @@ clean:
 	$(MAKE) -C tests/kmod clean
 
 .PHONY: all provision modules provider checkpatch unit test demo bench local \
-	install clean
+	install deb clean

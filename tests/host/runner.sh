@@ -29,7 +29,7 @@ rm -rf "$fake"
 # rather than failing on a kernel that is not in the cache yet.  With an
 # empty cache and a mirror that does not exist, provisioning gets as far as
 # debootstrap, which fails at once: seconds, not a whole provisioning.
-for target in modules provider all demo; do
+for target in modules provider all deb demo; do
 	empty=$(mktemp -d)
 	out=$(SROCE_CACHE=$empty SROCE_MIRROR=file:///nonexistent \
 		make --no-print-directory "$target" 2>&1)
