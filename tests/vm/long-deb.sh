@@ -4,7 +4,7 @@
 # purging both packages must leave no file behind.
 #
 # DKMS's build of sroce.ko takes a quarter of an hour or more under TCG, so
-# make test (LONG unset) installs with DKMS's autoinstall switched off
+# LONG unset installs with DKMS's autoinstall switched off
 # (/etc/dkms/no-autoinstall), adds the module to DKMS by hand (which reads
 # dkms.conf) and uses the tree's module.  make check-long (LONG=1) lets
 # the package's postinst build it: the tree's module is unloaded,
