@@ -345,15 +345,60 @@ int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 	return ret;
 }
 
+/*
+ * Write the receive WRs from *@wr on into @rq, a QP's RQ or an SRQ (they
+ * share one slot format), and publish them.  Stops at the first WR that
+ * does not fit, left in *@wr, with its errno: ENOMEM when the ring is
+ * full, EINVAL for more than @max_sge SGEs; 0 when all are in.  *@posted
+ * says whether any was published.
+ */
+int sroce_ring_post_recv(struct sroce_ring *rq, uint32_t max_sge,
+			 struct ibv_recv_wr **wr, bool *posted)
+{
+	uint32_t start;
+	int ret = 0;
+	int i;
+
+	pthread_spin_lock(&rq->lock);
+	start = rq->idx;
+	for (; *wr; *wr = (*wr)->next) {
+		struct ibv_recv_wr *w = *wr;
+		struct sroce_recv_wqe *wqe;
+
+		if (rq->idx - sroce_ring_load(&rq->hdr->cons) >= rq->num) {
+			ret = ENOMEM;
+			break;
+		}
+		if (w->num_sge < 0 || (uint32_t)w->num_sge > max_sge) {
+			ret = EINVAL;
+			break;
+		}
+		wqe = sroce_ring_slot(rq, rq->idx);
+		wqe->wr_id = w->wr_id;
+		wqe->num_sge = w->num_sge;
+		wqe->reserved = 0;
+		for (i = 0; i < w->num_sge; i++) {
+			wqe->sge[i].addr = w->sg_list[i].addr;
+			wqe->sge[i].length = w->sg_list[i].length;
+			wqe->sge[i].lkey = w->sg_list[i].lkey;
+		}
+		rq->idx++;
+	}
+	*posted = rq->idx != start;
+	if (*posted)
+		sroce_ring_store(&rq->hdr->prod, rq->idx);
+	pthread_spin_unlock(&rq->lock);
+	return ret;
+}
+
 int sroce_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 		    struct ibv_recv_wr **bad_wr)
 {
 	struct sroce_qp *qp = to_sqp(ibqp);
 	struct sroce_ring *rq = &qp->rq;
 	struct ibv_recv_wr *bad;
-	bool posted = false;
-	int ret = 0;
-	int i;
+	bool posted;
+	int ret;
 
 	/*
 	 * A QP takes receives from INIT on (IBTA 10.8.2.1); one with an SRQ
@@ -363,34 +408,7 @@ int sroce_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 		*bad_wr = wr;
 		return EINVAL;
 	}
-	pthread_spin_lock(&rq->lock);
-	for (; wr; wr = wr->next) {
-		struct sroce_recv_wqe *wqe;
-
-		if (rq->idx - sroce_ring_load(&rq->hdr->cons) >= rq->num) {
-			ret = ENOMEM;
-			break;
-		}
-		if (wr->num_sge < 0 || (uint32_t)wr->num_sge > qp->max_recv_sge) {
-			ret = EINVAL;
-			break;
-		}
-		wqe = sroce_ring_slot(rq, rq->idx);
-		wqe->wr_id = wr->wr_id;
-		wqe->num_sge = wr->num_sge;
-		wqe->reserved = 0;
-		for (i = 0; i < wr->num_sge; i++) {
-			wqe->sge[i].addr = wr->sg_list[i].addr;
-			wqe->sge[i].length = wr->sg_list[i].length;
-			wqe->sge[i].lkey = wr->sg_list[i].lkey;
-		}
-		rq->idx++;
-		posted = true;
-	}
-	if (posted)
-		sroce_ring_store(&rq->hdr->prod, rq->idx);
-	pthread_spin_unlock(&rq->lock);
-
+	ret = sroce_ring_post_recv(rq, qp->max_recv_sge, &wr, &posted);
 	if (ret)
 		*bad_wr = wr;
 	/*

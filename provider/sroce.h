@@ -130,6 +130,8 @@ uint32_t sroce_wqe_flags(const struct sroce_qp *qp, unsigned int send_flags);
 void sroce_sq_doorbell(struct sroce_qp *qp);
 int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 		    struct ibv_send_wr **bad_wr);
+int sroce_ring_post_recv(struct sroce_ring *rq, uint32_t max_sge,
+			 struct ibv_recv_wr **wr, bool *posted);
 int sroce_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 		    struct ibv_recv_wr **bad_wr);
 

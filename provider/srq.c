@@ -130,39 +130,10 @@ int sroce_post_srq_recv(struct ibv_srq *ibsrq, struct ibv_recv_wr *wr,
 			struct ibv_recv_wr **bad_wr)
 {
 	struct sroce_srq *srq = to_ssrq(ibsrq);
-	struct sroce_ring *rq = &srq->rq;
-	uint32_t start;
-	int ret = 0;
-	int i;
+	bool posted;
+	int ret;
 
-	pthread_spin_lock(&rq->lock);
-	start = rq->idx;
-	for (; wr; wr = wr->next) {
-		struct sroce_recv_wqe *wqe;
-
-		if (rq->idx - sroce_ring_load(&rq->hdr->cons) >= rq->num) {
-			ret = ENOMEM;
-			break;
-		}
-		if (wr->num_sge < 0 || (uint32_t)wr->num_sge > srq->max_sge) {
-			ret = EINVAL;
-			break;
-		}
-		wqe = sroce_ring_slot(rq, rq->idx);
-		wqe->wr_id = wr->wr_id;
-		wqe->num_sge = wr->num_sge;
-		wqe->reserved = 0;
-		for (i = 0; i < wr->num_sge; i++) {
-			wqe->sge[i].addr = wr->sg_list[i].addr;
-			wqe->sge[i].length = wr->sg_list[i].length;
-			wqe->sge[i].lkey = wr->sg_list[i].lkey;
-		}
-		rq->idx++;
-	}
-	if (rq->idx != start)
-		sroce_ring_store(&rq->hdr->prod, rq->idx);
-	pthread_spin_unlock(&rq->lock);
-
+	ret = sroce_ring_post_recv(&srq->rq, srq->max_sge, &wr, &posted);
 	if (ret)
 		*bad_wr = wr;
 	return ret;
