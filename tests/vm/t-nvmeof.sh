@@ -95,6 +95,7 @@ verify() {
 	shift
 	fio --name=verify --filename="$disk" --direct=1 --ioengine=libaio \
 		--iodepth=16 --size="${mb}M" --verify=crc32c --verify_fatal=1 \
+		--verify_state_save=0 \
 		--output-format=terse --terse-version=3 "$@" > /tmp/fio.out ||
 		{ cat /tmp/fio.out; fail "fio on $disk $*"; }
 	# terse v3: field 5 is the job's error number
@@ -132,7 +133,8 @@ disk=$(host_disks | head -n 1)
 fio --name=reconnect --filename="$disk" --direct=1 --ioengine=libaio \
 	--iodepth=8 --rw=randwrite --bs=4k --size="${mb}M" --verify=crc32c \
 	--rate_iops=$((mb * 256 / 10)) \
-	--verify_fatal=1 --output-format=terse --terse-version=3 \
+	--verify_fatal=1 --verify_state_save=0 --output-format=terse \
+	--terse-version=3 \
 	> /tmp/fio-reconnect.out 2>&1 &
 fio_pid=$!
 sleep 3
