@@ -1,38 +1,45 @@
-# rdma-core's own pyverbs tests for what sroce implements, on sroce0 and,
-# for comparison, on rxe0 in the same VM.  The modules in $must may have no
-# failures or errors on sroce0 (skips are tests of features sroce does not
-# offer yet); the rest are reported only.  Prints a REPORT line per module
-# with both devices' counts.  SROCE_COMPARE_RXE=0 leaves rxe0 out (make
-# test compares on its last kernel only: rxe's counts are a report, and
-# its half of the run is the longer one).
+# rdma-core's own pyverbs tests for what sroce implements, run by
+# rdma-core's own runner (tests/run_tests.py, Python's cyclic garbage
+# collector on, objects finalized in whatever order it picks), on sroce0
+# and, for comparison, on rxe0 in the same VM.  The modules in $must may
+# have no failures or errors on sroce0, and the runner must end by itself
+# (no crash); skips are tests of features sroce does not offer yet.
+# Prints a REPORT line per module with both devices' counts.
+# SROCE_COMPARE_RXE=0 leaves rxe0 out (make test compares on its last
+# kernel only: rxe's counts are a report).
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 src=$(ls -d /usr/src/rdma-core-*/tests/.. | head -n1)
 
-# run_all <dev>: every module of $modules on one device in one interpreter;
-# leaves the output in /tmp/pyverbs.<dev> and, in counts[<dev>:<module>],
-# "ran ok skip fail error".  A module without its pyverbs-module line
-# never finished (the interpreter crashed in it or before it): an error.
-declare -A counts
+# run_all <dev>: every module of $modules on one device, in one start of
+# rdma-core's runner (under TCG, importing pyverbs and its tests takes
+# seconds); leaves the runner's statuses in /tmp/pyverbs.<dev>, its exit
+# status in runner_rc[<dev>], whether its "Ran N tests" matched the
+# statuses in runner_total[<dev>], and in counts[<dev>:<module>] "ran ok
+# skip fail error".  A module with no statuses at all (the interpreter
+# died before it) counts as one error.
+declare -A counts runner_rc runner_total
 run_all() {
-	local out=/tmp/pyverbs.$1 module ran skip fail err ok
+	local out=/tmp/pyverbs.$1 module ran ok skip fail err rc=0
 
-	# progs/pyverbs_run.py says why it, not tests/run_tests.py.
-	(cd "$src" && timeout 600 python3 "$SROCE_REPO/tests/vm/progs/pyverbs_run.py" \
-		"$src" --dev "$1" $modules > "$out" 2>&1) || true
+	# unittest writes its statuses to stderr; the tests' own prints
+	# (stdout) go elsewhere so that they cannot split a status line.
+	(cd "$src" && timeout 900 python3 tests/run_tests.py --dev "$1" -v \
+		$modules > "$out.stdout" 2> "$out") || rc=$?
+	runner_rc[$1]=$rc
+	python3 "$SROCE_REPO/tests/vm/progs/pyverbs_counts.py" "$out" \
+		$modules > "$out.counts"
+	runner_total[$1]=$(sed -n 's/^pyverbs-total //p' "$out.counts")
+	sed -n 's/^pyverbs-unmatched /--- '"$1"' no status: /p' "$out.counts"
 	for module in $modules; do
-		read -r ran skip fail err < <(sed -n "s/^pyverbs-module $module //p" "$out") ||
-			true
-		if [ -z "${ran:-}" ]; then
-			ran=0 skip=0 fail=0 err=1
-			echo "--- $1 $module did not finish; the run's end:"
-			tail -n 20 "$out"
-		fi
-		ok=$((ran - fail - err - skip))
-		[ "$ok" -ge 0 ] || ok=0
+		read -r ran ok skip fail err < <(sed -n "s/^pyverbs-module $module //p" "$out.counts")
+		[ "$ran" -gt 0 ] || err=1
 		counts[$1:$module]="$ran $ok $skip $fail $err"
-		ran=
 	done
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+		echo "--- $1: rdma-core's runner ended with status $rc; its end:"
+		tail -n 30 "$out"
+	fi
 }
 
 # UD QPs and their AHs are in test_qp, test_qpex, test_cq_events,
@@ -50,6 +57,13 @@ must="test_device test_pd test_mr test_fork test_cq test_cqex test_cq_events tes
 declare -A result
 status=0
 run_all sroce0
+# The runner ends by itself (status 0, or 1 for failed tests) and its own
+# count of tests matches the statuses counted.
+[ "${runner_rc[sroce0]}" -le 1 ] || status=1
+[[ "${runner_total[sroce0]}" == *" consistent" ]] || {
+	echo "FAIL: sroce0: the runner's statuses: ${runner_total[sroce0]}"
+	status=1
+}
 for module in $modules; do
 	read -r ran ok skip fail err <<<"${counts[sroce0:$module]}"
 	result[$module]="$ok ok, $skip skipped, $fail failed, $err errors (of $ran)"
@@ -64,10 +78,12 @@ if ! compare_rxe; then
 	for module in $modules; do
 		echo "REPORT pyverbs $module: sroce0 ${result[$module]}"
 	done
+	echo "REPORT pyverbs runner: sroce0 status ${runner_rc[sroce0]}, ran ${runner_total[sroce0]}"
 	exit $status
 fi
 use_rxe || fail "cannot switch to rdma_rxe"
 run_all rxe0
+echo "REPORT pyverbs runner: sroce0 status ${runner_rc[sroce0]}, ran ${runner_total[sroce0]}; rxe0 status ${runner_rc[rxe0]}, ran ${runner_total[rxe0]}"
 for module in $modules; do
 	read -r ran ok skip fail err <<<"${counts[rxe0:$module]}"
 	echo "REPORT pyverbs $module: sroce0 ${result[$module]}; rxe0 $ok ok, $skip skipped, $fail failed, $err errors (of $ran)"
