@@ -200,14 +200,17 @@ int main(int argc, char **argv)
 	uint8_t *src;
 	uint32_t len;
 	int gid_index, mtu, fds[3], i;
-	bool write_only;
+	bool do_read, do_send;
 	double t0;
 
-	if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "write"))) {
-		fprintf(stderr, "usage: big_msg DEV GID_INDEX MTU LEN [write]\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr,
+			"usage: big_msg DEV GID_INDEX MTU LEN [write[,read][,send]]\n");
 		return 2;
 	}
-	write_only = argc == 6;
+	/* The WRITE always runs: it fills what the READ reads back. */
+	do_read = argc == 5 || strstr(argv[5], "read");
+	do_send = argc == 5 || strstr(argv[5], "send");
 	gid_index = atoi(argv[2]);
 	mtu = atoi(argv[3]);
 	len = strtoul(argv[4], NULL, 0);
@@ -263,8 +266,8 @@ int main(int argc, char **argv)
 	wait_wc(scq, IBV_WC_RDMA_WRITE, 0, "WRITE");
 	report_rate("WRITE", len, mtu, now() - t0);
 	target_check(&dst, "WRITE");
-	if (write_only)
-		goto out;
+	if (!do_read)
+		goto send;
 
 	target_clear(&back);
 	sge = (struct ibv_sge){ (uintptr_t)back.base, len, back.mr->lkey };
@@ -274,6 +277,9 @@ int main(int argc, char **argv)
 	report_rate("READ", len, mtu, now() - t0);
 	target_check(&back, "READ");
 
+send:
+	if (!do_send)
+		goto out;
 	target_clear(&dst);
 	sge = (struct ibv_sge){ (uintptr_t)dst.base, len, dst.mr->lkey };
 	rwr.sg_list = &sge;
