@@ -195,6 +195,7 @@ struct sroce_mr_map {
 	u64 *pages;		/* max_pages entries */
 	u32 npages;
 	u32 page_shift;
+	u32 offset;		/* of the first byte, in the first page */
 	u64 iova;
 	u64 length;
 };

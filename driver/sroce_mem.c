@@ -140,7 +140,7 @@ static u8 *sroce_mr_fast_addr(struct sroce_mr *mr, u64 va, u32 *room)
 	const struct sroce_mr_map *m = &mr->live;
 	u64 page_mask = BIT_ULL(m->page_shift) - 1;
 	/* Counted from the start of the first page. */
-	u64 pos = (m->iova & page_mask) + (va - m->iova);
+	u64 pos = m->offset + (va - m->iova);
 
 	*room = BIT_ULL(m->page_shift) - (pos & page_mask);
 	return ib_virt_dma_to_ptr(m->pages[pos >> m->page_shift] +

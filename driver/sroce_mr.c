@@ -226,7 +226,7 @@ int sroce_map_mr_sg(struct ib_mr *ibmr, struct scatterlist *sg, int sg_nents,
 	mr->stage.npages = 0;
 	n = ib_sg_to_pages(ibmr, sg, sg_nents, sg_offset, sroce_mr_set_page);
 	mr->stage.page_shift = ilog2(ibmr->page_size);
-	mr->stage.iova = ibmr->iova;
+	mr->stage.offset = ibmr->iova & (ibmr->page_size - 1);
 	mr->stage.length = ibmr->length;
 	return n;
 }
@@ -234,7 +234,11 @@ int sroce_map_mr_sg(struct ib_mr *ibmr, struct scatterlist *sg, int sg_nents,
 /*
  * Execute IB_WR_REG_MR for @qp: the fast MR @key names (by its index)
  * takes @key, @access and the page list last mapped, and becomes VALID.
- * Returns 0 or the work completion status.
+ * Its first byte is at the MR's iova as the ULP left it when it posted
+ * the registration, which need not be where ib_sg_to_pages() put it
+ * (xprtrdma puts an RPC's XID in the upper half); the byte's place in
+ * the first page is the one mapped.  Returns 0 or the work completion
+ * status.
  */
 u8 sroce_mr_fast_reg(struct sroce_qp *qp, u32 key, int access)
 {
@@ -252,14 +256,14 @@ u8 sroce_mr_fast_reg(struct sroce_qp *qp, u32 key, int access)
 	/* The pages mapped must hold [iova, iova + length). */
 	if (mr->type != SROCE_MR_FAST || mr->ibmr.pd != qp->ibqp.pd ||
 	    mr->valid || (access & ~SROCE_MR_ACCESS) ||
-	    (m->iova & (BIT_ULL(m->page_shift) - 1)) + m->length >
-	    (u64)m->npages << m->page_shift) {
+	    m->offset + m->length > (u64)m->npages << m->page_shift) {
 		status = IB_WC_MW_BIND_ERR;
 		goto out;
 	}
 	old = mr->live;
 	mr->live = mr->stage;
 	mr->stage = old;
+	mr->live.iova = READ_ONCE(mr->ibmr.iova);
 	mr->key = key;
 	mr->access = access;
 	mr->iova = mr->live.iova;
