@@ -105,7 +105,7 @@ check-long: all deb
 	@st=0; for k in $(KERNELS); do \
 	  scripts/vm-run --kernel $$k --timeout 5400 -- \
 	    LONG=1 INJECT_ARGS=--long SROCE_CASE_TIMEOUT=3600 \
-	    tests/vm/run long-loss.sh t-inject.sh t-cm-gone.sh t-big-msg.sh long-deb.sh || st=1; \
+	    tests/vm/run long-loss.sh t-inject.sh t-cm-gone.sh t-big-msg.sh t-nfsrdma.sh long-deb.sh || st=1; \
 	  scripts/vm-run --kernel $$k --pair --timeout 3600 -- \
 	    "$(PAIR_LOSS)" -- "$(PAIR_LOSS)" || st=1; \
 	  scripts/vm-run --kernel $$k --pair --rxe --timeout 3600 -- \

@@ -200,3 +200,21 @@ pair_run() {
 	cat /tmp/pair.out
 	return 1
 }
+
+# fio_verify <file> <MiB> <fio args>...: fio writes <MiB> of <file> (a block
+# device, or a file on a mount) with O_DIRECT and reads it back with
+# crc32c verification; any I/O or verify error fails the case.
+fio_verify() {
+	local file=$1 mb=$2
+
+	shift 2
+	fio --name=verify --filename="$file" --direct=1 --ioengine=libaio \
+		--iodepth=16 --size="${mb}M" --verify=crc32c --verify_fatal=1 \
+		--verify_state_save=0 \
+		--output-format=terse --terse-version=3 "$@" > /tmp/fio.out \
+		2> /tmp/fio.err ||
+		{ cat /tmp/fio.out /tmp/fio.err; fail "fio on $file $*"; }
+	# terse v3: field 5 is the job's error number
+	[ "$(cut -d';' -f5 /tmp/fio.out | head -n 1)" = 0 ] ||
+		{ cat /tmp/fio.out; fail "fio on $file $*: an error"; }
+}

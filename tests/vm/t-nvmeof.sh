@@ -87,24 +87,6 @@ host_disks() {
 	done | sort
 }
 
-# verify <device> <fio args>...: fio writes and reads back with crc32c
-# verification; any I/O or verify error fails the case.
-verify() {
-	local disk=$1
-
-	shift
-	[ -b "$disk" ] || fail "$disk is not a block device"
-	fio --name=verify --filename="$disk" --direct=1 --ioengine=libaio \
-		--iodepth=16 --size="${mb}M" --verify=crc32c --verify_fatal=1 \
-		--verify_state_save=0 \
-		--output-format=terse --terse-version=3 "$@" > /tmp/fio.out \
-		2> /tmp/fio.err ||
-		{ cat /tmp/fio.out /tmp/fio.err; fail "fio on $disk $*"; }
-	# terse v3: field 5 is the job's error number
-	[ "$(cut -d';' -f5 /tmp/fio.out | head -n 1)" = 0 ] ||
-		{ cat /tmp/fio.out; fail "fio on $disk $*: an error"; }
-}
-
 for fam in 4 6; do
 	addr=$ip4
 	[ $fam = 4 ] || addr=$ip6
@@ -125,8 +107,9 @@ for fam in 4 6; do
 	done
 	echo "REPORT nvmeof IPv$fam: connected, namespaces $(host_disks | tr '\n' ' ')"
 	for disk in $(host_disks); do
-		verify "$disk" --rw=randrw --bs=4k
-		verify "$disk" --rw=write --bs=128k
+		[ -b "$disk" ] || fail "$disk is not a block device"
+		fio_verify "$disk" "$mb" --rw=randrw --bs=4k
+		fio_verify "$disk" "$mb" --rw=write --bs=128k
 	done
 	echo "REPORT nvmeof IPv$fam: fio randrw 4k and write 128k with crc32c verify, ${mb} MiB per namespace: no errors"
 	[ $fam = 6 ] && break

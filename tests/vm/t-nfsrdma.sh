@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# NFS over RDMA on sroce0, server and client in one VM (loopback over
+# eth0's address): knfsd exports a tmpfs and listens for RPC-over-RDMA on
+# port 20049; the client mounts it with NFSv4.2, proto=rdma, port=20049,
+# and the mount's transport must be RDMA.  fio writes and reads files on
+# the mount with O_DIRECT (so that every I/O is an RPC over sroce) and
+# crc32c verification, 4 KiB random and 128 KiB sequential.  With LONG=1
+# (make check-long), the server is stopped while fio runs and started
+# again: the client reconnects and fio finishes with its data verified.
+# Then umount, the server stops, and no kernel QP but QP1 is left on
+# sroce0.  SROCE_NFS_MB sizes each file (default 16).
+set -euo pipefail
+. "$SROCE_REPO/tests/vm/lib.sh"
+
+dev=sroce0
+ip4=192.0.2.1
+port=20049
+mb=${SROCE_NFS_MB:-16}
+export_dir=/srv/sroce-nfs
+mnt=/mnt/sroce-nfs
+
+command -v rpc.nfsd > /dev/null || fail "nfs-kernel-server is not installed"
+command -v fio > /dev/null || fail "fio is not installed"
+modprobe -a nfsd nfsv4 rpcrdma || fail "cannot load nfsd, nfsv4 and rpcrdma"
+wait_for "roce_gid_index $dev 4" || fail "$dev has no IPv4 RoCE v2 GID"
+
+# Whatever happens, the client and the server go, so that the next case
+# finds sroce0 free.
+server_stop() {
+	rpc.nfsd 0 > /dev/null 2>&1 || true
+}
+teardown() {
+	umount -f "$mnt" > /dev/null 2>&1 || true
+	server_stop
+	exportfs -ua > /dev/null 2>&1 || true
+	pkill -x rpc.mountd 2> /dev/null || true
+	pkill -x rpcbind 2> /dev/null || true
+	umount "$export_dir" 2> /dev/null || true
+}
+trap teardown EXIT
+
+# The server: a tmpfs (the root is an overlay on 9p, which NFS cannot
+# export), v4 only, short lease and grace times so that a restart's
+# grace period is seconds, not 90.
+mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd
+mkdir -p "$export_dir" "$mnt" /var/lib/nfs
+mount -t tmpfs -o size=$((mb * 3 + 16))m tmpfs "$export_dir"
+echo 10 > /proc/fs/nfsd/nfsv4leasetime
+echo 10 > /proc/fs/nfsd/nfsv4gracetime
+rpcbind -w 2> /dev/null || rpcbind
+# fsid=0: the tmpfs is the root of the server's NFSv4 tree, so that the
+# server need not build a pseudo-root through the overlay.
+exportfs -o rw,no_root_squash,insecure,no_subtree_check,fsid=0 \
+	"*:$export_dir" || fail "exportfs"
+rpc.mountd -N 2 -N 3 || fail "rpc.mountd"
+
+server_start() {
+	rpc.nfsd -N 3 4 > /tmp/nfsd.out 2>&1 ||
+		{ cat /tmp/nfsd.out; fail "rpc.nfsd"; }
+	grep -q "^rdma $port\$" /proc/fs/nfsd/portlist ||
+		echo "rdma $port" > /proc/fs/nfsd/portlist ||
+		fail "knfsd does not take an RDMA listener on port $port"
+	grep -q "^rdma $port\$" /proc/fs/nfsd/portlist ||
+		fail "knfsd's ports: $(tr '\n' ' ' < /proc/fs/nfsd/portlist)"
+}
+server_start
+echo "REPORT nfsrdma: knfsd listens on $(tr '\n' ' ' < /proc/fs/nfsd/portlist)"
+
+mount -t nfs -o vers=4.2,proto=rdma,port=$port,hard,timeo=100 \
+	"$ip4:/" "$mnt" || fail "mount -o proto=rdma,port=$port"
+# The transport of this mount, as the client reports it.
+xprt=$(awk -v m="$mnt" '$1 == "device" && $5 == m { on = 1; next }
+	$1 == "device" { on = 0 }
+	on && $1 == "xprt:" { print $2; exit }' /proc/self/mountstats)
+[ "$xprt" = rdma ] || fail "the mount's transport is '$xprt', not rdma"
+grep -q "proto=rdma" /proc/mounts || fail "/proc/mounts does not say proto=rdma"
+echo "REPORT nfsrdma: mounted $ip4:/ ($export_dir) over RDMA port $port (NFSv4.2)"
+
+before=$(port_counter $dev tx_packets)
+fio_verify "$mnt/random" "$mb" --rw=randrw --bs=4k
+fio_verify "$mnt/seq" "$mb" --rw=write --bs=128k
+sent=$(( $(port_counter $dev tx_packets) - before ))
+# Both files went over sroce0 at least once, written by the client's RPCs
+# and read back for the verification: at least a packet per 4 KiB (the
+# largest path MTU) of 2 x 2 x $mb MiB.
+[ "$sent" -ge $((mb * 4 * 256)) ] ||
+	fail "sroce0 sent $sent packets for 2 x $mb MiB written and read over NFS"
+echo "REPORT nfsrdma: fio randrw 4k and write 128k with crc32c verify, $mb MiB each: no errors; sroce0 sent $sent packets"
+
+# The server goes while fio runs, and comes back: the client reconnects
+# (hard mount) and fio ends with its data verified.  A rate keeps fio
+# writing for about 10 s whatever the size.
+if [ "${LONG:-0}" = 1 ]; then
+	fio --name=restart --filename="$mnt/restart" --direct=1 \
+		--ioengine=libaio --iodepth=8 --rw=randwrite --bs=4k \
+		--size="${mb}M" --verify=crc32c --rate_iops=$((mb * 256 / 10)) \
+		--verify_fatal=1 --verify_state_save=0 --output-format=terse \
+		--terse-version=3 > /tmp/fio-restart.out 2>&1 &
+	fio_pid=$!
+	sleep 3
+	start=$SECONDS
+	server_stop
+	echo "REPORT nfsrdma: server stopped while fio runs"
+	sleep 2
+	server_start
+	wait "$fio_pid" ||
+		{ cat /tmp/fio-restart.out; fail "fio across the server's restart"; }
+	[ "$(cut -d';' -f5 /tmp/fio-restart.out | head -n 1)" = 0 ] ||
+		{ cat /tmp/fio-restart.out; fail "fio across the server's restart: an error"; }
+	echo "REPORT nfsrdma: fio randwrite with crc32c verify across a server restart: no errors, $((SECONDS - start)) s from the stop"
+fi
+
+umount "$mnt" || fail "umount"
+teardown
+trap - EXIT
+wait_for "[ -z \"\$(res_list qp $dev kernel | grep -v 'lqpn 1 ')\" ]" 30 ||
+	fail "kernel QPs left on $dev: $(res_list qp $dev kernel)"
+echo "REPORT nfsrdma: teardown left no QP on $dev but QP1"
