@@ -101,11 +101,19 @@ bench: all
 # kernel only, on the others.
 PAIR_LOSS := SECS=20 LOSS='0 1 5 10' tests/pair/loss.sh
 PAIR_INTEROP := tests/pair/perftest.sh && tests/pair/rdmacm.sh && tests/pair/mtu4096.sh
+# The VM cases that run rdma_rxe next to sroce0 in the same VM (and, in
+# t-pyverbs, require sroce0 to pass at least as many of rdma-core's tests
+# as rxe0 in every module).
+COMPARE_CASES = $(notdir $(shell grep -l '^[^#]*compare_rxe' tests/vm/t-*.sh))
+
 check-long: all deb
 	@st=0; for k in $(KERNELS); do \
 	  scripts/vm-run --kernel $$k --timeout 5400 -- \
 	    LONG=1 INJECT_ARGS=--long SROCE_CASE_TIMEOUT=3600 \
 	    tests/vm/run long-loss.sh t-inject.sh t-cm-gone.sh t-big-msg.sh t-nfsrdma.sh long-deb.sh || st=1; \
+	  scripts/vm-run --kernel $$k --timeout 5400 -- \
+	    SROCE_COMPARE_RXE=1 SROCE_CASE_TIMEOUT=1800 \
+	    tests/vm/run $(COMPARE_CASES) || st=1; \
 	  scripts/vm-run --kernel $$k --pair --timeout 3600 -- \
 	    "$(PAIR_LOSS)" -- "$(PAIR_LOSS)" || st=1; \
 	  scripts/vm-run --kernel $$k --pair --rxe --timeout 3600 -- \

@@ -4,9 +4,10 @@
 # and, for comparison, on rxe0 in the same VM.  The modules in $must may
 # have no failures or errors on sroce0, and the runner must end by itself
 # (no crash); skips are tests of features sroce does not offer yet.
-# Prints a REPORT line per module with both devices' counts.
-# SROCE_COMPARE_RXE=0 leaves rxe0 out (make test compares on its last
-# kernel only: rxe's counts are a report).
+# Prints a REPORT line per module with both devices' counts, and then
+# requires parity: sroce0 passes at least as many tests as rxe0 in each
+# module.  SROCE_COMPARE_RXE=0 leaves rxe0 out (make test does; make
+# check-long compares on every kernel).
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 src=$(ls -d /usr/src/rdma-core-*/tests/.. | head -n1)
@@ -84,8 +85,15 @@ fi
 use_rxe || fail "cannot switch to rdma_rxe"
 run_all rxe0
 echo "REPORT pyverbs runner: sroce0 status ${runner_rc[sroce0]}, ran ${runner_total[sroce0]}; rxe0 status ${runner_rc[rxe0]}, ran ${runner_total[rxe0]}"
+# Parity: in every module of $must, sroce0 passes at least as many of
+# rdma-core's tests as rxe0.
 for module in $modules; do
 	read -r ran ok skip fail err <<<"${counts[rxe0:$module]}"
 	echo "REPORT pyverbs $module: sroce0 ${result[$module]}; rxe0 $ok ok, $skip skipped, $fail failed, $err errors (of $ran)"
+	read -r _ sroce_ok _ <<<"${counts[sroce0:$module]}"
+	if [[ " $must " == *" $module "* ]] && [ "$sroce_ok" -lt "$ok" ]; then
+		echo "FAIL: pyverbs $module: sroce0 passes $sroce_ok tests, rxe0 $ok"
+		status=1
+	fi
 done
 exit $status
