@@ -425,8 +425,14 @@ int main(int argc, char **argv)
 		return 1;
 	fflush(stdout);
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		close(c2p[0]);
+		close(p2c[1]);
 		_exit(child(tgt->qp_num, c2p[1], p2c[0]));
+	}
+	/* A child that fails early closes its ends: no read waits forever. */
+	close(c2p[1]);
+	close(p2c[0]);
 	fill(slot(5), BIG, 9);
 	sent = 0;
 	if (read(c2p[0], &n_child, sizeof(n_child)) == sizeof(n_child) &&
