@@ -19,6 +19,7 @@
  *   sroce_ud.c     UD and GSI QPs: datagrams out and in
  *   sroce_mcast.c  multicast groups of UD QPs
  *   sroce_srq.c    shared receive queues, and taking receive WQEs from them
+ *   sroce_xrc.c    XRC domains, XRC SRQ numbers, XRC QPs' own rules
  *   sroce_net.c    UDP port 4791: receiving and transmitting packets
  *   sroce_stats.c  port counters
  */
@@ -368,6 +369,17 @@ struct sroce_srq {
 	struct sroce_queue q;
 	u32 limit;		/* armed when not 0 (IB_SRQ_LIMIT) */
 	bool error;		/* the ring was found broken */
+	/*
+	 * An XRC SRQ: one reference for being published (sroce_xrc.c) and
+	 * one for each target QP handling a request for it; destroy waits
+	 * for @xrc_released.
+	 */
+	refcount_t xrc_ref;
+	struct completion xrc_released;
+};
+
+struct sroce_xrcd {
+	struct ib_xrcd ibxrcd;
 };
 
 struct sroce_qp {
@@ -457,6 +469,16 @@ struct sroce_qp {
 
 	struct sroce_queue sq, rq;
 	struct sroce_cq *scq, *rcq;
+
+	/*
+	 * An XRC target QP (sroce_xrc.c): its domain; the owner's: the SRQ
+	 * of the request being handled (a reference), the SRQ of the SEND
+	 * being received (rwqe_held) and that of the READ being answered.
+	 */
+	struct ib_xrcd *xrcd;
+	struct sroce_srq *xrc_srq;
+	u32 xrc_recv_srqn;
+	u32 xrc_rd_srqn;
 
 	/* Requester (sroce_req.c).  sq.idx is the oldest WQE not retired. */
 	struct sroce_swqe *swqe;	/* sq.num copies, by slot */
@@ -859,6 +881,58 @@ static inline bool sroce_qp_is_uc(const struct sroce_qp *qp)
 }
 
 void sroce_uc_round(struct sroce_qp *qp);
+
+/* sroce_xrc.c */
+static inline bool sroce_qp_is_xrc(const struct sroce_qp *qp)
+{
+	return qp->ibqp.qp_type == IB_QPT_XRC_INI ||
+	       qp->ibqp.qp_type == IB_QPT_XRC_TGT;
+}
+
+/* A QP with an SRQ, and an XRC QP, has no RQ of its own. */
+static inline bool sroce_qp_has_rq(const struct sroce_qp *qp)
+{
+	return !qp->ibqp.srq && !sroce_qp_is_xrc(qp);
+}
+
+/*
+ * The responder's SRQ, CQ and PD: an XRC target QP's are those of the
+ * request's XRC SRQ (NULL between requests).
+ */
+static inline struct sroce_srq *sroce_qp_srq(const struct sroce_qp *qp)
+{
+	if (qp->ibqp.qp_type == IB_QPT_XRC_TGT)
+		return qp->xrc_srq;
+	return qp->ibqp.srq ? to_ssrq(qp->ibqp.srq) : NULL;
+}
+
+static inline struct sroce_cq *sroce_qp_rcq(const struct sroce_qp *qp)
+{
+	if (qp->ibqp.qp_type == IB_QPT_XRC_TGT)
+		return to_scq(qp->xrc_srq->ibsrq.ext.cq);
+	return qp->rcq;
+}
+
+static inline struct ib_pd *sroce_qp_pd(const struct sroce_qp *qp)
+{
+	if (qp->ibqp.qp_type == IB_QPT_XRC_TGT)
+		return qp->xrc_srq ? qp->xrc_srq->ibsrq.pd : NULL;
+	return qp->ibqp.pd;
+}
+
+int sroce_alloc_xrcd(struct ib_xrcd *ibxrcd, struct ib_udata *udata);
+int sroce_dealloc_xrcd(struct ib_xrcd *ibxrcd, struct ib_udata *udata);
+int sroce_xrc_srq_publish(struct sroce_srq *srq);
+void sroce_xrc_srq_remove(struct sroce_srq *srq);
+struct sroce_srq *sroce_xrc_srq_get(struct sroce_qp *qp, u32 srqn);
+void sroce_xrc_srq_put(struct sroce_srq *srq);
+bool sroce_xrc_deliverable(const struct sroce_qp *qp,
+			   const struct sroce_pkt *pkt);
+bool sroce_xrc_begin(struct sroce_qp *qp, const struct sroce_pkt *pkt);
+void sroce_xrc_end(struct sroce_qp *qp, const struct sroce_pkt *pkt);
+bool sroce_xrc_rd_begin(struct sroce_qp *qp);
+void sroce_xrc_rd_end(struct sroce_qp *qp);
+void sroce_xrc_flush(struct sroce_qp *qp);
 
 /* sroce_srq.c */
 int sroce_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,

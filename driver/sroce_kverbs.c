@@ -240,7 +240,7 @@ int sroce_kpost_recv(struct sroce_qp *qp, const struct ib_recv_wr *wr,
 	int err;
 
 	/* A QP with an SRQ has no RQ: its receives go to the SRQ. */
-	if (qp->ibqp.srq || READ_ONCE(qp->state) == IB_QPS_RESET) {
+	if (!sroce_qp_has_rq(qp) || READ_ONCE(qp->state) == IB_QPS_RESET) {
 		*bad_wr = wr;
 		return -EINVAL;
 	}

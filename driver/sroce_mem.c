@@ -296,7 +296,7 @@ int sroce_sge_copy(struct sroce_qp *qp, const struct sroce_sge *sge,
 		mr = sroce_mr_get(qp->sdev, sge[i].lkey);
 		if (!mr)
 			return IB_WC_LOC_PROT_ERR;
-		err = sroce_mr_check(mr, qp->ibqp.pd, access,
+		err = sroce_mr_check(mr, sroce_qp_pd(qp), access,
 				     sge[i].addr + offset, n);
 		if (!err && !sroce_mr_reachable(qp, mr)) {
 			sroce_mr_put(mr);

@@ -64,13 +64,14 @@ static int sroce_udp_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	__skb_pull(skb, sizeof(struct udphdr));
 	/*
-	 * RC, UC and UD only, and the default partition: a P_Key matches
+	 * RC, UC, UD and XRC only, and the default partition: a P_Key matches
 	 * 0xFFFF when its low 15 bits are all ones (either membership).
 	 */
 	if (sroce_parse(skb->data, skb->len, &pkt) ||
 	    (sroce_opcode_transport(pkt.bth.opcode) != SROCE_TRANSPORT_RC &&
 	     sroce_opcode_transport(pkt.bth.opcode) != SROCE_TRANSPORT_UC &&
-	     sroce_opcode_transport(pkt.bth.opcode) != SROCE_TRANSPORT_UD) ||
+	     sroce_opcode_transport(pkt.bth.opcode) != SROCE_TRANSPORT_UD &&
+	     sroce_opcode_transport(pkt.bth.opcode) != SROCE_TRANSPORT_XRC) ||
 	    (pkt.bth.pkey & 0x7fff) != 0x7fff)
 		goto drop;
 
@@ -212,13 +213,18 @@ void sroce_udp_read_stats(struct sroce_dev *sdev, u64 *value)
 struct sk_buff *sroce_pkt_alloc(struct sroce_qp *qp, struct sroce_pkt *pkt,
 				void **payload)
 {
-	const struct sroce_opcode_info *op = sroce_opcode_info(pkt->bth.opcode);
-	unsigned int hdr_len = sroce_opcode_hdr_len(op);
 	unsigned int pad = sroce_pad_for(pkt->payload_len);
-	unsigned int len = hdr_len + pkt->payload_len + pad + SROCE_ICRC_LEN;
+	const struct sroce_opcode_info *op;
+	unsigned int hdr_len, len;
 	struct sk_buff *skb;
 	u8 *p;
 
+	/* An XRC QP's packets are the XRC twins of the RC ones it builds. */
+	if (sroce_qp_is_xrc(qp))
+		pkt->bth.opcode = sroce_xrc_opcode(pkt->bth.opcode);
+	op = sroce_opcode_info(pkt->bth.opcode);
+	hdr_len = sroce_opcode_hdr_len(op);
+	len = hdr_len + pkt->payload_len + pad + SROCE_ICRC_LEN;
 	skb = alloc_skb(SROCE_HEADROOM + len,
 			qp->may_sleep ? GFP_KERNEL : GFP_ATOMIC);
 	if (!skb)

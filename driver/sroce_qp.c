@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Queue pairs (RC, UC, UD and the GSI QP) as verbs objects: create,
+ * Queue pairs (RC, UC, UD, XRC and the GSI QP) as verbs objects: create,
  * query, destroy, and the post verbs (the doorbells of user QPs).  The
  * state machine is in sroce_qp_state.c, the QP number table in
  * sroce_qpn.c, and who runs a QP's transport, and where, in sroce_sched.c;
@@ -18,6 +18,7 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	struct sroce_qp *qp = to_sqp(ibqp);
 	struct sroce_create_qp_resp resp = {};
 	struct ib_qp_cap *cap = &init->cap;
+	bool has_rq = !init->srq;
 	u32 room, sq_stride, rq_stride;
 	u32 qpn;
 	int err;
@@ -26,6 +27,19 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	case IB_QPT_RC:
 	case IB_QPT_UC:
 	case IB_QPT_UD:
+		break;
+	case IB_QPT_XRC_INI:
+		/* A requester only; kernel ULPs have no XRC. */
+		if (!udata)
+			return -EOPNOTSUPP;
+		has_rq = false;
+		break;
+	case IB_QPT_XRC_TGT:
+		/* A responder only, which the core creates with no udata. */
+		if (!init->xrcd)
+			return -EINVAL;
+		has_rq = false;
+		memset(cap, 0, sizeof(*cap));
 		break;
 	case IB_QPT_GSI:
 		/* The MAD layer's, one per port. */
@@ -41,7 +55,7 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	if (init->srq && (init->qp_type == IB_QPT_GSI ||
 			  init->srq->srq_type != IB_SRQT_BASIC))
 		return -EOPNOTSUPP;
-	if (init->srq) {
+	if (!has_rq) {
 		cap->max_recv_wr = 0;
 		cap->max_recv_sge = 0;
 	}
@@ -60,6 +74,7 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	spin_lock_init(&qp->rq_post_lock);
 	qp->scq = to_scq(init->send_cq);
 	qp->rcq = to_scq(init->recv_cq);
+	qp->xrcd = init->xrcd;
 	qp->sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
 	sroce_qp_set_state(qp, IB_QPS_RESET);
 	qp->path_mtu = IB_MTU_1024;
@@ -84,7 +99,7 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	qp->max_send_sge = min_t(u32, room / sizeof(struct sroce_sge),
 				 SROCE_MAX_SGE);
 	qp->max_inline = min_t(u32, room, SROCE_MAX_INLINE);
-	qp->max_recv_sge = init->srq ? 0 : max(cap->max_recv_sge, 1U);
+	qp->max_recv_sge = has_rq ? max(cap->max_recv_sge, 1U) : 0;
 	rq_stride = sizeof(struct sroce_recv_wqe) +
 		    qp->max_recv_sge * sizeof(struct sroce_sge);
 
@@ -93,8 +108,11 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 			       sq_stride, udata, &resp.sq);
 	if (err)
 		return err;
-	/* With an SRQ, rq stays empty (no ring) and nothing reads it. */
-	if (!init->srq) {
+	/*
+	 * With an SRQ, and for XRC, rq stays empty (no ring) and nothing
+	 * reads it.  A target QP's SQ is an empty kernel ring of one slot.
+	 */
+	if (has_rq) {
 		err = sroce_queue_init(&qp->rq,
 				       roundup_pow_of_two(max(cap->max_recv_wr,
 							      1U)),
@@ -117,10 +135,12 @@ int sroce_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	qp->rd_res.size = 1;
 
 	cap->max_send_wr = qp->sq.num;
-	cap->max_recv_wr = init->srq ? 0 : qp->rq.num;
+	cap->max_recv_wr = has_rq ? qp->rq.num : 0;
 	cap->max_send_sge = qp->max_send_sge;
 	cap->max_recv_sge = qp->max_recv_sge;
 	cap->max_inline_data = qp->max_inline;
+	if (init->qp_type == IB_QPT_XRC_TGT)
+		memset(cap, 0, sizeof(*cap));
 
 	/*
 	 * Reserve the number, and publish the QP to the receive path only
@@ -160,7 +180,7 @@ err_tr:
 err_swqe:
 	kvfree(qp->swqe);
 err_rq:
-	if (!init->srq)
+	if (has_rq)
 		sroce_queue_destroy(&qp->rq);
 err_sq:
 	sroce_queue_destroy(&qp->sq);
@@ -184,7 +204,7 @@ int sroce_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	attr->dest_qp_num = qp->dest_qpn;
 	attr->qp_access_flags = qp->access;
 	attr->cap.max_send_wr = qp->sq.num;
-	attr->cap.max_recv_wr = ibqp->srq ? 0 : qp->rq.num;
+	attr->cap.max_recv_wr = sroce_qp_has_rq(qp) ? qp->rq.num : 0;
 	attr->cap.max_send_sge = qp->max_send_sge;
 	attr->cap.max_recv_sge = qp->max_recv_sge;
 	attr->cap.max_inline_data = qp->max_inline;
@@ -237,7 +257,7 @@ int sroce_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	kfree(qp->rd_res.slot);
 	kvfree(qp->tr_tmp);
 	kvfree(qp->swqe);
-	if (!ibqp->srq)
+	if (sroce_qp_has_rq(qp))
 		sroce_queue_destroy(&qp->rq);
 	sroce_queue_destroy(&qp->sq);
 	return 0;

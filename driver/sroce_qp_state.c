@@ -35,7 +35,7 @@ void sroce_qp_error(struct sroce_qp *qp, enum ib_event_type event)
 		return;
 	sroce_qp_set_state(qp, IB_QPS_ERR);
 	WRITE_ONCE(qp->sq.hdr->kstate, SROCE_KSTATE_QP_ERR);
-	if (!qp->ibqp.srq)
+	if (sroce_qp_has_rq(qp))
 		WRITE_ONCE(qp->rq.hdr->kstate, SROCE_KSTATE_QP_ERR);
 	/*
 	 * A poster publishes prod and then reads kstate; the flush writes
@@ -79,7 +79,7 @@ static void sroce_qp_reset(struct sroce_qp *qp)
 	sroce_req_reset(qp);
 	sroce_resp_reset(qp);
 	WRITE_ONCE(qp->sq.hdr->kstate, 0);
-	if (!qp->ibqp.srq)
+	if (sroce_qp_has_rq(qp))
 		WRITE_ONCE(qp->rq.hdr->kstate, 0);
 }
 

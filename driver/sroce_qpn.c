@@ -181,6 +181,10 @@ void sroce_qp_deliver(struct sroce_qp *qp, const struct sroce_pkt *pkt,
 					      SROCE_STAT_RX_QP_NOT_READY);
 		goto drop;
 	}
+	if (!sroce_xrc_deliverable(qp, pkt)) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_QP_NOT_READY);
+		goto drop;
+	}
 	/* The owner checks again; this only sheds load. */
 	state = READ_ONCE(qp->state);
 	if (state < IB_QPS_RTR || state == IB_QPS_ERR ||

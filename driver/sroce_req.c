@@ -382,6 +382,7 @@ static int sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 	pkt.bth.pkey = 0xffff;
 	pkt.bth.dqpn = qp->dest_qpn;
 	pkt.bth.psn = sroce_psn_add(s->tr.first_psn, k);
+	pkt.xrceth.srqn = s->wqe.xrc_srqn;
 	pkt.bth.ack_req = last || k % SROCE_ACK_EVERY == SROCE_ACK_EVERY - 1 ||
 			  qp->probe != SROCE_PROBE_NONE;
 
@@ -883,6 +884,7 @@ static void sroce_req_reread(struct sroce_qp *qp, struct sroce_swqe *s,
 	pkt.bth.dqpn = qp->dest_qpn;
 	pkt.bth.psn = psn;
 	pkt.bth.opcode = SROCE_RC_READ_REQUEST;
+	pkt.xrceth.srqn = s->wqe.xrc_srqn;
 	pkt.reth.va = s->wqe.remote_addr + pos;
 	pkt.reth.rkey = s->wqe.rkey;
 	pkt.reth.dma_len = min_t(u64, (u64)count * qp->mtu, s->length - pos);

@@ -88,14 +88,14 @@ void sroce_resp_recv_done(struct sroce_qp *qp, struct sroce_cqe *cqe,
 			  bool solicited)
 {
 	cqe->wr_id = qp->rwqe.wqe.wr_id;
-	if (qp->ibqp.srq) {
+	if (!sroce_qp_has_rq(qp)) {
 		qp->rwqe_held = false;
 	} else {
 		/* Free the slot first: whoever polls the CQE may reuse it. */
 		qp->rq.idx++;
 		sroce_queue_publish_cons(&qp->rq);
 	}
-	sroce_qp_complete(qp, qp->rcq, cqe, solicited);
+	sroce_qp_complete(qp, sroce_qp_rcq(qp), cqe, solicited);
 }
 
 /* The RQ's WQE at rq.idx, copied into rwqe: as sroce_resp_take_rwqe. */
@@ -129,10 +129,10 @@ int sroce_resp_take_rwqe(struct sroce_qp *qp)
 	unsigned int i;
 	int ret;
 
-	if (qp->ibqp.srq) {
+	if (!sroce_qp_has_rq(qp)) {
 		if (qp->rwqe_held)
 			return 1;
-		ret = sroce_srq_take(to_ssrq(qp->ibqp.srq), &qp->rwqe);
+		ret = sroce_srq_take(sroce_qp_srq(qp), &qp->rwqe);
 		qp->rwqe_held = ret > 0;
 	} else {
 		ret = sroce_resp_copy_rwqe(qp);
@@ -247,7 +247,7 @@ struct sroce_mr *sroce_resp_mr(struct sroce_qp *qp, u32 rkey, int access,
 	if ((qp->access & access) != access)
 		return NULL;
 	mr = sroce_mr_get(qp->sdev, rkey);
-	if (mr && sroce_mr_check(mr, qp->ibqp.pd, access, va, len)) {
+	if (mr && sroce_mr_check(mr, sroce_qp_pd(qp), access, va, len)) {
 		sroce_mr_put(mr);
 		mr = NULL;
 	}
@@ -349,7 +349,7 @@ static u32 sroce_resp_read_npkts(struct sroce_qp *qp,
  * responses remain, so that later requests wait their turn (and stop at
  * one that needs the worker).
  */
-bool sroce_resp_run(struct sroce_qp *qp)
+static bool sroce_resp_run_reads(struct sroce_qp *qp)
 {
 	const struct sroce_rd_res *res = qp->rd_cur;
 	unsigned int budget = SROCE_READ_BUDGET;
@@ -427,6 +427,18 @@ bool sroce_resp_run(struct sroce_qp *qp)
 	}
 	qp->rd_cur = NULL;
 	return false;
+}
+
+bool sroce_resp_run(struct sroce_qp *qp)
+{
+	bool more;
+
+	if (qp->ibqp.qp_type != IB_QPT_XRC_TGT || !qp->rd_cur)
+		return sroce_resp_run_reads(qp);
+	sroce_xrc_rd_begin(qp);
+	more = sroce_resp_run_reads(qp);
+	sroce_xrc_rd_end(qp);
+	return more;
 }
 
 static bool sroce_resp_read_op(struct sroce_qp *qp, const struct sroce_pkt *pkt)
@@ -656,8 +668,8 @@ struct sk_buff *sroce_resp_take_held(struct sroce_qp *qp)
 	return skb;
 }
 
-void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
-		    const void *payload, struct sk_buff *skb)
+static void sroce_resp_rcv_rc(struct sroce_qp *qp, struct sroce_pkt *pkt,
+			      const void *payload, struct sk_buff *skb)
 {
 	switch (sroce_rsp_check_psn(qp->epsn, pkt->bth.psn)) {
 	case SROCE_PSN_NEW:
@@ -676,6 +688,22 @@ void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 	}
 }
 
+/* An XRC target QP's requests are RC's, with an SRQ each (sroce_xrc.c). */
+void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
+		    const void *payload, struct sk_buff *skb)
+{
+	if (qp->ibqp.qp_type != IB_QPT_XRC_TGT) {
+		sroce_resp_rcv_rc(qp, pkt, payload, skb);
+		return;
+	}
+	if (!sroce_xrc_begin(qp, pkt)) {
+		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_INVALID_REQUEST);
+		return;
+	}
+	sroce_resp_rcv_rc(qp, pkt, payload, skb);
+	sroce_xrc_end(qp, pkt);
+}
+
 /*
  * The ERR state: every posted receive WQE completes as flushed.  With an
  * SRQ only the WQE this QP took does; the SRQ's stay for other QPs, and
@@ -688,6 +716,10 @@ void sroce_resp_flush(struct sroce_qp *qp)
 	qp->resp_op = 0;
 	qp->rd_cur = NULL;
 	sroce_hold_purge(qp, &qp->req_held);
+	if (sroce_qp_is_xrc(qp)) {
+		sroce_xrc_flush(qp);
+		return;
+	}
 	if (qp->ibqp.srq) {
 		if (qp->rwqe_held)
 			sroce_resp_recv_cqe(qp, IB_WC_WR_FLUSH_ERR,
@@ -719,7 +751,7 @@ void sroce_resp_reset(struct sroce_qp *qp)
 {
 	u32 prod;
 
-	if (qp->ibqp.srq) {
+	if (!sroce_qp_has_rq(qp)) {
 		qp->rwqe_held = false;
 		qp->srq_last_wqe = false;
 	} else {

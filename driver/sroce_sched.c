@@ -34,8 +34,10 @@ bool sroce_sched_parse(struct sroce_qp *qp, struct sk_buff *skb,
 {
 	struct sroce_skb_cb *cb = sroce_skb_cb(skb);
 
-	return !sroce_parse(skb->data, skb->len, pkt) &&
-	       ipv6_addr_equal(&cb->saddr, &qp->av.daddr) &&
+	if (sroce_parse(skb->data, skb->len, pkt))
+		return false;
+	sroce_pkt_xrc_to_rc(pkt);
+	return ipv6_addr_equal(&cb->saddr, &qp->av.daddr) &&
 	       ipv6_addr_equal(&cb->daddr, &qp->av.saddr);
 }
 
@@ -106,8 +108,10 @@ static struct sk_buff *sroce_sched_take_repeat(struct sroce_qp *qp)
 	skb_queue_walk(q, skb) {
 		if (!scan--)
 			break;
-		if (!sroce_parse(skb->data, skb->len, &pkt) &&
-		    sroce_sched_is_repeat(qp, &pkt, sent)) {
+		if (sroce_parse(skb->data, skb->len, &pkt))
+			continue;
+		sroce_pkt_xrc_to_rc(&pkt);
+		if (sroce_sched_is_repeat(qp, &pkt, sent)) {
 			__skb_unlink(skb, q);
 			found = skb;
 			break;

@@ -5,10 +5,12 @@
  *
  * An SRQ's receive ring has the layout of a QP's RQ (sroce-abi.h): the
  * provider or a kernel poster produces, and any number of RC, UC and UD
- * QPs consume.  A QP copies a WQE out of the ring under the SRQ's lock and
- * frees its slot at once; the copy is the QP's own until the QP completes
- * it (sroce_resp.c), so a QP that fails flushes only what it took, and
- * the WQEs still in the ring stay for the other QPs.
+ * QPs consume (for an XRC SRQ, the XRC target QPs of its domain, which
+ * name it in each request: sroce_xrc.c).  A QP copies a WQE out of the
+ * ring under the SRQ's lock and frees its slot at once; the copy is the
+ * QP's own until the QP completes it (sroce_resp.c), so a QP that fails
+ * flushes only what it took, and the WQEs still in the ring stay for the
+ * other QPs.
  *
  * A user ring's producer index is not trusted: one that claims more WQEs
  * than the ring holds, or a WQE with more SGEs than the SRQ has, puts the
@@ -48,7 +50,7 @@ int sroce_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 	u32 stride;
 	int err;
 
-	if (init->srq_type != IB_SRQT_BASIC)
+	if (init->srq_type != IB_SRQT_BASIC && init->srq_type != IB_SRQT_XRC)
 		return -EOPNOTSUPP;
 	err = sroce_srq_check_attr(&init->attr);
 	if (err)
@@ -72,6 +74,12 @@ int sroce_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 		goto err_count;
 	if (udata) {
 		err = ib_copy_to_udata(udata, &resp, sizeof(resp));
+		if (err)
+			goto err_queue;
+	}
+	/* Target QPs find an XRC SRQ by its number (sroce_xrc.c). */
+	if (init->srq_type == IB_SRQT_XRC) {
+		err = sroce_xrc_srq_publish(srq);
 		if (err)
 			goto err_queue;
 	}
@@ -120,11 +128,16 @@ int sroce_query_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr)
 	return 0;
 }
 
-/* The core destroys an SRQ only once no QP uses it. */
+/*
+ * The core destroys an SRQ only once no QP uses it; an XRC SRQ, once no
+ * target QP is handling a request for it.
+ */
 int sroce_destroy_srq(struct ib_srq *ibsrq, struct ib_udata *udata)
 {
 	struct sroce_srq *srq = to_ssrq(ibsrq);
 
+	if (ibsrq->srq_type == IB_SRQT_XRC)
+		sroce_xrc_srq_remove(srq);
 	sroce_queue_destroy(&srq->q);
 	atomic_dec(&to_sdev(ibsrq->device)->num_srqs);
 	return 0;

@@ -63,6 +63,7 @@ static void put_be64(__u8 *p, __u64 v)
 
 #define REQ	SROCE_OP_REQUEST
 #define PAY	SROCE_OP_PAYLOAD
+#define XRCETH	SROCE_HDR_XRCETH
 
 static const struct sroce_opcode_info sroce_opcodes[256] = {
 	[SROCE_RC_SEND_FIRST] = OP("RC_SEND_FIRST", 0,
@@ -143,12 +144,60 @@ static const struct sroce_opcode_info sroce_opcodes[256] = {
 	[SROCE_UD_SEND_ONLY_IMM] = OP("UD_SEND_ONLY_IMM",
 		SROCE_HDR_DETH | SROCE_HDR_IMMDT,
 		REQ | PAY | SROCE_OP_SEND | SROCE_OP_ONLY),
+	/* XRC: as RC; requests carry an XRCETH, responses do not. */
+	[0xa0] = OP("XRC_SEND_FIRST", XRCETH,
+		REQ | PAY | SROCE_OP_SEND | SROCE_OP_FIRST),
+	[0xa1] = OP("XRC_SEND_MIDDLE", XRCETH,
+		REQ | PAY | SROCE_OP_SEND | SROCE_OP_MIDDLE),
+	[0xa2] = OP("XRC_SEND_LAST", XRCETH,
+		REQ | PAY | SROCE_OP_SEND | SROCE_OP_LAST),
+	[0xa3] = OP("XRC_SEND_LAST_IMM", XRCETH | SROCE_HDR_IMMDT,
+		REQ | PAY | SROCE_OP_SEND | SROCE_OP_LAST),
+	[0xa4] = OP("XRC_SEND_ONLY", XRCETH,
+		REQ | PAY | SROCE_OP_SEND | SROCE_OP_ONLY),
+	[0xa5] = OP("XRC_SEND_ONLY_IMM", XRCETH | SROCE_HDR_IMMDT,
+		REQ | PAY | SROCE_OP_SEND | SROCE_OP_ONLY),
+	[0xa6] = OP("XRC_WRITE_FIRST", XRCETH | SROCE_HDR_RETH,
+		REQ | PAY | SROCE_OP_WRITE | SROCE_OP_FIRST),
+	[0xa7] = OP("XRC_WRITE_MIDDLE", XRCETH,
+		REQ | PAY | SROCE_OP_WRITE | SROCE_OP_MIDDLE),
+	[0xa8] = OP("XRC_WRITE_LAST", XRCETH,
+		REQ | PAY | SROCE_OP_WRITE | SROCE_OP_LAST),
+	[0xa9] = OP("XRC_WRITE_LAST_IMM", XRCETH | SROCE_HDR_IMMDT,
+		REQ | PAY | SROCE_OP_WRITE | SROCE_OP_LAST),
+	[0xaa] = OP("XRC_WRITE_ONLY", XRCETH | SROCE_HDR_RETH,
+		REQ | PAY | SROCE_OP_WRITE | SROCE_OP_ONLY),
+	[0xab] = OP("XRC_WRITE_ONLY_IMM", XRCETH | SROCE_HDR_RETH | SROCE_HDR_IMMDT,
+		REQ | PAY | SROCE_OP_WRITE | SROCE_OP_ONLY),
+	[0xac] = OP("XRC_READ_REQUEST", XRCETH | SROCE_HDR_RETH,
+		REQ | SROCE_OP_READ | SROCE_OP_ONLY),
+	[0xad] = OP("XRC_READ_RESPONSE_FIRST", SROCE_HDR_AETH,
+		PAY | SROCE_OP_READ | SROCE_OP_FIRST),
+	[0xae] = OP("XRC_READ_RESPONSE_MIDDLE", 0,
+		PAY | SROCE_OP_READ | SROCE_OP_MIDDLE),
+	[0xaf] = OP("XRC_READ_RESPONSE_LAST", SROCE_HDR_AETH,
+		PAY | SROCE_OP_READ | SROCE_OP_LAST),
+	[0xb0] = OP("XRC_READ_RESPONSE_ONLY", SROCE_HDR_AETH,
+		PAY | SROCE_OP_READ | SROCE_OP_ONLY),
+	[0xb1] = OP("XRC_ACKNOWLEDGE", SROCE_HDR_AETH,
+		SROCE_OP_ONLY),
+	[0xb2] = OP("XRC_ATOMIC_ACKNOWLEDGE", SROCE_HDR_AETH | SROCE_HDR_ATMACK,
+		SROCE_OP_ATOMIC | SROCE_OP_ONLY),
+	[0xb3] = OP("XRC_COMPARE_SWAP", XRCETH | SROCE_HDR_ATMETH,
+		REQ | SROCE_OP_ATOMIC | SROCE_OP_ONLY),
+	[0xb4] = OP("XRC_FETCH_ADD", XRCETH | SROCE_HDR_ATMETH,
+		REQ | SROCE_OP_ATOMIC | SROCE_OP_ONLY),
+	[0xb6] = OP("XRC_SEND_LAST_INV", XRCETH | SROCE_HDR_IETH,
+		REQ | PAY | SROCE_OP_SEND | SROCE_OP_LAST),
+	[0xb7] = OP("XRC_SEND_ONLY_INV", XRCETH | SROCE_HDR_IETH,
+		REQ | PAY | SROCE_OP_SEND | SROCE_OP_ONLY),
 };
 
 static unsigned int sroce_hdrs_len(__u16 hdrs)
 {
 	return SROCE_BTH_LEN +
 	       (hdrs & SROCE_HDR_DETH ? SROCE_DETH_LEN : 0) +
+	       (hdrs & SROCE_HDR_XRCETH ? SROCE_XRCETH_LEN : 0) +
 	       (hdrs & SROCE_HDR_RETH ? SROCE_RETH_LEN : 0) +
 	       (hdrs & SROCE_HDR_ATMETH ? SROCE_ATMETH_LEN : 0) +
 	       (hdrs & SROCE_HDR_AETH ? SROCE_AETH_LEN : 0) +
@@ -234,6 +283,10 @@ int sroce_parse(const void *buf, unsigned int len, struct sroce_pkt *pkt)
 		pkt->deth.sqpn = get_be24(p + off + 5);
 		off += SROCE_DETH_LEN;
 	}
+	if (hdrs & SROCE_HDR_XRCETH) {
+		pkt->xrceth.srqn = get_be24(p + off + 1);
+		off += SROCE_XRCETH_LEN;
+	}
 	if (hdrs & SROCE_HDR_RETH) {
 		pkt->reth.va = get_be64(p + off);
 		pkt->reth.rkey = get_be32(p + off + 8);
@@ -280,6 +333,20 @@ int sroce_parse(const void *buf, unsigned int len, struct sroce_pkt *pkt)
 }
 
 /*
+ * Make a parsed XRC packet look like the RC packet it mirrors, for the RC
+ * engine: the opcode and its table entry become RC's, pkt->xrc says what
+ * it was, and pkt->xrceth keeps the SRQ number.  Offsets stay as parsed.
+ */
+void sroce_pkt_xrc_to_rc(struct sroce_pkt *pkt)
+{
+	if (sroce_opcode_transport(pkt->bth.opcode) != SROCE_TRANSPORT_XRC)
+		return;
+	pkt->xrc = true;
+	pkt->bth.opcode &= 0x1f;
+	pkt->op = sroce_opcode_info(pkt->bth.opcode);
+}
+
+/*
  * Write the headers of @pkt (its opcode, BTH and the extension headers the
  * opcode calls for) to @buf.  The BTH pad count is derived from
  * pkt->payload_len.  Returns the header length or -EMSGSIZE/-EINVAL.
@@ -307,6 +374,11 @@ int sroce_build(void *buf, unsigned int len, const struct sroce_pkt *pkt)
 		p[off + 4] = 0;
 		put_be24(p + off + 5, pkt->deth.sqpn);
 		off += SROCE_DETH_LEN;
+	}
+	if (op->hdrs & SROCE_HDR_XRCETH) {
+		p[off] = 0;
+		put_be24(p + off + 1, pkt->xrceth.srqn);
+		off += SROCE_XRCETH_LEN;
 	}
 	if (op->hdrs & SROCE_HDR_RETH) {
 		put_be64(p + off, pkt->reth.va);

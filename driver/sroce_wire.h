@@ -32,6 +32,7 @@
 #define SROCE_IMMDT_LEN		4
 #define SROCE_IETH_LEN		4
 #define SROCE_DETH_LEN		8
+#define SROCE_XRCETH_LEN	4
 #define SROCE_ICRC_LEN		4
 
 /* Opcodes (IBTA 9.2.1): the top three bits select the transport. */
@@ -73,6 +74,11 @@ enum sroce_opcode {
 	SROCE_UC_WRITE_ONLY_IMM			= 0x2b,
 	SROCE_UD_SEND_ONLY			= 0x64,
 	SROCE_UD_SEND_ONLY_IMM			= 0x65,
+	/* XRC: RC's opcodes in transport 5, 0xa0 | (RC opcode & 0x1f). */
+	SROCE_XRC_SEND_ONLY			= 0xa4,
+	SROCE_XRC_SEND_ONLY_IMM			= 0xa5,
+	SROCE_XRC_READ_REQUEST			= 0xac,
+	SROCE_XRC_ACKNOWLEDGE			= 0xb1,
 };
 
 /* Extension headers present after the BTH, in wire order. */
@@ -84,6 +90,7 @@ enum sroce_hdr {
 	SROCE_HDR_ATMACK	= 1 << 4,
 	SROCE_HDR_IMMDT		= 1 << 5,
 	SROCE_HDR_IETH		= 1 << 6,
+	SROCE_HDR_XRCETH	= 1 << 7,	/* XRC requests: after the BTH */
 };
 
 /* What a packet of an opcode is and where it sits in its message. */
@@ -110,6 +117,7 @@ struct sroce_opcode_info {
 #define SROCE_TRANSPORT_RC	0
 #define SROCE_TRANSPORT_UC	1
 #define SROCE_TRANSPORT_UD	3
+#define SROCE_TRANSPORT_XRC	5
 
 static inline unsigned int sroce_opcode_transport(__u8 opcode)
 {
@@ -123,6 +131,17 @@ static inline unsigned int sroce_opcode_transport(__u8 opcode)
 static inline __u8 sroce_uc_opcode(__u8 rc_opcode)
 {
 	return (__u8)(SROCE_TRANSPORT_UC << 5 | (rc_opcode & 0x1f));
+}
+
+/*
+ * XRC (IBTA 9.2, 9.7.8): RC's opcodes, requests and responses alike, in
+ * the XRC transport.  A request carries an XRCETH naming the SRQ its
+ * SENDs go to (every request has one, READ and ATOMIC too); a response
+ * (ACK, READ response, ATOMIC ACK) has none.
+ */
+static inline __u8 sroce_xrc_opcode(__u8 rc_opcode)
+{
+	return (__u8)(SROCE_TRANSPORT_XRC << 5 | (rc_opcode & 0x1f));
 }
 
 /* NULL for a reserved or unsupported opcode. */
@@ -197,6 +216,11 @@ struct sroce_deth {
 	__u32 sqpn;		/* 24 bits */
 };
 
+/* The XRC extended transport header: one reserved byte, then the SRQ. */
+struct sroce_xrceth {
+	__u32 srqn;		/* 24 bits */
+};
+
 /* A parsed packet: which headers it has and where its payload is. */
 struct sroce_pkt {
 	const struct sroce_opcode_info *op;
@@ -208,11 +232,14 @@ struct sroce_pkt {
 	__u32 immdt;		/* host order */
 	__u32 ieth;		/* invalidated R_Key */
 	struct sroce_deth deth;
+	struct sroce_xrceth xrceth;
+	bool xrc;		/* an XRC packet, its opcode made RC's */
 	unsigned int payload_off;	/* from the BTH */
 	unsigned int payload_len;	/* without the pad */
 };
 
 int sroce_parse(const void *buf, unsigned int len, struct sroce_pkt *pkt);
+void sroce_pkt_xrc_to_rc(struct sroce_pkt *pkt);
 int sroce_build(void *buf, unsigned int len, const struct sroce_pkt *pkt);
 unsigned int sroce_pad_for(unsigned int payload_len);
 

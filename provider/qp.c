@@ -2,7 +2,8 @@
 /*
  * libsroce queue pairs.  Send and receive WQEs go straight into rings the
  * kernel maps for the QP; ibv_post_send ends a batch with one doorbell
- * system call, ibv_post_recv needs none.  Which QP types exist is the
+ * system call, ibv_post_recv needs none.  An XRC initiator QP has an SQ
+ * only, an XRC target QP (xrc.c) no ring.  Which QP types exist is the
  * kernel's decision; the provider only knows how RC, UC and UD WQEs
  * differ.
  */
@@ -46,7 +47,8 @@ struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
 
 	/* No create flags are offered; asking for none is fine. */
 	if (comp_mask & ~(IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_CREATE_FLAGS |
-			  IBV_QP_INIT_ATTR_SEND_OPS_FLAGS) ||
+			  IBV_QP_INIT_ATTR_SEND_OPS_FLAGS |
+			  IBV_QP_INIT_ATTR_XRCD) ||
 	    ((comp_mask & IBV_QP_INIT_ATTR_CREATE_FLAGS) && attr->create_flags)) {
 		errno = EOPNOTSUPP;
 		return NULL;
@@ -68,11 +70,14 @@ struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
 	attr->comp_mask = comp_mask;
 	if (ret)
 		goto err_free;
+	/* An XRC target QP has no rings: the kernel's XRC SRQs feed it. */
+	if (attr->qp_type == IBV_QPT_XRC_RECV)
+		goto done;
 	ret = sroce_ring_map(&qp->sq, context->cmd_fd, &resp.sq);
 	if (ret)
 		goto err_destroy;
-	/* A QP with an SRQ has no RQ of its own. */
-	if (!attr->srq) {
+	/* A QP with an SRQ, or an XRC initiator, has no RQ of its own. */
+	if (!attr->srq && attr->qp_type != IBV_QPT_XRC_SEND) {
 		ret = sroce_ring_map(&qp->rq, context->cmd_fd, &resp.rq);
 		if (ret)
 			goto err_unmap_sq;
@@ -84,6 +89,7 @@ struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
 	qp->sig_all = attr->sq_sig_all;
 	if (attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS)
 		sroce_qp_ex_init(qp, attr->send_ops_flags);
+done:
 	sroce_ctx_get(context);
 	return &qp->vqp.qp;
 
@@ -286,6 +292,9 @@ static int sroce_wqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 		ret = sroce_wqe_uc(wqe, wr);
 	else
 		ret = sroce_wqe_rc(wqe, wr);
+	/* XRC: the SRQ of the target's XRC domain that SENDs go to. */
+	if (qp->vqp.qp.qp_type == IBV_QPT_XRC_SEND)
+		wqe->xrc_srqn = wr->qp_type.xrc.remote_srqn;
 	if (ret)
 		return ret;
 
@@ -317,7 +326,7 @@ int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 	uint32_t start;
 	int ret = 0;
 
-	if (!sroce_qp_sq_ready(ibqp)) {
+	if (!sq->map || !sroce_qp_sq_ready(ibqp)) {
 		*bad_wr = wr;
 		return EINVAL;
 	}
@@ -402,9 +411,9 @@ int sroce_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 
 	/*
 	 * A QP takes receives from INIT on (IBTA 10.8.2.1); one with an SRQ
-	 * takes them from there only.
+	 * takes them from there only, and an XRC QP has no RQ.
 	 */
-	if (ibqp->state == IBV_QPS_RESET || ibqp->srq) {
+	if (ibqp->state == IBV_QPS_RESET || !rq->map) {
 		*bad_wr = wr;
 		return EINVAL;
 	}

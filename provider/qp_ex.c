@@ -171,6 +171,15 @@ static void wr_set_ud_addr(struct ibv_qp_ex *qpx, struct ibv_ah *ah,
 	wqe->ud.remote_qkey = remote_qkey;
 }
 
+/* XRC: the remote SRQ the current WQE's SENDs go to. */
+static void wr_set_xrc_srqn(struct ibv_qp_ex *qpx, uint32_t remote_srqn)
+{
+	struct sroce_send_wqe *wqe = wr_current(qpx_to_sqp(qpx));
+
+	if (wqe)
+		wqe->xrc_srqn = remote_srqn;
+}
+
 static void wr_set_sge_list(struct ibv_qp_ex *qpx, size_t num_sge,
 			    const struct ibv_sge *sg_list)
 {
@@ -302,6 +311,8 @@ int sroce_qp_ex_init(struct sroce_qp *qp, uint64_t send_ops_flags)
 		qpx->wr_atomic_fetch_add = wr_atomic_fetch_add;
 	if (qp->vqp.qp.qp_type == IBV_QPT_UD)
 		qpx->wr_set_ud_addr = wr_set_ud_addr;
+	if (qp->vqp.qp.qp_type == IBV_QPT_XRC_SEND)
+		qpx->wr_set_xrc_srqn = wr_set_xrc_srqn;
 	qpx->wr_set_sge = wr_set_sge;
 	qpx->wr_set_sge_list = wr_set_sge_list;
 	qpx->wr_set_inline_data = wr_set_inline_data;

@@ -55,8 +55,9 @@ struct sroce_cq {
 
 struct sroce_qp {
 	struct verbs_qp vqp;		/* vqp.qp_ex with send_ops_flags */
+	/* Unmapped: an XRC target QP's SQ; the RQ with an SRQ, or XRC. */
 	struct sroce_ring sq;		/* we produce, the kernel consumes */
-	struct sroce_ring rq;		/* unmapped with an SRQ */
+	struct sroce_ring rq;
 	uint32_t max_send_sge;
 	uint32_t max_recv_sge;
 	uint32_t max_inline;
@@ -146,6 +147,14 @@ int sroce_query_srq(struct ibv_srq *ibsrq, struct ibv_srq_attr *attr);
 int sroce_destroy_srq(struct ibv_srq *ibsrq);
 int sroce_post_srq_recv(struct ibv_srq *ibsrq, struct ibv_recv_wr *wr,
 			struct ibv_recv_wr **bad_wr);
+
+/* xrc.c */
+struct ibv_xrcd *sroce_open_xrcd(struct ibv_context *context,
+				 struct ibv_xrcd_init_attr *attr);
+int sroce_close_xrcd(struct ibv_xrcd *ibxrcd);
+int sroce_get_srq_num(struct ibv_srq *ibsrq, uint32_t *srq_num);
+struct ibv_qp *sroce_open_qp(struct ibv_context *context,
+			     struct ibv_qp_open_attr *attr);
 
 /* qp_ex.c */
 int sroce_qp_ex_init(struct sroce_qp *qp, uint64_t send_ops_flags);

@@ -3,8 +3,9 @@
  * libsroce shared receive queues.  An SRQ's receive ring is laid out as a
  * QP's RQ and is mapped the same way; ibv_post_srq_recv writes WQEs into
  * it and publishes them with a release store of prod, with no system call.
- * The kernel hands them to the QPs that use the SRQ.  Only the basic SRQ
- * type exists (no XRC, no tag matching).
+ * The kernel hands them to the QPs that use the SRQ, or for an XRC SRQ
+ * (which names its XRC domain and CQ) to the XRC target QPs of its
+ * domain.  There is no tag matching.
  */
 #include <config.h>
 
@@ -66,9 +67,11 @@ struct ibv_srq *sroce_create_srq_ex(struct ibv_context *context,
 	struct sroce_srq *srq;
 	int ret;
 
-	if (attr->comp_mask & ~(IBV_SRQ_INIT_ATTR_TYPE | IBV_SRQ_INIT_ATTR_PD) ||
+	if (attr->comp_mask & ~(IBV_SRQ_INIT_ATTR_TYPE | IBV_SRQ_INIT_ATTR_PD |
+				IBV_SRQ_INIT_ATTR_XRCD | IBV_SRQ_INIT_ATTR_CQ) ||
 	    ((attr->comp_mask & IBV_SRQ_INIT_ATTR_TYPE) &&
-	     attr->srq_type != IBV_SRQT_BASIC)) {
+	     attr->srq_type != IBV_SRQT_BASIC &&
+	     attr->srq_type != IBV_SRQT_XRC)) {
 		errno = EOPNOTSUPP;
 		return NULL;
 	}

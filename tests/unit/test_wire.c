@@ -42,7 +42,8 @@ static void test_opcode_table(void)
 	}
 	for (i = 0; i < 256; i++)
 		known += !!sroce_opcode_info(i);
-	expect(known == 37, "37 opcodes known: 23 RC, 12 UC, 2 UD (%d)", known);
+	expect(known == 60, "60 opcodes known: 23 RC, 12 UC, 2 UD, 23 XRC (%d)",
+	       known);
 	expect(!sroce_opcode_info(0x15) && !sroce_opcode_info(0x18) &&
 	       !sroce_opcode_info(0xff), "reserved opcodes are unknown");
 	op = sroce_opcode_info(SROCE_RC_READ_REQUEST);
@@ -326,6 +327,91 @@ static void test_rxe_capture(void)
 	expect(flips_caught, "a flipped PSN bit fails the ICRC");
 }
 
+/*
+ * XRC: each RC opcode has its XRC twin at 0xa0 | (opcode & 0x1f), with the
+ * same flags; a request has an XRCETH (4 bytes: a reserved byte, the
+ * 24-bit SRQ number) right after the BTH, before RETH, AtomicETH, ImmDt
+ * and IETH; a response has none.
+ */
+static void test_xrc(void)
+{
+	static const __u8 read_req[] = {
+		0xac, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x12,
+		0x80, 0x00, 0x00, 0x07,			/* BTH */
+		0x00, 0xab, 0xcd, 0xef,			/* XRCETH */
+		0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00,
+		0x11, 0x22, 0x33, 0x44, 0x00, 0x00, 0x10, 0x00, /* RETH */
+		0xde, 0xad, 0xbe, 0xef,			/* ICRC */
+	};
+	const struct sroce_opcode_info *rc, *x;
+	struct sroce_pkt in = {}, out;
+	__u8 buf[64];
+	int i, twins = 0, hlen, err;
+
+	for (i = 0; i < 32; i++) {
+		rc = sroce_opcode_info(i);
+		x = sroce_opcode_info(sroce_xrc_opcode(i));
+		if (!rc) {
+			expect(!x, "0x%02x: no XRC twin of a reserved opcode",
+			       sroce_xrc_opcode(i));
+			continue;
+		}
+		twins += x && x->flags == rc->flags &&
+			 x->hdrs == (rc->flags & SROCE_OP_REQUEST ?
+				     (rc->hdrs | SROCE_HDR_XRCETH) : rc->hdrs);
+	}
+	expect(twins == 23, "23 XRC opcodes mirror RC's (%d)", twins);
+	expect(sroce_opcode_transport(SROCE_XRC_SEND_ONLY) ==
+	       SROCE_TRANSPORT_XRC &&
+	       sroce_xrc_opcode(SROCE_RC_ACKNOWLEDGE) == SROCE_XRC_ACKNOWLEDGE,
+	       "XRC is transport 5; its ACK is 0xb1");
+	x = sroce_opcode_info(SROCE_XRC_ACKNOWLEDGE);
+	expect(x && sroce_opcode_hdr_len(x) == 16,
+	       "XRC ACK: BTH and AETH, no XRCETH");
+	x = sroce_opcode_info(SROCE_XRC_SEND_ONLY_IMM);
+	expect(x && sroce_opcode_hdr_len(x) == 20,
+	       "XRC SEND ONLY with immediate: BTH, XRCETH, ImmDt");
+
+	err = sroce_parse(read_req, sizeof(read_req), &out);
+	expect(!err && out.xrceth.srqn == 0xabcdef &&
+	       out.reth.va == 0x10000000 && out.reth.rkey == 0x11223344 &&
+	       out.reth.dma_len == 4096 && out.payload_off == 32,
+	       "XRC READ request: XRCETH before RETH");
+	sroce_pkt_xrc_to_rc(&out);
+	expect(out.xrc && out.bth.opcode == SROCE_RC_READ_REQUEST &&
+	       out.op == sroce_opcode_info(SROCE_RC_READ_REQUEST) &&
+	       out.xrceth.srqn == 0xabcdef, "an XRC request made RC's");
+	memset(&out, 0, sizeof(out));
+	out.bth.opcode = SROCE_RC_SEND_ONLY;
+	sroce_pkt_xrc_to_rc(&out);
+	expect(!out.xrc && out.bth.opcode == SROCE_RC_SEND_ONLY,
+	       "an RC packet stays RC's");
+
+	in.bth.opcode = SROCE_XRC_READ_REQUEST;
+	in.bth.pkey = 0xffff;
+	in.bth.dqpn = 0x12;
+	in.bth.ack_req = true;
+	in.bth.psn = 7;
+	in.xrceth.srqn = 0xabcdef;
+	in.reth.va = 0x10000000;
+	in.reth.rkey = 0x11223344;
+	in.reth.dma_len = 4096;
+	memset(buf, 0x5a, sizeof(buf));
+	hlen = sroce_build(buf, sizeof(buf), &in);
+	expect(hlen == 32 && !memcmp(buf, read_req, 32),
+	       "XRC READ request builds to the IBTA layout");
+
+	in.bth.opcode = SROCE_XRC_SEND_ONLY_IMM;
+	in.immdt = 0x01020304;
+	in.payload_len = 5;
+	hlen = sroce_build(buf, sizeof(buf), &in);
+	err = sroce_parse(buf, hlen + 8 + SROCE_ICRC_LEN, &out);
+	expect(hlen == 20 && !err && buf[12] == 0 && buf[13] == 0xab &&
+	       out.xrceth.srqn == 0xabcdef && out.immdt == 0x01020304 &&
+	       out.payload_off == 20 && out.payload_len == 5,
+	       "XRC SEND with immediate: build then parse");
+}
+
 int main(void)
 {
 	unit_suite = "wire";
@@ -333,6 +419,7 @@ int main(void)
 	test_bth_round_trip();
 	test_build_parse();
 	test_ieth();
+	test_xrc();
 	test_parse_errors();
 	test_psn_and_timers();
 	test_random_input();

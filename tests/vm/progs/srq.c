@@ -5,8 +5,9 @@
  *
  *   srq DEV GID_INDEX
  *
- *   attrs     create/query/modify: limits enforced with EINVAL, XRC
- *             refused with EOPNOTSUPP, no resize (EOPNOTSUPP) unless
+ *   attrs     create/query/modify: limits enforced with EINVAL, an XRC
+ *             SRQ without its domain and CQ EINVAL (t-xrc has XRC), no
+ *             resize (EOPNOTSUPP) unless
  *             advertised, srq_limit read back; a QP with an SRQ has no
  *             RQ (max_recv_wr 0, ibv_post_recv EINVAL)
  *   overflow  max_wr WRs post, the next fails with ENOMEM and bad_wr on
@@ -238,7 +239,8 @@ static void test_attrs(void)
 	ax.pd = pd;
 	errno = 0;
 	srq = ibv_create_srq_ex(ctx, &ax);
-	report(!srq && errno == EOPNOTSUPP, "XRC SRQ: EOPNOTSUPP (%s)",
+	report(!srq && errno == EINVAL,
+	       "XRC SRQ without an XRC domain and CQ: EINVAL (%s)",
 	       strerror(errno));
 	ax.srq_type = IBV_SRQT_BASIC;
 	srq = ibv_create_srq_ex(ctx, &ax);

@@ -107,7 +107,10 @@ struct sroce_send_wqe {
 	};
 	__aligned_u64 compare_add;	/* ATOMIC_CMP_AND_SWP / FETCH_AND_ADD */
 	__aligned_u64 swap;		/* ATOMIC_CMP_AND_SWP */
-	__u32 ah;		/* UD: the address handle's number */
+	union {
+		__u32 ah;	/* UD: the address handle's number */
+		__u32 xrc_srqn;	/* XRC: the remote SRQ (its XRCETH) */
+	};
 	__u32 reserved;
 	struct sroce_sge sge[];
 };
