@@ -22,6 +22,7 @@
  *   sroce_xrc.c    XRC domains, XRC SRQ numbers, XRC QPs' own rules
  *   sroce_net.c    UDP port 4791: receiving and transmitting packets
  *   sroce_stats.c  port counters
+ *   sroce_netns.c  network namespaces, and disassociating contexts
  */
 #ifndef SROCE_H
 #define SROCE_H
@@ -104,6 +105,8 @@ enum sroce_stat {
 	SROCE_STAT_RX_UD_DROPPED,	/* datagrams with no receive to fit */
 	SROCE_STAT_RX_UC_DROPPED,	/* UC packets dropped (sroce_uc.c) */
 	SROCE_STAT_RX_UC_ABANDONED,	/* UC messages cut short by a gap */
+	SROCE_STAT_TX_WORDS,		/* BTH to ICRC sent, in 4-byte words */
+	SROCE_STAT_RX_WORDS,		/* ... and taken by a QP */
 	SROCE_STAT_PINNED_PAGES,	/* a gauge: pages pinned for MRs now */
 	SROCE_NUM_STATS
 };
@@ -635,6 +638,10 @@ static inline struct sroce_skb_cb *sroce_skb_cb(struct sk_buff *skb)
 {
 	return (struct sroce_skb_cb *)skb->cb;
 }
+
+/* sroce_netns.c */
+struct sroce_dev *sroce_alloc_dev(struct net_device *ndev);
+void sroce_disassociate_ucontext(struct ib_ucontext *ibuc);
 
 /* sroce_ah.c */
 int sroce_av_from_attr(struct sroce_av *av, const struct rdma_ah_attr *attr);

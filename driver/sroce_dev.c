@@ -247,6 +247,7 @@ static const struct ib_device_ops sroce_dev_ops = {
 	.dealloc_ucontext = sroce_dealloc_ucontext,
 	.dealloc_xrcd = sroce_dealloc_xrcd,
 	.dereg_mr = sroce_dereg_mr,
+	.disassociate_ucontext = sroce_disassociate_ucontext,
 	.destroy_ah = sroce_destroy_ah,
 	.destroy_cq = sroce_destroy_cq,
 	.destroy_qp = sroce_destroy_qp,
@@ -320,7 +321,7 @@ int sroce_dev_add(const char *name, struct net_device *ndev)
 	    ndev->type != ARPHRD_ETHER)
 		return -EOPNOTSUPP;
 
-	sdev = ib_alloc_device(sroce_dev, ibdev);
+	sdev = sroce_alloc_dev(ndev);
 	if (!sdev)
 		return -ENOMEM;
 	ibdev = &sdev->ibdev;

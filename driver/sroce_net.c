@@ -371,6 +371,8 @@ int sroce_pkt_send_to(struct sroce_qp *qp, struct sk_buff *skb,
 	 */
 	struct net_device *ndev = qp->sdev->ndev;
 	struct net *net = dev_net(ndev);
+	/* The transport packet, BTH to ICRC, a multiple of 4 bytes. */
+	u32 words = skb->len / 4;
 	struct dst_entry *dst;
 	int err;
 
@@ -399,8 +401,13 @@ int sroce_pkt_send_to(struct sroce_qp *qp, struct sk_buff *skb,
 	else
 		err = ip6_local_out(net, udp->sock6->sk, skb);
 	err = net_xmit_eval(err);
-	sroce_stat_inc(qp->sdev, err ? SROCE_STAT_TX_ERR : SROCE_STAT_TX_PKTS);
-	return err;
+	if (err) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_TX_ERR);
+		return err;
+	}
+	sroce_stat_inc(qp->sdev, SROCE_STAT_TX_PKTS);
+	atomic64_add(words, sroce_stat(qp->sdev, SROCE_STAT_TX_WORDS));
+	return 0;
 }
 
 /* Send a packet of a connected QP to its peer. */

@@ -200,6 +200,7 @@ void sroce_qp_deliver(struct sroce_qp *qp, const struct sroce_pkt *pkt,
 		goto full;
 	}
 	sroce_stat_inc(qp->sdev, SROCE_STAT_RX_PKTS);
+	atomic64_add(skb->len / 4, sroce_stat(qp->sdev, SROCE_STAT_RX_WORDS));
 	skb_queue_tail(q, skb);
 	sroce_qp_kick(qp);
 	sroce_qp_put(qp);

@@ -190,12 +190,15 @@ uint32_t sroce_wqe_flags(const struct sroce_qp *qp, unsigned int send_flags)
 	return flags;
 }
 
-/* Tell the kernel that the SQ has new WQEs: a post_send without WRs. */
-void sroce_sq_doorbell(struct sroce_qp *qp)
+/*
+ * Tell the kernel that the SQ has new WQEs: a post_send without WRs.  It
+ * fails (EIO) only once the device is gone from under the context.
+ */
+int sroce_sq_doorbell(struct sroce_qp *qp)
 {
 	struct ibv_send_wr *bad;
 
-	ibv_cmd_post_send(&qp->vqp.qp, NULL, &bad);
+	return ibv_cmd_post_send(&qp->vqp.qp, NULL, &bad);
 }
 
 /*
@@ -322,9 +325,11 @@ int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 {
 	struct sroce_qp *qp = to_sqp(ibqp);
 	struct sroce_ring *sq = &qp->sq;
+	struct ibv_send_wr *first = wr;
 	bool posted;
 	uint32_t start;
 	int ret = 0;
+	int db;
 
 	if (!sq->map || !sroce_qp_sq_ready(ibqp)) {
 		*bad_wr = wr;
@@ -349,8 +354,13 @@ int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 
 	if (ret)
 		*bad_wr = wr;
-	if (posted)
-		sroce_sq_doorbell(qp);
+	if (posted) {
+		db = sroce_sq_doorbell(qp);
+		if (db && !ret) {
+			*bad_wr = first;
+			ret = db;
+		}
+	}
 	return ret;
 }
 

@@ -273,7 +273,7 @@ static int wr_complete(struct ibv_qp_ex *qpx)
 		sroce_ring_store(&sq->hdr->prod, sq->idx);
 	pthread_spin_unlock(&sq->lock);
 	if (posted)
-		sroce_sq_doorbell(qp);
+		err = sroce_sq_doorbell(qp);
 	return err;
 }
 

@@ -128,7 +128,7 @@ struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
 				  struct ibv_qp_init_attr_ex *attr);
 int sroce_destroy_qp(struct ibv_qp *ibqp);
 uint32_t sroce_wqe_flags(const struct sroce_qp *qp, unsigned int send_flags);
-void sroce_sq_doorbell(struct sroce_qp *qp);
+int sroce_sq_doorbell(struct sroce_qp *qp);
 int sroce_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 		    struct ibv_send_wr **bad_wr);
 int sroce_ring_post_recv(struct sroce_ring *rq, uint32_t max_sge,
