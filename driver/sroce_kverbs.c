@@ -138,6 +138,11 @@ static int sroce_kwqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 		wqe->swap = atomic_wr(wr)->swap;
 		break;
 	default:
+		/*
+		 * Among them IB_WR_ATOMIC_WRITE and IB_WR_FLUSH: no kernel WR
+		 * carries an ATOMIC WRITE's value or a FLUSH's placement
+		 * type and level.
+		 */
 		return -EINVAL;
 	}
 

@@ -255,10 +255,15 @@ int sroce_mr_atomic(struct sroce_qp *qp, struct sroce_mr *mr, u64 va,
 		word = p + offset_in_page(pos);
 	}
 
-	if (opcode == SROCE_RC_COMPARE_SWAP)
+	if (opcode == SROCE_RC_COMPARE_SWAP) {
 		*orig = atomic64_cmpxchg(word, compare, swap_add);
-	else
+	} else if (opcode == SROCE_RC_ATOMIC_WRITE) {
+		/* One aligned 8-byte store: never torn, as the CPU's own. */
+		atomic64_set(word, swap_add);
+		*orig = 0;
+	} else {
 		*orig = atomic64_fetch_add(swap_add, word);
+	}
 
 	if (p) {
 		kunmap_local(p);

@@ -17,7 +17,8 @@
 
 /* Access flags sroce implements; anything else is refused. */
 #define SROCE_MR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
-			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC)
+			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
+			 IB_ACCESS_FLUSH_GLOBAL)
 
 /* Access that needs the pages pinned writable. */
 #define SROCE_MR_WRITE_ACCESS	(IB_ACCESS_LOCAL_WRITE | \

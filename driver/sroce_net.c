@@ -223,6 +223,8 @@ struct sk_buff *sroce_pkt_alloc(struct sroce_qp *qp, struct sroce_pkt *pkt,
 	if (sroce_qp_is_xrc(qp))
 		pkt->bth.opcode = sroce_xrc_opcode(pkt->bth.opcode);
 	op = sroce_opcode_info(pkt->bth.opcode);
+	if (WARN_ON_ONCE(!op))
+		return NULL;
 	hdr_len = sroce_opcode_hdr_len(op);
 	len = hdr_len + pkt->payload_len + pad + SROCE_ICRC_LEN;
 	skb = alloc_skb(SROCE_HEADROOM + len,

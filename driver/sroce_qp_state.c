@@ -95,9 +95,8 @@ static void sroce_qp_reset(struct sroce_qp *qp)
 			 IB_ACCESS_REMOTE_ATOMIC)
 /*
  * Accepted and without effect: LOCAL_WRITE and ON_DEMAND mean nothing on a
- * QP (ODP is the MR's business), and sroce offers no FLUSH, so a FLUSH
- * request gets an invalid request NAK whatever the QP allows (rdma-core's
- * tests ask for these on QPs).
+ * QP (ODP is the MR's business), and a FLUSH is allowed or not by the MR's
+ * access alone, as rdma_rxe does (rdma-core's tests ask for these on QPs).
  */
 #define SROCE_QP_ACCESS_IGNORED	(IB_ACCESS_LOCAL_WRITE | \
 				 IB_ACCESS_ON_DEMAND | \

@@ -57,6 +57,24 @@ static bool sroce_wqe_is_atomic(const struct sroce_swqe *s)
 	       s->wqe.opcode == IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD;
 }
 
+/*
+ * ATOMIC WRITE and FLUSH (IBTA 1.5 memory placement): one request packet,
+ * answered by a READ RESPONSE ONLY without data, holding a responder
+ * resource as a READ does.
+ */
+static bool sroce_wqe_is_placement(const struct sroce_swqe *s)
+{
+	return s->wqe.opcode == IB_UVERBS_WR_ATOMIC_WRITE ||
+	       s->wqe.opcode == IB_UVERBS_WR_FLUSH;
+}
+
+/* Has WQE @s a response of its own, which the responder keeps for it? */
+static bool sroce_wqe_needs_response(const struct sroce_swqe *s)
+{
+	return sroce_wqe_is_read(s) || sroce_wqe_is_atomic(s) ||
+	       sroce_wqe_is_placement(s);
+}
+
 /* A local operation: executed in order, no packet (sroce_req_local()). */
 static bool sroce_wqe_is_local(const struct sroce_swqe *s)
 {
@@ -80,6 +98,10 @@ static u8 sroce_wc_opcode(u32 wr_opcode)
 		return SROCE_WC_COMP_SWAP;
 	case IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD:
 		return SROCE_WC_FETCH_ADD;
+	case IB_UVERBS_WR_ATOMIC_WRITE:
+		return SROCE_WC_ATOMIC_WRITE;
+	case IB_UVERBS_WR_FLUSH:
+		return SROCE_WC_FLUSH;
 	default:
 		return SROCE_WC_SEND;
 	}
@@ -162,6 +184,31 @@ static u8 sroce_req_take_ud(struct sroce_qp *qp, struct sroce_swqe *s,
 	return status;
 }
 
+/*
+ * An ATOMIC WRITE carries its 8 bytes in the WQE itself; a FLUSH names a
+ * placement type, a selectivity level and a range of at most one RETH's
+ * length.  Neither has local data.
+ */
+static u8 sroce_req_take_placement(struct sroce_qp *qp, struct sroce_swqe *s)
+{
+	u8 type = s->wqe.swap & 0xff, level = (s->wqe.swap >> 8) & 0xff;
+
+	/* RC only: UC has no responses, XRC no opcodes for them. */
+	if (sroce_qp_is_uc(qp) || sroce_qp_is_xrc(qp) || s->wqe.num_sge ||
+	    (s->wqe.flags & SROCE_WQE_INLINE))
+		return IB_WC_LOC_QP_OP_ERR;
+	if (s->wqe.opcode == IB_UVERBS_WR_ATOMIC_WRITE) {
+		s->length = SROCE_ATOMIC_WRITE_LEN;
+		return 0;
+	}
+	if (!type || type & ~(IB_FLUSH_GLOBAL | IB_FLUSH_PERSISTENT) ||
+	    level > IB_FLUSH_MR || s->wqe.swap >> 16 ||
+	    s->wqe.compare_add > U32_MAX)
+		return IB_WC_LOC_QP_OP_ERR;
+	s->length = s->wqe.compare_add;
+	return 0;
+}
+
 /* Which status a WQE fails with, if its fields make no sense. */
 static u8 sroce_req_take(struct sroce_qp *qp, struct sroce_swqe *s,
 			 const struct sroce_send_wqe *u)
@@ -190,6 +237,9 @@ static u8 sroce_req_take(struct sroce_qp *qp, struct sroce_swqe *s,
 	case IB_UVERBS_WR_ATOMIC_CMP_AND_SWP:
 	case IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD:
 		break;
+	case IB_UVERBS_WR_ATOMIC_WRITE:
+	case IB_UVERBS_WR_FLUSH:
+		return sroce_req_take_placement(qp, s);
 	default:
 		return IB_WC_LOC_QP_OP_ERR;
 	}
@@ -207,7 +257,7 @@ static u8 sroce_req_take(struct sroce_qp *qp, struct sroce_swqe *s,
 /* Packets (for a READ: response packets) of the message of @s. */
 static u32 sroce_req_npkts(struct sroce_qp *qp, const struct sroce_swqe *s)
 {
-	if (sroce_wqe_is_atomic(s) || !s->length)
+	if (sroce_wqe_is_atomic(s) || sroce_wqe_is_placement(s) || !s->length)
 		return 1;
 	return DIV_ROUND_UP(s->length, qp->mtu);
 }
@@ -247,7 +297,7 @@ static void sroce_req_assign_psns(struct sroce_qp *qp, struct sroce_swqe *s)
 {
 	s->tr.first_psn = qp->req_psn;
 	s->tr.last_psn = sroce_psn_add(qp->req_psn, sroce_req_npkts(qp, s) - 1);
-	s->tr.needs_response = sroce_wqe_is_read(s) || sroce_wqe_is_atomic(s);
+	s->tr.needs_response = sroce_wqe_needs_response(s);
 	s->resp_psn = qp->req_psn;
 }
 
@@ -342,6 +392,23 @@ u8 sroce_send_opcode(const struct sroce_swqe *s, bool first, bool last)
 	return SROCE_RC_WRITE_MIDDLE;
 }
 
+/* The request of an ATOMIC WRITE or FLUSH WQE (its data: the caller's). */
+static void sroce_req_placement_pkt(const struct sroce_swqe *s,
+				    struct sroce_pkt *pkt)
+{
+	pkt->reth.va = s->wqe.remote_addr;
+	pkt->reth.rkey = s->wqe.rkey;
+	pkt->reth.dma_len = s->length;
+	if (s->wqe.opcode == IB_UVERBS_WR_ATOMIC_WRITE) {
+		pkt->bth.opcode = SROCE_RC_ATOMIC_WRITE;
+		pkt->payload_len = SROCE_ATOMIC_WRITE_LEN;
+		return;
+	}
+	pkt->bth.opcode = SROCE_RC_FLUSH;
+	pkt->feth.plt = s->wqe.swap & 0xff;
+	pkt->feth.sel = (s->wqe.swap >> 8) & 0xff;
+}
+
 /*
  * Build and send packet sq_send_pkt of WQE @s.  Returns 0, the local
  * error status that fails the WQE, or -EWOULDBLOCK when only the worker
@@ -386,7 +453,9 @@ static int sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 	pkt.bth.ack_req = last || k % SROCE_ACK_EVERY == SROCE_ACK_EVERY - 1 ||
 			  qp->probe != SROCE_PROBE_NONE;
 
-	if (sroce_wqe_is_read(s)) {
+	if (sroce_wqe_is_placement(s)) {
+		sroce_req_placement_pkt(s, &pkt);
+	} else if (sroce_wqe_is_read(s)) {
 		pkt.bth.opcode = SROCE_RC_READ_REQUEST;
 		pkt.reth.va = s->wqe.remote_addr + pos;
 		pkt.reth.rkey = s->wqe.rkey;
@@ -415,7 +484,11 @@ static int sroce_req_send_pkt(struct sroce_qp *qp, struct sroce_swqe *s)
 	skb = sroce_pkt_alloc(qp, &pkt, &payload);
 	if (!skb)
 		return 0;	/* as if lost: the timer recovers */
-	status = sroce_swqe_payload(qp, s, pos, payload, pkt.payload_len);
+	if (pkt.bth.opcode == SROCE_RC_ATOMIC_WRITE)
+		memcpy(payload, &s->wqe.compare_add, SROCE_ATOMIC_WRITE_LEN);
+	else
+		status = sroce_swqe_payload(qp, s, pos, payload,
+					    pkt.payload_len);
 	if (status) {
 		kfree_skb(skb);
 		return status;
@@ -484,7 +557,7 @@ static bool sroce_req_may_send(struct sroce_qp *qp, struct sroce_swqe *s)
 		return true;		/* a retransmission */
 	if (qp->state == IB_QPS_SQD)
 		return false;		/* draining: nothing new starts */
-	if ((sroce_wqe_is_read(s) || sroce_wqe_is_atomic(s)) &&
+	if (sroce_wqe_needs_response(s) &&
 	    sroce_req_rd_atomic_outstanding(qp->tr_tmp,
 					    sroce_req_outstanding(qp)) >=
 	    max_t(u32, qp->max_rd_atomic, 1))
@@ -1089,6 +1162,30 @@ static void sroce_req_atomic_ack(struct sroce_qp *qp, struct sroce_pkt *pkt)
 	sroce_req_hold_check(qp);
 }
 
+/*
+ * The READ RESPONSE ONLY without data that answers an ATOMIC WRITE or a
+ * FLUSH.  False if @pkt is not the answer to one: then it is a READ's.
+ */
+static bool sroce_req_placement_resp(struct sroce_qp *qp,
+				     struct sroce_pkt *pkt)
+{
+	struct sroce_swqe *s = sroce_req_find(qp, pkt->bth.psn);
+
+	if (!s || !sroce_wqe_is_placement(s))
+		return false;
+	if (s->tr.responded || pkt->payload_len ||
+	    pkt->bth.opcode != SROCE_RC_READ_RESPONSE_ONLY ||
+	    (pkt->aeth.syndrome & SROCE_AETH_TYPE_MASK) != SROCE_AETH_ACK) {
+		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
+		return true;
+	}
+	s->tr.responded = true;
+	sroce_req_heard(qp, pkt->bth.psn);
+	sroce_req_answered(qp);
+	sroce_req_hold_check(qp);
+	return true;
+}
+
 /* A response packet (ACK, NAK, READ response, atomic ACK) arrived. */
 void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		   const void *payload, struct sk_buff *skb)
@@ -1098,12 +1195,14 @@ void sroce_req_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		sroce_stat_inc(qp->sdev, SROCE_STAT_RX_RESP_DROPPED);
 		return;
 	}
-	if (pkt->op->flags & SROCE_OP_READ)
-		sroce_req_read_resp(qp, pkt, payload);
-	else if (pkt->bth.opcode == SROCE_RC_ATOMIC_ACKNOWLEDGE)
+	if (pkt->op->flags & SROCE_OP_READ) {
+		if (!sroce_req_placement_resp(qp, pkt))
+			sroce_req_read_resp(qp, pkt, payload);
+	} else if (pkt->bth.opcode == SROCE_RC_ATOMIC_ACKNOWLEDGE) {
 		sroce_req_atomic_ack(qp, pkt);
-	else
+	} else {
 		sroce_req_ack(qp, pkt->aeth.syndrome, pkt->bth.psn, false);
+	}
 	sroce_qp_kick(qp);	/* the window may have opened */
 }
 

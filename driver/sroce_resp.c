@@ -182,7 +182,8 @@ static bool sroce_resp_in_sequence(struct sroce_qp *qp,
 
 	if (!qp->resp_op)
 		return flags & SROCE_OP_FIRST ||
-		       flags & (SROCE_OP_READ | SROCE_OP_ATOMIC);
+		       flags & (SROCE_OP_READ | SROCE_OP_ATOMIC |
+				SROCE_OP_PLACEMENT);
 	if (flags & SROCE_OP_FIRST)
 		return false;
 	return (flags & (SROCE_OP_SEND | SROCE_OP_WRITE)) == qp->resp_op;
@@ -518,6 +519,118 @@ static bool sroce_resp_atomic_op(struct sroce_qp *qp,
 }
 
 /*
+ * ATOMIC WRITE (IBTA 1.5): its 8 bytes stored at a naturally aligned
+ * address as one store, under the MR's remote write access.  The bytes go
+ * to memory as they came: the word is loaded in the CPU's order and
+ * stored back in it.
+ */
+static int sroce_resp_atomic_write(struct sroce_qp *qp,
+				   const struct sroce_pkt *pkt,
+				   const void *payload)
+{
+	const struct sroce_reth *r = &pkt->reth;
+	struct sroce_mr *mr;
+	u64 word, unused;
+	int err;
+
+	if (r->va & 7 || r->dma_len != SROCE_ATOMIC_WRITE_LEN ||
+	    pkt->payload_len != SROCE_ATOMIC_WRITE_LEN)
+		return SROCE_NAK_INVALID_REQUEST;
+	mr = sroce_resp_mr(qp, r->rkey, IB_ACCESS_REMOTE_WRITE, r->va,
+			   SROCE_ATOMIC_WRITE_LEN);
+	if (!mr)
+		return SROCE_NAK_REMOTE_ACCESS;
+	if (!sroce_mr_reachable(qp, mr)) {
+		sroce_mr_put(mr);
+		return -EWOULDBLOCK;	/* for the worker */
+	}
+	memcpy(&word, payload, sizeof(word));
+	err = sroce_mr_atomic(qp, mr, r->va, SROCE_RC_ATOMIC_WRITE, 0, word,
+			      &unused);
+	sroce_mr_put(mr);
+	if (err == -EWOULDBLOCK)
+		return err;	/* after the fault */
+	if (err)
+		return err == -EINVAL ? SROCE_NAK_INVALID_REQUEST :
+					SROCE_NAK_REMOTE_ACCESS;
+	return 0;
+}
+
+/*
+ * FLUSH (IBTA 1.5) of a range, or of the whole MR, to a placement type the
+ * MR allows.  Everything the QP accepted before it is already executed:
+ * the responder executes requests in PSN order and only then moves epsn,
+ * so the WRITEs that precede a FLUSH have been stored.  Those stores are
+ * the CPU's, to the very pages the process maps, so they are globally
+ * visible as any CPU store is: no cache or buffer of a device's stands in
+ * between.  Persistence needs persistent memory, which sroce's MRs never
+ * are: the device offers no IB_DEVICE_FLUSH_PERSISTENT, the core refuses
+ * IB_ACCESS_FLUSH_PERSISTENT MRs, and a persistent FLUSH finds no MR
+ * allowing it.
+ */
+static int sroce_resp_flush_req(struct sroce_qp *qp,
+				const struct sroce_pkt *pkt)
+{
+	const struct sroce_reth *r = &pkt->reth;
+	int access = 0, err;
+	struct sroce_mr *mr;
+
+	if (!pkt->feth.plt ||
+	    pkt->feth.plt & ~(SROCE_FETH_PLT_GLOBAL | SROCE_FETH_PLT_PERSISTENT) ||
+	    pkt->feth.sel > SROCE_FETH_SEL_MR)
+		return SROCE_NAK_INVALID_REQUEST;
+	if (pkt->feth.plt & SROCE_FETH_PLT_GLOBAL)
+		access |= IB_ACCESS_FLUSH_GLOBAL;
+	if (pkt->feth.plt & SROCE_FETH_PLT_PERSISTENT)
+		access |= IB_ACCESS_FLUSH_PERSISTENT;
+	mr = sroce_mr_get(qp->sdev, r->rkey);
+	if (!mr)
+		return SROCE_NAK_REMOTE_ACCESS;
+	/* The whole MR has no range to check; a range must lie in it. */
+	if (pkt->feth.sel == SROCE_FETH_SEL_MR)
+		err = sroce_mr_check(mr, qp->ibqp.pd, access, mr->iova, 0);
+	else
+		err = sroce_mr_check(mr, qp->ibqp.pd, access, r->va,
+				     r->dma_len);
+	sroce_mr_put(mr);
+	return err ? SROCE_NAK_REMOTE_ACCESS : 0;
+}
+
+/*
+ * ATOMIC WRITE or FLUSH: executed, it takes a responder resource, so that
+ * a duplicate is answered again without being executed again (an ATOMIC
+ * WRITE done twice could undo a store made in between), and is answered
+ * with a READ RESPONSE ONLY without data.
+ */
+static void sroce_resp_placement_op(struct sroce_qp *qp,
+				    const struct sroce_pkt *pkt,
+				    const void *payload)
+{
+	struct sroce_rd_res *res;
+	int err;
+
+	if (pkt->bth.opcode == SROCE_RC_ATOMIC_WRITE)
+		err = sroce_resp_atomic_write(qp, pkt, payload);
+	else
+		err = sroce_resp_flush_req(qp, pkt);
+	if (err == -EWOULDBLOCK)
+		return;
+	if (err) {
+		sroce_resp_fatal(qp, pkt->bth.psn, err);
+		return;
+	}
+	res = sroce_rd_res_next(&qp->rd_res);
+	res->opcode = pkt->bth.opcode;
+	res->first_psn = pkt->bth.psn;
+	res->last_psn = pkt->bth.psn;
+	qp->msn = sroce_psn_add(qp->msn, 1);
+	qp->epsn = sroce_psn_add(pkt->bth.psn, 1);
+	sroce_resp_send(qp, SROCE_RC_READ_RESPONSE_ONLY,
+			sroce_aeth_ack(SROCE_AETH_CREDITS_INVALID),
+			pkt->bth.psn, 0);
+}
+
+/*
  * Is @pkt a request this QP can execute at all?  A SEND or WRITE packet
  * carries a full path MTU unless it is the last of its message, and never
  * more; READ and ATOMIC need responder resources (max_dest_rd_atomic).
@@ -526,7 +639,7 @@ static bool sroce_resp_valid(struct sroce_qp *qp, const struct sroce_pkt *pkt)
 {
 	u16 flags = pkt->op->flags;
 
-	if (flags & (SROCE_OP_READ | SROCE_OP_ATOMIC))
+	if (flags & (SROCE_OP_READ | SROCE_OP_ATOMIC | SROCE_OP_PLACEMENT))
 		return qp->max_dest_rd_atomic;
 	if (pkt->payload_len > qp->mtu)
 		return false;
@@ -551,6 +664,10 @@ static void sroce_resp_execute(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		sroce_resp_atomic_op(qp, pkt);
 		return;
 	}
+	if (flags & SROCE_OP_PLACEMENT) {
+		sroce_resp_placement_op(qp, pkt, payload);
+		return;
+	}
 	if (flags & SROCE_OP_SEND)
 		ok = sroce_resp_send_op(qp, pkt, payload);
 	else
@@ -568,11 +685,18 @@ static void sroce_resp_duplicate(struct sroce_qp *qp,
 	const struct sroce_rd_res *res;
 	u32 off;
 
-	if (pkt->op->flags & (SROCE_OP_READ | SROCE_OP_ATOMIC)) {
+	if (pkt->op->flags & (SROCE_OP_READ | SROCE_OP_ATOMIC |
+			      SROCE_OP_PLACEMENT)) {
 		res = sroce_rd_res_find(&qp->rd_res, pkt->bth.opcode,
 					pkt->bth.psn);
 		if (!res)
 			return;		/* too old to answer again */
+		if (pkt->op->flags & SROCE_OP_PLACEMENT) {
+			sroce_resp_send(qp, SROCE_RC_READ_RESPONSE_ONLY,
+					sroce_aeth_ack(SROCE_AETH_CREDITS_INVALID),
+					res->first_psn, 0);
+			return;
+		}
 		if (pkt->op->flags & SROCE_OP_ATOMIC) {
 			sroce_resp_send(qp, SROCE_RC_ATOMIC_ACKNOWLEDGE,
 					sroce_aeth_ack(SROCE_AETH_CREDITS_INVALID),

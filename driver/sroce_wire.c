@@ -114,6 +114,10 @@ static const struct sroce_opcode_info sroce_opcodes[256] = {
 		REQ | PAY | SROCE_OP_SEND | SROCE_OP_LAST),
 	[SROCE_RC_SEND_ONLY_INV] = OP("RC_SEND_ONLY_INV", SROCE_HDR_IETH,
 		REQ | PAY | SROCE_OP_SEND | SROCE_OP_ONLY),
+	[SROCE_RC_FLUSH] = OP("RC_FLUSH", SROCE_HDR_FETH | SROCE_HDR_RETH,
+		REQ | SROCE_OP_PLACEMENT | SROCE_OP_ONLY),
+	[SROCE_RC_ATOMIC_WRITE] = OP("RC_ATOMIC_WRITE", SROCE_HDR_RETH,
+		REQ | PAY | SROCE_OP_PLACEMENT | SROCE_OP_ONLY),
 	[SROCE_UC_SEND_FIRST] = OP("UC_SEND_FIRST", 0,
 		REQ | PAY | SROCE_OP_SEND | SROCE_OP_FIRST),
 	[SROCE_UC_SEND_MIDDLE] = OP("UC_SEND_MIDDLE", 0,
@@ -198,6 +202,7 @@ static unsigned int sroce_hdrs_len(__u16 hdrs)
 	return SROCE_BTH_LEN +
 	       (hdrs & SROCE_HDR_DETH ? SROCE_DETH_LEN : 0) +
 	       (hdrs & SROCE_HDR_XRCETH ? SROCE_XRCETH_LEN : 0) +
+	       (hdrs & SROCE_HDR_FETH ? SROCE_FETH_LEN : 0) +
 	       (hdrs & SROCE_HDR_RETH ? SROCE_RETH_LEN : 0) +
 	       (hdrs & SROCE_HDR_ATMETH ? SROCE_ATMETH_LEN : 0) +
 	       (hdrs & SROCE_HDR_AETH ? SROCE_AETH_LEN : 0) +
@@ -286,6 +291,11 @@ int sroce_parse(const void *buf, unsigned int len, struct sroce_pkt *pkt)
 	if (hdrs & SROCE_HDR_XRCETH) {
 		pkt->xrceth.srqn = get_be24(p + off + 1);
 		off += SROCE_XRCETH_LEN;
+	}
+	if (hdrs & SROCE_HDR_FETH) {
+		pkt->feth.plt = p[off + 3] & 0xf;
+		pkt->feth.sel = (p[off + 3] >> 4) & 3;
+		off += SROCE_FETH_LEN;
 	}
 	if (hdrs & SROCE_HDR_RETH) {
 		pkt->reth.va = get_be64(p + off);
@@ -379,6 +389,11 @@ int sroce_build(void *buf, unsigned int len, const struct sroce_pkt *pkt)
 		p[off] = 0;
 		put_be24(p + off + 1, pkt->xrceth.srqn);
 		off += SROCE_XRCETH_LEN;
+	}
+	if (op->hdrs & SROCE_HDR_FETH) {
+		put_be32(p + off, (pkt->feth.sel & 3) << 4 |
+				  (pkt->feth.plt & 0xf));
+		off += SROCE_FETH_LEN;
 	}
 	if (op->hdrs & SROCE_HDR_RETH) {
 		put_be64(p + off, pkt->reth.va);

@@ -34,6 +34,10 @@
 #define SROCE_DETH_LEN		8
 #define SROCE_XRCETH_LEN	4
 #define SROCE_ICRC_LEN		4
+#define SROCE_FETH_LEN		4
+
+/* The payload of an ATOMIC WRITE: one naturally aligned 8-byte word. */
+#define SROCE_ATOMIC_WRITE_LEN	8
 
 /* Opcodes (IBTA 9.2.1): the top three bits select the transport. */
 enum sroce_opcode {
@@ -60,6 +64,8 @@ enum sroce_opcode {
 	SROCE_RC_FETCH_ADD			= 0x14,
 	SROCE_RC_SEND_LAST_INV			= 0x16,
 	SROCE_RC_SEND_ONLY_INV			= 0x17,
+	SROCE_RC_FLUSH				= 0x1c,
+	SROCE_RC_ATOMIC_WRITE			= 0x1d,
 	SROCE_UC_SEND_FIRST			= 0x20,
 	SROCE_UC_SEND_MIDDLE			= 0x21,
 	SROCE_UC_SEND_LAST			= 0x22,
@@ -91,6 +97,7 @@ enum sroce_hdr {
 	SROCE_HDR_IMMDT		= 1 << 5,
 	SROCE_HDR_IETH		= 1 << 6,
 	SROCE_HDR_XRCETH	= 1 << 7,	/* XRC requests: after the BTH */
+	SROCE_HDR_FETH		= 1 << 8,	/* before the RETH */
 };
 
 /* What a packet of an opcode is and where it sits in its message. */
@@ -105,6 +112,12 @@ enum sroce_op_flag {
 	SROCE_OP_WRITE		= 1 << 7,
 	SROCE_OP_READ		= 1 << 8,
 	SROCE_OP_ATOMIC		= 1 << 9,
+	/*
+	 * Memory placement (IBTA 1.5): ATOMIC WRITE and FLUSH hold a
+	 * responder resource as a READ does and are answered with a READ
+	 * RESPONSE ONLY without payload.
+	 */
+	SROCE_OP_PLACEMENT	= 1 << 10,
 };
 
 struct sroce_opcode_info {
@@ -175,6 +188,17 @@ struct sroce_atmeth {
 	__u64 compare;
 };
 
+/* FETH (IBTA 1.5): placement type in bits 3:0, selectivity in bits 5:4. */
+#define SROCE_FETH_PLT_GLOBAL		0x1	/* IB_FLUSH_GLOBAL */
+#define SROCE_FETH_PLT_PERSISTENT	0x2	/* IB_FLUSH_PERSISTENT */
+#define SROCE_FETH_SEL_RANGE		0	/* IB_FLUSH_RANGE: the RETH's */
+#define SROCE_FETH_SEL_MR		1	/* IB_FLUSH_MR: all of the MR */
+
+struct sroce_feth {
+	__u8 plt;		/* placement type, 4 bits */
+	__u8 sel;		/* selectivity level, 2 bits */
+};
+
 /* AETH syndrome (IBTA 9.7.5.2.1): top bits say ACK, RNR NAK or NAK. */
 #define SROCE_AETH_TYPE_MASK	0x60
 #define SROCE_AETH_ACK		0x00	/* low 5 bits: credit count */
@@ -225,6 +249,7 @@ struct sroce_xrceth {
 struct sroce_pkt {
 	const struct sroce_opcode_info *op;
 	struct sroce_bth bth;
+	struct sroce_feth feth;
 	struct sroce_reth reth;
 	struct sroce_atmeth atmeth;
 	struct sroce_aeth aeth;

@@ -29,7 +29,8 @@
 #define SROCE_SEND_OPS (SROCE_UD_SEND_OPS | \
 	IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | \
 	IBV_QP_EX_WITH_RDMA_READ | IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | \
-	IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD | IBV_QP_EX_WITH_SEND_WITH_INV)
+	IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD | IBV_QP_EX_WITH_SEND_WITH_INV | \
+	IBV_QP_EX_WITH_ATOMIC_WRITE | IBV_QP_EX_WITH_FLUSH)
 
 static uint64_t sroce_send_ops(enum ibv_qp_type qp_type)
 {
@@ -247,6 +248,7 @@ static int sroce_wqe_rc(struct sroce_send_wqe *wqe,
 		SWITCH_FALLTHROUGH;
 	case IBV_WR_RDMA_WRITE:
 	case IBV_WR_RDMA_READ:
+	case IBV_WR_ATOMIC_WRITE:
 		wqe->remote_addr = wr->wr.rdma.remote_addr;
 		wqe->rkey = wr->wr.rdma.rkey;
 		break;
@@ -261,6 +263,29 @@ static int sroce_wqe_rc(struct sroce_send_wqe *wqe,
 		return EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * ATOMIC WRITE through ibv_post_send: its 8 bytes are the message of the
+ * SGE list (or inline data), exactly 8 bytes, taken into the WQE now.
+ * (FLUSH has no place in struct ibv_send_wr for its placement type and
+ * level: ibv_wr_flush() only.)
+ */
+static int sroce_wqe_atomic_write(struct sroce_send_wqe *wqe,
+				  const struct ibv_send_wr *wr)
+{
+	uint8_t *dst = (uint8_t *)&wqe->compare_add;
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < wr->num_sge; i++) {
+		if (wr->sg_list[i].length > sizeof(wqe->compare_add) - len)
+			return EINVAL;
+		memcpy(dst + len, (void *)(uintptr_t)wr->sg_list[i].addr,
+		       wr->sg_list[i].length);
+		len += wr->sg_list[i].length;
+	}
+	return len == sizeof(wqe->compare_add) ? 0 : EINVAL;
 }
 
 /* A UC WQE: an RC one of the opcodes UC has, SENDs and RDMA WRITEs. */
@@ -303,6 +328,8 @@ static int sroce_wqe_from_wr(struct sroce_qp *qp, struct sroce_send_wqe *wqe,
 
 	if (wr->num_sge < 0)
 		return EINVAL;
+	if (wr->opcode == IBV_WR_ATOMIC_WRITE)
+		return sroce_wqe_atomic_write(wqe, wr);
 	if ((wr->send_flags & IBV_SEND_INLINE) &&
 	    (wr->opcode == IBV_WR_SEND || wr->opcode == IBV_WR_SEND_WITH_IMM ||
 	     wr->opcode == IBV_WR_SEND_WITH_INV ||

@@ -7,9 +7,9 @@
  * ibv_wr_set_ud_addr.
  * ibv_wr_complete publishes the batch with one doorbell, ibv_wr_abort
  * drops it.  The first error of a batch (a full SQ, too many SGEs, too
- * much inline data, a UD WQE without a destination, a READ or an atomic on
- * a UC QP) is kept and returned by ibv_wr_complete, which then publishes
- * nothing, as the verbs API asks.
+ * much inline data, a UD WQE without a destination, a READ, an atomic, an
+ * ATOMIC WRITE or a FLUSH on a UC QP) is kept and returned by
+ * ibv_wr_complete, which then publishes nothing, as the verbs API asks.
  */
 #include <config.h>
 
@@ -49,7 +49,14 @@ static struct sroce_send_wqe *wr_begin(struct ibv_qp_ex *qpx, uint32_t opcode)
 	if (qp->vqp.qp.qp_type == IBV_QPT_UC &&
 	    (opcode == IBV_WR_RDMA_READ || opcode == IBV_WR_SEND_WITH_INV ||
 	     opcode == IBV_WR_ATOMIC_CMP_AND_SWP ||
-	     opcode == IBV_WR_ATOMIC_FETCH_AND_ADD)) {
+	     opcode == IBV_WR_ATOMIC_FETCH_AND_ADD ||
+	     opcode == IBV_WR_ATOMIC_WRITE || opcode == IBV_WR_FLUSH)) {
+		qp->wr_err = EINVAL;
+		return NULL;
+	}
+	/* XRC has no opcodes for ATOMIC WRITE and FLUSH. */
+	if (qp->vqp.qp.qp_type == IBV_QPT_XRC_SEND &&
+	    (opcode == IBV_WR_ATOMIC_WRITE || opcode == IBV_WR_FLUSH)) {
 		qp->wr_err = EINVAL;
 		return NULL;
 	}
@@ -145,6 +152,39 @@ static void wr_atomic_fetch_add(struct ibv_qp_ex *qpx, uint32_t rkey,
 	wr_atomic(qpx, IBV_WR_ATOMIC_FETCH_AND_ADD, rkey, remote_addr, add, 0);
 }
 
+/* ATOMIC WRITE: @atomic_wr's 8 bytes, stored as they are in memory. */
+static void wr_atomic_write(struct ibv_qp_ex *qpx, uint32_t rkey,
+			    uint64_t remote_addr, const void *atomic_wr)
+{
+	struct sroce_send_wqe *wqe = wr_begin(qpx, IBV_WR_ATOMIC_WRITE);
+
+	if (!wqe)
+		return;
+	wqe->rkey = rkey;
+	wqe->remote_addr = remote_addr;
+	memcpy(&wqe->compare_add, atomic_wr, sizeof(wqe->compare_add));
+}
+
+/* FLUSH of @len bytes (IBV_FLUSH_RANGE) or of the MR (IBV_FLUSH_MR). */
+static void wr_flush(struct ibv_qp_ex *qpx, uint32_t rkey,
+		     uint64_t remote_addr, size_t len, uint8_t type,
+		     uint8_t level)
+{
+	struct sroce_send_wqe *wqe = wr_begin(qpx, IBV_WR_FLUSH);
+
+	if (!wqe)
+		return;
+	/* A RETH's length field has 32 bits. */
+	if (len > UINT32_MAX) {
+		qpx_to_sqp(qpx)->wr_err = EINVAL;
+		return;
+	}
+	wqe->rkey = rkey;
+	wqe->remote_addr = remote_addr;
+	wqe->compare_add = len;
+	wqe->swap = type | (uint32_t)level << 8;
+}
+
 /* The WQE that a set_* call completes, or NULL (recording EINVAL). */
 static struct sroce_send_wqe *wr_current(struct sroce_qp *qp)
 {
@@ -189,7 +229,9 @@ static void wr_set_sge_list(struct ibv_qp_ex *qpx, size_t num_sge,
 
 	if (!wqe)
 		return;
-	if (num_sge > qp->max_send_sge) {
+	/* ATOMIC WRITE and FLUSH have no local data. */
+	if (num_sge > qp->max_send_sge ||
+	    wqe->opcode == IBV_WR_ATOMIC_WRITE || wqe->opcode == IBV_WR_FLUSH) {
 		qp->wr_err = EINVAL;
 		return;
 	}
@@ -222,7 +264,8 @@ static void wr_set_inline_data_list(struct ibv_qp_ex *qpx, size_t num_buf,
 	/* Inline data carries what SEND and WRITE take from memory. */
 	if (wqe->opcode == IBV_WR_RDMA_READ ||
 	    wqe->opcode == IBV_WR_ATOMIC_CMP_AND_SWP ||
-	    wqe->opcode == IBV_WR_ATOMIC_FETCH_AND_ADD) {
+	    wqe->opcode == IBV_WR_ATOMIC_FETCH_AND_ADD ||
+	    wqe->opcode == IBV_WR_ATOMIC_WRITE || wqe->opcode == IBV_WR_FLUSH) {
 		qp->wr_err = EINVAL;
 		return;
 	}
@@ -309,6 +352,10 @@ int sroce_qp_ex_init(struct sroce_qp *qp, uint64_t send_ops_flags)
 		qpx->wr_atomic_cmp_swp = wr_atomic_cmp_swp;
 	if (send_ops_flags & IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD)
 		qpx->wr_atomic_fetch_add = wr_atomic_fetch_add;
+	if (send_ops_flags & IBV_QP_EX_WITH_ATOMIC_WRITE)
+		qpx->wr_atomic_write = wr_atomic_write;
+	if (send_ops_flags & IBV_QP_EX_WITH_FLUSH)
+		qpx->wr_flush = wr_flush;
 	if (qp->vqp.qp.qp_type == IBV_QPT_UD)
 		qpx->wr_set_ud_addr = wr_set_ud_addr;
 	if (qp->vqp.qp.qp_type == IBV_QPT_XRC_SEND)

@@ -29,7 +29,8 @@ static void test_opcode_table(void)
 		{ SROCE_UD_SEND_ONLY, 20 },
 		{ SROCE_UD_SEND_ONLY_IMM, 24 }, { SROCE_UC_SEND_FIRST, 12 },
 		{ SROCE_UC_SEND_LAST_IMM, 16 }, { SROCE_UC_WRITE_FIRST, 28 },
-		{ SROCE_UC_WRITE_ONLY_IMM, 32 },
+		{ SROCE_UC_WRITE_ONLY_IMM, 32 }, { SROCE_RC_FLUSH, 32 },
+		{ SROCE_RC_ATOMIC_WRITE, 28 },
 	};
 	const struct sroce_opcode_info *op;
 	int i, known = 0;
@@ -42,7 +43,7 @@ static void test_opcode_table(void)
 	}
 	for (i = 0; i < 256; i++)
 		known += !!sroce_opcode_info(i);
-	expect(known == 60, "60 opcodes known: 23 RC, 12 UC, 2 UD, 23 XRC (%d)",
+	expect(known == 62, "62 opcodes known: 25 RC, 12 UC, 2 UD, 23 XRC (%d)",
 	       known);
 	expect(!sroce_opcode_info(0x15) && !sroce_opcode_info(0x18) &&
 	       !sroce_opcode_info(0xff), "reserved opcodes are unknown");
@@ -80,6 +81,7 @@ static void test_build_parse(void)
 		SROCE_RC_READ_REQUEST, SROCE_RC_ATOMIC_ACKNOWLEDGE,
 		SROCE_RC_COMPARE_SWAP, SROCE_RC_SEND_ONLY_INV,
 		SROCE_RC_SEND_LAST_INV, SROCE_UD_SEND_ONLY_IMM,
+		SROCE_RC_FLUSH, SROCE_RC_ATOMIC_WRITE,
 	};
 	__u8 buf[256];
 	unsigned int i;
@@ -98,6 +100,7 @@ static void test_build_parse(void)
 			.atmack = 0xdeadbeefcafef00dULL,
 			.immdt = 0x12345678, .ieth = 0x9abcdef0,
 			.deth = { 0x80010000, 0x000042 },
+			.feth = { SROCE_FETH_PLT_GLOBAL, SROCE_FETH_SEL_MR },
 			.payload_len = paylen,
 		}, out;
 		int hlen, total, err;
@@ -119,6 +122,8 @@ static void test_build_parse(void)
 		       (!(op->hdrs & SROCE_HDR_IMMDT) || out.immdt == in.immdt) &&
 		       (!(op->hdrs & SROCE_HDR_IETH) || out.ieth == in.ieth) &&
 		       (!(op->hdrs & SROCE_HDR_ATMACK) || out.atmack == in.atmack) &&
+		       (!(op->hdrs & SROCE_HDR_FETH) ||
+			!memcmp(&out.feth, &in.feth, sizeof(in.feth))) &&
 		       (!(op->hdrs & SROCE_HDR_DETH) ||
 			(out.deth.qkey == in.deth.qkey &&
 			 out.deth.sqpn == in.deth.sqpn)),
@@ -172,6 +177,77 @@ static void test_ieth(void)
 	expect(!(sroce_opcode_info(SROCE_RC_SEND_FIRST)->hdrs & SROCE_HDR_IETH) &&
 	       !(sroce_opcode_info(SROCE_UC_SEND_LAST)->hdrs & SROCE_HDR_IETH),
 	       "no IETH on SEND FIRST or UC SENDs");
+}
+
+/*
+ * Memory placement (IBTA 1.5): FLUSH is BTH, FETH (placement type in bits
+ * 3:0, selectivity in 5:4 of a big-endian word), RETH, no payload; ATOMIC
+ * WRITE is BTH, RETH and exactly its 8 bytes.  Both are answered as a READ
+ * is, so they are requests holding a responder resource.
+ */
+static void test_placement(void)
+{
+	static const __u8 want_flush[32] = {
+		SROCE_RC_FLUSH, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x11,
+		0x80, 0x00, 0x00, 0x07,
+		0x00, 0x00, 0x00, 0x12,				/* FETH */
+		0x00, 0x00, 0x7f, 0x00, 0x12, 0x34, 0x50, 0x00,	/* VA */
+		0xaa, 0xbb, 0xcc, 0xdd, 0x00, 0x00, 0x10, 0x00,	/* rkey, len */
+	};
+	const struct sroce_opcode_info *fl = sroce_opcode_info(SROCE_RC_FLUSH);
+	const struct sroce_opcode_info *aw =
+		sroce_opcode_info(SROCE_RC_ATOMIC_WRITE);
+	struct sroce_pkt in = {
+		.bth = { .opcode = SROCE_RC_FLUSH, .pkey = 0xffff,
+			 .dqpn = 0x11, .ack_req = true, .psn = 7 },
+		.feth = { SROCE_FETH_PLT_PERSISTENT, SROCE_FETH_SEL_MR },
+		.reth = { 0x7f0012345000ULL, 0xaabbccdd, 4096 },
+	}, out;
+	__u8 buf[64];
+	int hlen;
+
+	expect(fl && (fl->flags & SROCE_OP_REQUEST) &&
+	       (fl->flags & SROCE_OP_PLACEMENT) &&
+	       !(fl->flags & (SROCE_OP_PAYLOAD | SROCE_OP_READ |
+			      SROCE_OP_WRITE | SROCE_OP_ATOMIC)) &&
+	       (fl->flags & SROCE_OP_ONLY) == SROCE_OP_ONLY,
+	       "FLUSH: a single-packet placement request without data");
+	expect(aw && (aw->flags & SROCE_OP_REQUEST) &&
+	       (aw->flags & SROCE_OP_PLACEMENT) &&
+	       (aw->flags & SROCE_OP_PAYLOAD) &&
+	       !(aw->flags & (SROCE_OP_READ | SROCE_OP_WRITE |
+			      SROCE_OP_ATOMIC)) &&
+	       aw->hdrs == SROCE_HDR_RETH,
+	       "ATOMIC WRITE: a single-packet placement request with a RETH");
+
+	memset(buf, 0, sizeof(buf));
+	hlen = sroce_build(buf, sizeof(buf), &in);
+	expect(hlen == 32 && !memcmp(buf, want_flush, 32),
+	       "FLUSH: FETH between the BTH and the RETH, IBTA layout");
+	buf[12] = 0xff;		/* reserved bits are ignored */
+	buf[15] |= 0xc0;
+	expect(!sroce_parse(buf, 32 + SROCE_ICRC_LEN, &out) &&
+	       out.feth.plt == SROCE_FETH_PLT_PERSISTENT &&
+	       out.feth.sel == SROCE_FETH_SEL_MR &&
+	       out.reth.va == in.reth.va && out.reth.dma_len == 4096 &&
+	       !out.payload_len, "FLUSH: parsed back, reserved bits ignored");
+	expect(sroce_parse(buf, 33 + SROCE_ICRC_LEN, &out) == -EBADMSG,
+	       "FLUSH: a payload is refused");
+	expect(sroce_parse(buf, 30 + SROCE_ICRC_LEN, &out) == -EMSGSIZE,
+	       "FLUSH: cut in its RETH is refused");
+
+	in.bth.opcode = SROCE_RC_ATOMIC_WRITE;
+	in.payload_len = SROCE_ATOMIC_WRITE_LEN;
+	in.reth.dma_len = SROCE_ATOMIC_WRITE_LEN;
+	memset(buf, 0, sizeof(buf));
+	hlen = sroce_build(buf, sizeof(buf), &in);
+	memcpy(buf + hlen, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	expect(hlen == 28 && !memcmp(buf + 12, want_flush + 16, 12) &&
+	       buf[27] == 8 && !(buf[1] & 0x30) &&
+	       !sroce_parse(buf, 36 + SROCE_ICRC_LEN, &out) &&
+	       out.payload_off == 28 && out.payload_len == 8 &&
+	       !memcmp(buf + out.payload_off, "\x01\x02\x03\x04", 4),
+	       "ATOMIC WRITE: RETH then 8 bytes, no pad");
 }
 
 static void test_parse_errors(void)
@@ -420,6 +496,7 @@ int main(void)
 	test_build_parse();
 	test_ieth();
 	test_xrc();
+	test_placement();
 	test_parse_errors();
 	test_psn_and_timers();
 	test_random_input();

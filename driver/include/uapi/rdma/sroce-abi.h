@@ -105,8 +105,17 @@ struct sroce_send_wqe {
 		__aligned_u64 remote_addr;	/* RC: RDMA and atomics */
 		struct sroce_ud_dest ud;	/* UD and GSI QPs */
 	};
-	__aligned_u64 compare_add;	/* ATOMIC_CMP_AND_SWP / FETCH_AND_ADD */
-	__aligned_u64 swap;		/* ATOMIC_CMP_AND_SWP */
+	/*
+	 * ATOMIC_CMP_AND_SWP and FETCH_AND_ADD; ATOMIC_WRITE: the 8 bytes
+	 * to store, as they are in memory; FLUSH: the length.
+	 */
+	__aligned_u64 compare_add;
+	/*
+	 * ATOMIC_CMP_AND_SWP; FLUSH: the placement type (IB_FLUSH_GLOBAL,
+	 * _PERSISTENT) in bits 7:0, the selectivity level (IB_FLUSH_RANGE,
+	 * _MR) in bits 15:8.
+	 */
+	__aligned_u64 swap;
 	union {
 		__u32 ah;	/* UD: the address handle's number */
 		__u32 xrc_srqn;	/* XRC: the remote SRQ (its XRCETH) */
@@ -133,6 +142,8 @@ struct sroce_recv_wqe {
 #define SROCE_WC_COMP_SWAP		3
 #define SROCE_WC_FETCH_ADD		4
 #define SROCE_WC_LOCAL_INV		6
+#define SROCE_WC_FLUSH			8
+#define SROCE_WC_ATOMIC_WRITE		9
 #define SROCE_WC_REG_MR			10	/* kernel QPs only */
 #define SROCE_WC_RECV			128
 #define SROCE_WC_RECV_RDMA_WITH_IMM	129

@@ -1,0 +1,30 @@
+# ATOMIC WRITE and FLUSH (IBTA 1.5 memory placement), progs/atomic_write.c:
+# an ATOMIC WRITE's 8 bytes land and nothing else moves; misaligned, wrong
+# length, and without remote write are refused; racing a thread's CPU
+# atomics on the same word it never leaves a torn word; FLUSH GLOBAL of a
+# range or an MR completes after the WRITEs before it, their data in
+# place; FLUSH without flush access, PERSISTENT (sroce has no persistent
+# memory) or past the MR gets a remote access error.  The same program on
+# rdma_rxe is reported, not judged (SROCE_COMPARE_RXE=0 leaves rxe out).
+set -euo pipefail
+. "$SROCE_REPO/tests/vm/lib.sh"
+
+gcc -O2 -Wall -Werror -o /tmp/atomic_write \
+	"$SROCE_REPO/tests/vm/progs/atomic_write.c" -libverbs -lpthread
+ops=10000
+
+gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
+status=0
+start=$SECONDS
+/tmp/atomic_write sroce0 "$gid" $ops | tee /tmp/aw.sroce || status=1
+echo "REPORT atomic write sroce0: $(grep -c '^ok:' /tmp/aw.sroce) checks held, $(tail -n 1 /tmp/aw.sroce | sed 's/^atomic_write: //') ($((SECONDS - start)) s)"
+sed -n 's/^FAIL: /REPORT sroce0 FAIL: /p' /tmp/aw.sroce
+
+compare_rxe || exit $status
+use_rxe || fail "cannot switch to rdma_rxe"
+gid=$(roce_gid_index rxe0 4) || fail "rxe0 has no IPv4 RoCE v2 GID"
+/tmp/atomic_write rxe0 "$gid" 2000 > /tmp/aw.rxe 2>&1 || true
+sed 's/^/rxe0: /' /tmp/aw.rxe
+echo "REPORT atomic write rxe0: $(grep -c '^ok:' /tmp/aw.rxe) checks held, $(tail -n 1 /tmp/aw.rxe | sed 's/^atomic_write: //')"
+sed -n 's/^FAIL: /REPORT rxe0 FAIL: /p' /tmp/aw.rxe
+exit $status
