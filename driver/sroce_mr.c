@@ -92,7 +92,8 @@ struct ib_mr *sroce_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 
 	/* Hints sroce may ignore; HUGETLB says the memory is hugetlbfs. */
 	access &= ~(IB_ACCESS_OPTIONAL | IB_ACCESS_HUGETLB);
-	if (access & ~(SROCE_MR_ACCESS | IB_ACCESS_ON_DEMAND))
+	if (access & ~(SROCE_MR_ACCESS | IB_ACCESS_ON_DEMAND |
+		       IB_ACCESS_MW_BIND))
 		return ERR_PTR(-EOPNOTSUPP);
 	/* Implicit ODP: all of the address space, iova 0 (iova = start). */
 	implicit = (access & IB_ACCESS_ON_DEMAND) && !start && !iova &&
@@ -144,6 +145,16 @@ int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	struct sroce_dev *sdev = to_sdev(ibmr->device);
 	struct sroce_mr *mr = to_smr(ibmr);
 
+	/*
+	 * Not while memory windows are bound to it (IBTA 10.6.7.2.6); the
+	 * core keeps the MR, and closing the process deallocates the
+	 * windows and tries again.
+	 */
+	write_lock_bh(&mr->reg_lock);
+	mr->dying = !mr->num_mw;
+	write_unlock_bh(&mr->reg_lock);
+	if (!mr->dying)
+		return -EBUSY;
 	sroce_mr_unpublish(sdev, mr);
 	/* Wait for the data path users that found it before. */
 	sroce_mr_drop(mr);
@@ -273,14 +284,18 @@ out:
 
 /*
  * Invalidate the fast MR that @key names for a QP of @pd: it must be
- * VALID under that very key.  0, or -EINVAL when @key names no such MR
- * (a user or DMA MR, one of another PD, a stale key).
+ * VALID under that very key; or the type 2 window it names, for a LOCAL_INV
+ * or, @remote, a SEND with Invalidate (sroce_mw_invalidate()).  0, or
+ * -EINVAL when @key names no such MR (a user or DMA MR, one of another PD,
+ * a stale key) or window.
  */
-int sroce_mr_invalidate(struct sroce_qp *qp, u32 key)
+int sroce_mr_invalidate(struct sroce_qp *qp, u32 key, bool remote)
 {
 	struct sroce_mr *mr;
 	int err = 0;
 
+	if (sroce_key_is_mw(key))
+		return sroce_mw_invalidate(qp, key, remote);
 	mr = sroce_mr_hold(qp->sdev, key);
 	if (!mr)
 		return -EINVAL;

@@ -168,9 +168,11 @@ static void sroce_free_context(struct ibv_context *ibctx)
 
 static const struct verbs_context_ops sroce_ctx_ops = {
 	.advise_mr = sroce_advise_mr,
+	.alloc_mw = sroce_alloc_mw,
 	.alloc_pd = sroce_alloc_pd,
 	/* The kernel keeps the groups: nothing of them is in user space. */
 	.attach_mcast = ibv_cmd_attach_mcast,
+	.bind_mw = sroce_bind_mw,
 	.create_ah = sroce_create_ah,
 	.create_cq = sroce_create_cq,
 	.create_cq_ex = sroce_create_cq_ex,
@@ -178,6 +180,7 @@ static const struct verbs_context_ops sroce_ctx_ops = {
 	.create_qp_ex = sroce_create_qp_ex,
 	.create_srq = sroce_create_srq,
 	.create_srq_ex = sroce_create_srq_ex,
+	.dealloc_mw = sroce_dealloc_mw,
 	.dealloc_pd = sroce_dealloc_pd,
 	.dereg_mr = sroce_dereg_mr,
 	.destroy_ah = sroce_destroy_ah,

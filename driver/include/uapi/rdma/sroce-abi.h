@@ -98,7 +98,10 @@ struct sroce_send_wqe {
 	/*
 	 * RDMA and atomics: the remote key; SEND_WITH_INV and LOCAL_INV: the
 	 * key to invalidate; a kernel QP's REG_MR (SROCE_WR_REG_MR): the
-	 * MR's new key, with its access flags in compare_add.
+	 * MR's new key, with its access flags in compare_add.  BIND_MW: the
+	 * window's new rkey (whose index names the window), the range at
+	 * remote_addr of compare_add bytes, its access flags
+	 * (IB_UVERBS_ACCESS_*) in swap and the MR's lkey in mr_lkey.
 	 */
 	__u32 rkey;
 	union {
@@ -107,7 +110,10 @@ struct sroce_send_wqe {
 	};
 	__aligned_u64 compare_add;	/* ATOMIC_CMP_AND_SWP / FETCH_AND_ADD */
 	__aligned_u64 swap;		/* ATOMIC_CMP_AND_SWP */
-	__u32 ah;		/* UD: the address handle's number */
+	union {
+		__u32 ah;	/* UD: the address handle's number */
+		__u32 mr_lkey;	/* BIND_MW */
+	};
 	__u32 reserved;
 	struct sroce_sge sge[];
 };
@@ -129,6 +135,7 @@ struct sroce_recv_wqe {
 #define SROCE_WC_RDMA_READ		2
 #define SROCE_WC_COMP_SWAP		3
 #define SROCE_WC_FETCH_ADD		4
+#define SROCE_WC_BIND_MW		5
 #define SROCE_WC_LOCAL_INV		6
 #define SROCE_WC_REG_MR			10	/* kernel QPs only */
 #define SROCE_WC_RECV			128
