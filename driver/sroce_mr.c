@@ -171,6 +171,54 @@ int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 }
 
 /*
+ * ibv_rereg_mr: a new MR, with new keys, for the translation, PD and
+ * access @flags ask for and the old MR's others; the core swaps it in
+ * for the old one, which it then deregisters.  Remote accesses that found
+ * the old MR finish with it (its deregistration waits for them), later
+ * ones with the old key fail.  Keeping the MR and changing it in place
+ * would need every data path user of a user MR to take reg_lock.  An MR
+ * with bound windows is refused (EBUSY), and none may bind from then on;
+ * so is an on-demand MR (EOPNOTSUPP): its umem's notifier would have to
+ * be moved as well.
+ */
+struct ib_mr *sroce_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
+				  u64 length, u64 iova, int access,
+				  struct ib_pd *ibpd, struct ib_udata *udata)
+{
+	struct sroce_mr *mr = to_smr(ibmr);
+	struct ib_mr *new;
+
+	if (flags & ~IB_MR_REREG_SUPPORTED)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (mr->type != SROCE_MR_USER || mr->umem->odp)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!(flags & IB_MR_REREG_TRANS)) {
+		start = mr->umem->start;
+		length = mr->length;
+		iova = mr->iova;
+	}
+	if (!(flags & IB_MR_REREG_ACCESS))
+		access = mr->access;
+	if (!(flags & IB_MR_REREG_PD))
+		ibpd = ibmr->pd;
+
+	write_lock_bh(&mr->reg_lock);
+	mr->dying = !mr->num_mw;
+	write_unlock_bh(&mr->reg_lock);
+	if (!mr->dying)
+		return ERR_PTR(-EBUSY);
+	new = sroce_reg_user_mr(ibpd, start, length, iova, access,
+				SROCE_REG_USER_MR_NO_DMAH udata);
+	if (IS_ERR(new)) {
+		/* The old MR stays as it was, windows may bind again. */
+		write_lock_bh(&mr->reg_lock);
+		mr->dying = false;
+		write_unlock_bh(&mr->reg_lock);
+	}
+	return new;
+}
+
+/*
  * A fast-registration MR (IB_MR_TYPE_MEM_REG) of up to @max_num_sg pages,
  * FREE until an IB_WR_REG_MR registers it.  Its two page lists are
  * allocated here, once.

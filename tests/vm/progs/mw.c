@@ -25,6 +25,12 @@
  *             a zero-length type 2 bind, a bad MR key: IBV_WC_MW_BIND_ERR
  *   dealloc   deregistering an MR with a bound window is EBUSY; the window
  *             deallocated while bound, its rkey fails and the MR goes
+ *   rereg     ibv_rereg_mr of access, translation and PD, each checked by
+ *             data through the new rkey and failures where the MR no longer
+ *             reaches (the old rkey, the old buffer, a QP of the old PD);
+ *             EBUSY with a bound window (which keeps working), EINVAL for
+ *             no flags or remote write without local write, EOPNOTSUPP for
+ *             an on-demand MR
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -584,6 +590,131 @@ static void test_dealloc(void)
 	report(!mr || !ibv_dereg_mr(mr), "dealloc: then ibv_dereg_mr succeeds");
 }
 
+/* ibv_rereg_mr's result: 0, or the errno of a refused command. */
+static int rereg(struct ibv_mr *mr, int flags, struct ibv_pd *to, void *addr,
+		 size_t len, int access)
+{
+	int ret;
+
+	errno = 0;
+	ret = ibv_rereg_mr(mr, flags, to, addr, len, access);
+	if (!ret)
+		return 0;
+	return ret == IBV_REREG_MR_ERR_CMD ? errno : -1000 - ret;
+}
+
+static void test_rereg(void)
+{
+	uint8_t *other = aligned_alloc(4096, 16384);
+	struct ibv_mr *mr = ibv_reg_mr(pd, tgt, TGT_SIZE,
+				       IBV_ACCESS_LOCAL_WRITE |
+				       IBV_ACCESS_REMOTE_READ |
+				       IBV_ACCESS_MW_BIND);
+	struct ibv_mr *odp;
+	struct ibv_mw *mw;
+	uint32_t old, k;
+	int st, ret;
+
+	if (!other || !mr) {
+		check(0, "rereg: setup (errno %d)", errno);
+		return;
+	}
+	reset_target();
+	fill(loc, 64, 11);
+	must_fail(&p1, rdma(&p1, IBV_WR_RDMA_WRITE, mr->rkey, 0, 64),
+		  "rereg: WRITE before the MR allows it");
+	old = mr->rkey;
+	ret = rereg(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL, 0,
+		    IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
+		    IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_MW_BIND);
+	report(!ret, "rereg: access +REMOTE_WRITE (%d, rkey %#x -> %#x)", ret,
+	       old, mr->rkey);
+	st = rdma(&p1, IBV_WR_RDMA_WRITE, mr->rkey, 100, 64);
+	report(!st && same(tgt + 100, 64, 11) && rest_untouched(100, 64),
+	       "rereg: WRITE with the new rkey lands (status %d)", st);
+	reset_target();
+	if (old != mr->rkey)
+		must_fail(&p1, rdma(&p1, IBV_WR_RDMA_WRITE, old, 0, 64),
+			  "rereg: WRITE with the rkey before rereg");
+
+	/* Translation: the same MR over another buffer. */
+	memset(other, 0, 16384);
+	ret = rereg(mr, IBV_REREG_MR_CHANGE_TRANSLATION, NULL, other, 16384, 0);
+	report(!ret && mr->addr == other && mr->length == 16384,
+	       "rereg: translation to another buffer (%d)", ret);
+	fill(loc, 4096, 12);
+	st = rdma(&p1, IBV_WR_RDMA_WRITE, mr->rkey,
+		  (uintptr_t)other + 8192 - (uintptr_t)tgt, 4096);
+	report(!st && same(other + 8192, 4096, 12) && rest_untouched(0, 0),
+	       "rereg: WRITE lands in the new buffer only (status %d)", st);
+	memset(loc, 0, 4096);
+	st = rdma(&p1, IBV_WR_RDMA_READ, mr->rkey,
+		  (uintptr_t)other + 8192 - (uintptr_t)tgt, 4096);
+	report(!st && same(loc, 4096, 12),
+	       "rereg: READ from the new buffer (status %d)", st);
+	must_fail(&p1, rdma(&p1, IBV_WR_RDMA_READ, mr->rkey, 0, 8),
+		  "rereg: READ at the old buffer");
+
+	/* PD: another PD's MR is out of p1's reach; and back. */
+	ret = rereg(mr, IBV_REREG_MR_CHANGE_PD, pd2, NULL, 0, 0);
+	report(!ret && mr->pd == pd2, "rereg: to another PD (%d)", ret);
+	must_fail(&p1, rdma(&p1, IBV_WR_RDMA_READ, mr->rkey,
+			    (uintptr_t)other - (uintptr_t)tgt, 8),
+		  "rereg: READ from a QP of the old PD");
+	ret = rereg(mr, IBV_REREG_MR_CHANGE_PD | IBV_REREG_MR_CHANGE_ACCESS |
+		    IBV_REREG_MR_CHANGE_TRANSLATION, pd, tgt, TGT_SIZE,
+		    IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
+		    IBV_ACCESS_MW_BIND);
+	report(!ret && mr->pd == pd, "rereg: all three back (%d)", ret);
+	fill(tgt + 512, 256, 13);
+	memset(loc, 0, 256);
+	st = rdma(&p1, IBV_WR_RDMA_READ, mr->rkey, 512, 256);
+	report(!st && same(loc, 256, 13), "rereg: READ through it (status %d)",
+	       st);
+	reset_target();
+	must_fail(&p1, rdma(&p1, IBV_WR_RDMA_WRITE, mr->rkey, 0, 8),
+		  "rereg: WRITE once the access is READ-only again");
+
+	/* Errors. */
+	mw = ibv_alloc_mw(pd, IBV_MW_TYPE_2);
+	k = mw ? ibv_inc_rkey(mw->rkey) : 0;
+	st = mw ? bind2(p1.own, p1.own_cq, mw, k, mr, 0, 64,
+			IBV_ACCESS_REMOTE_READ) : -1;
+	ret = rereg(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL, 0,
+		    IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_MW_BIND);
+	report(!st && ret == EBUSY,
+	       "rereg: an MR with a bound window is EBUSY (bind %d, rereg %d)",
+	       st, ret);
+	st = rdma(&p1, IBV_WR_RDMA_READ, k, 0, 8);
+	report(!st, "rereg: the window still works (status %d)", st);
+	st = local_inv(p1.own, p1.own_cq, k);
+	st = st ?: bind2(p1.own, p1.own_cq, mw, ibv_inc_rkey(k), mr, 0, 64,
+			 IBV_ACCESS_REMOTE_READ);
+	report(!st, "rereg: the MR takes windows again after that (status %d)",
+	       st);
+	check(!local_inv(p1.own, p1.own_cq, ibv_inc_rkey(k)) &&
+	      !ibv_dealloc_mw(mw), "rereg: window cleanup");
+	ret = rereg(mr, 0, NULL, NULL, 0, 0);
+	report(ret == EINVAL, "rereg: no flags is EINVAL (%d)", ret);
+	ret = rereg(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL, 0,
+		    IBV_ACCESS_REMOTE_WRITE);
+	report(ret == EINVAL, "rereg: remote write without local write is EINVAL (%d)",
+	       ret);
+	odp = ibv_reg_mr(pd, other, 16384, IBV_ACCESS_LOCAL_WRITE |
+			 IBV_ACCESS_ON_DEMAND);
+	ret = odp ? rereg(odp, IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL, 0,
+			  IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_ON_DEMAND |
+			  IBV_ACCESS_REMOTE_READ) : -1;
+	if (odp)
+		report(ret == EOPNOTSUPP, "rereg: an on-demand MR is EOPNOTSUPP (%d)",
+		       ret);
+	else
+		printf("info: no on-demand MR (errno %d): not tried\n", errno);
+	report((!odp || !ibv_dereg_mr(odp)) && !ibv_dereg_mr(mr),
+	       "rereg: cleanup");
+	free(other);
+}
+
 int main(int argc, char **argv)
 {
 	struct ibv_port_attr port;
@@ -621,6 +752,7 @@ int main(int argc, char **argv)
 	test_type2();
 	test_binderr();
 	test_dealloc();
+	test_rereg();
 	printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;
 }
