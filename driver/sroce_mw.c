@@ -216,7 +216,9 @@ int sroce_mw_invalidate(struct sroce_qp *qp, u32 key, bool remote)
  * The MR behind the window @rkey names, with a reference (sroce_mr_put()),
  * if the window grants @access to [@va, @va + @len) to a request that
  * @qp received; else NULL.  A type 1 window serves QPs of its PD, a type
- * 2 window only the QP it was bound through.
+ * 2 window only the QP it was bound through (by number: a window left
+ * bound to a destroyed QP serves a later QP of that number only if it is
+ * of the window's PD too).
  */
 struct sroce_mr *sroce_mw_mr(struct sroce_qp *qp, u32 rkey, int access,
 			     u64 va, u64 len)
@@ -229,8 +231,8 @@ struct sroce_mr *sroce_mw_mr(struct sroce_qp *qp, u32 rkey, int access,
 		return NULL;
 	if (!mw->bound || mw->key != rkey || (mw->access & access) != access)
 		goto out;
-	if (mw->ibmw.type == IB_MW_TYPE_2 ? mw->qpn != qp->ibqp.qp_num :
-	    mw->ibmw.pd != qp->ibqp.pd)
+	if (mw->ibmw.pd != qp->ibqp.pd ||
+	    (mw->ibmw.type == IB_MW_TYPE_2 && mw->qpn != qp->ibqp.qp_num))
 		goto out;
 	if (check_add_overflow(va, len, &end) || va < mw->va ||
 	    end > mw->va + mw->length)

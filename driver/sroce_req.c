@@ -182,7 +182,7 @@ static u8 sroce_req_take(struct sroce_qp *qp, struct sroce_swqe *s,
 	case IB_UVERBS_WR_LOCAL_INV:
 		return sroce_qp_is_uc(qp) ? IB_WC_LOC_QP_OP_ERR : 0;
 	case IB_UVERBS_WR_BIND_MW:
-		return 0;
+		return sroce_qp_is_uc(qp) ? IB_WC_LOC_QP_OP_ERR : 0;
 	case IB_UVERBS_WR_SEND_WITH_INV:
 		if (sroce_qp_is_uc(qp))
 			return IB_WC_LOC_QP_OP_ERR;

@@ -18,10 +18,11 @@
 /*
  * The ibv_wr_* opcodes sroce offers, on a UD QP and on the others; asking
  * for others is EOPNOTSUPP.  A UC QP has the calls of an RC QP, but a
- * READ, an atomic or a SEND with Invalidate posted on it fails its batch
- * (qp_ex.c), as ibv_post_send refuses them.  LOCAL_INV invalidates type
- * 2 memory windows (a user MR may not be invalidated: that completes with
- * IBV_WC_MW_BIND_ERR); BIND_MW binds windows (mw.c).
+ * READ, an atomic, a SEND with Invalidate, a LOCAL_INV or a BIND_MW posted
+ * on it fails its batch (qp_ex.c), as ibv_post_send refuses them.
+ * LOCAL_INV invalidates type 2 memory windows (a user MR may not be
+ * invalidated: that completes with IBV_WC_MW_BIND_ERR); BIND_MW binds
+ * windows (mw.c).
  */
 #define SROCE_UD_SEND_OPS (IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM)
 #define SROCE_SEND_OPS (SROCE_UD_SEND_OPS | \
@@ -257,10 +258,7 @@ static int sroce_wqe_rc(struct sroce_send_wqe *wqe,
 	return 0;
 }
 
-/*
- * A UC WQE: an RC one of the opcodes UC has, SENDs and RDMA WRITEs, and
- * window binds.
- */
+/* A UC WQE: an RC one of the opcodes UC has, SENDs and RDMA WRITEs. */
 static int sroce_wqe_uc(struct sroce_send_wqe *wqe,
 			const struct ibv_send_wr *wr)
 {
@@ -269,7 +267,6 @@ static int sroce_wqe_uc(struct sroce_send_wqe *wqe,
 	case IBV_WR_SEND_WITH_IMM:
 	case IBV_WR_RDMA_WRITE:
 	case IBV_WR_RDMA_WRITE_WITH_IMM:
-	case IBV_WR_BIND_MW:
 		return sroce_wqe_rc(wqe, wr);
 	default:
 		return EINVAL;

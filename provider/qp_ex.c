@@ -46,12 +46,12 @@ static struct sroce_send_wqe *wr_begin(struct ibv_qp_ex *qpx, uint32_t opcode)
 	if (qp->wr_err)
 		return NULL;
 	/*
-	 * UC has SENDs and RDMA WRITEs only, and no SEND with Invalidate or
-	 * LOCAL_INV.
+	 * UC has SENDs and RDMA WRITEs only: no SEND with Invalidate,
+	 * LOCAL_INV or BIND_MW.
 	 */
 	if (qp->vqp.qp.qp_type == IBV_QPT_UC &&
 	    (opcode == IBV_WR_RDMA_READ || opcode == IBV_WR_SEND_WITH_INV ||
-	     opcode == IBV_WR_LOCAL_INV ||
+	     opcode == IBV_WR_LOCAL_INV || opcode == IBV_WR_BIND_MW ||
 	     opcode == IBV_WR_ATOMIC_CMP_AND_SWP ||
 	     opcode == IBV_WR_ATOMIC_FETCH_AND_ADD)) {
 		qp->wr_err = EINVAL;

@@ -6,7 +6,9 @@
 # it does not grant, from a QP a type 2 window is not bound to, or with a
 # stale or invalidated rkey failing with a remote access error, LOCAL_INV
 # and SEND_WITH_INV of type 2 windows, bind errors (IBV_WC_MW_BIND_ERR),
-# and an MR with a bound window refusing deregistration (EBUSY).  With
+# an MR with a bound window refusing deregistration (EBUSY), ibv_rereg_mr
+# and its errors, and a process exiting with windows bound to an MR
+# registered after them releasing everything.  With
 # SROCE_COMPARE_RXE not 0, the same program on rdma_rxe, reported only.
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
@@ -31,6 +33,20 @@ else
 fi
 cat /tmp/mw.sroce0
 echo "REPORT mw sroce0: $(grep -c '^ok:' /tmp/mw.sroce0) ok, $(grep -c '^FAIL:' /tmp/mw.sroce0) FAIL, $((SECONDS - start)) s"
+
+# A process that exits with windows bound to an MR registered after them:
+# the kernel must release all of it.
+start=$SECONDS
+want=$(user_objects sroce0)
+gid=$(roce_gid_index sroce0 4)
+if timeout 60 /tmp/mw sroce0 "$gid" exit > /tmp/mw.exit 2>&1 &&
+	wait_for '[ "$(user_objects sroce0)" = "$want" ]' 10; then
+	echo "ok: exit with bound windows releases everything ($((SECONDS - start)) s)"
+else
+	cat /tmp/mw.exit
+	echo "FAIL: exit with bound windows: sroce0 has $(user_objects sroce0), not $want"
+	status=1
+fi
 
 if compare_rxe; then
 	use_rxe || fail "cannot switch to rdma_rxe"

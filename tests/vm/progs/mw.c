@@ -3,7 +3,7 @@
  * Memory windows on one device, RC QPs of one process looped back through
  * one RoCE v2 GID:
  *
- *   mw DEV GID_INDEX
+ *   mw DEV GID_INDEX [exit]
  *
  * QP "own" binds windows on the target buffer's MR; its peer "peer" reads,
  * writes and runs atomics through them.  A second pair (own2, peer2) of
@@ -31,6 +31,9 @@
  *             EBUSY with a bound window (which keeps working), EINVAL for
  *             no flags or remote write without local write, EOPNOTSUPP for
  *             an on-demand MR
+ *
+ * With "exit", it only binds windows to an MR registered after them and
+ * exits holding them all.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -715,12 +718,40 @@ static void test_rereg(void)
 	free(other);
 }
 
+/*
+ * Exit holding windows bound to MRs registered after them, which the
+ * kernel must then release in an order that works (an MR with bound
+ * windows refuses deregistration).
+ */
+static int exit_bound(void)
+{
+	struct ibv_mw *mw1 = ibv_alloc_mw(pd, IBV_MW_TYPE_1);
+	struct ibv_mw *mw2 = ibv_alloc_mw(pd, IBV_MW_TYPE_2);
+	struct ibv_mr *mr = ibv_reg_mr(pd, tgt, TGT_SIZE,
+				       IBV_ACCESS_LOCAL_WRITE |
+				       IBV_ACCESS_REMOTE_READ |
+				       IBV_ACCESS_MW_BIND);
+	int st1, st2;
+
+	if (!mw1 || !mw2 || !mr) {
+		printf("FAIL: exit: setup (errno %d)\n", errno);
+		return 1;
+	}
+	st1 = bind1(mw1, mr, 0, 64, IBV_ACCESS_REMOTE_READ);
+	st2 = bind2(p1.own, p1.own_cq, mw2, ibv_inc_rkey(mw2->rkey), mr, 64,
+		    64, IBV_ACCESS_REMOTE_READ);
+	report(!st1 && !st2 && ibv_dereg_mr(mr) == EBUSY,
+	       "exit: two windows bound to an MR registered after them (%d, %d)",
+	       st1, st2);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ibv_port_attr port;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s DEV GID_INDEX\n", argv[0]);
+	if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "exit"))) {
+		fprintf(stderr, "usage: %s DEV GID_INDEX [exit]\n", argv[0]);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -748,6 +779,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	reset_target();
+	if (argc == 4)
+		return exit_bound();
 	test_type1();
 	test_type2();
 	test_binderr();
