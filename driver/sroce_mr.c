@@ -52,9 +52,11 @@ static void sroce_mr_init(struct sroce_mr *mr, enum sroce_mr_type type,
 	init_completion(&mr->released);
 }
 
+/* Unless a rereg gave its index to the MR that replaced it. */
 static void sroce_mr_unpublish(struct sroce_dev *sdev, struct sroce_mr *mr)
 {
-	xa_erase_bh(&sdev->mr_xa, mr->key >> SROCE_MR_KEY_TAG_BITS);
+	xa_cmpxchg_bh(&sdev->mr_xa, mr->key >> SROCE_MR_KEY_TAG_BITS, mr, NULL,
+		      0);
 }
 
 struct ib_mr *sroce_get_dma_mr(struct ib_pd *ibpd, int access)
@@ -171,11 +173,30 @@ int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 }
 
 /*
- * ibv_rereg_mr: a new MR, with new keys, for the translation, PD and
- * access @flags ask for and the old MR's others; the core swaps it in
- * for the old one, which it then deregisters.  Remote accesses that found
- * the old MR finish with it (its deregistration waits for them), later
- * ones with the old key fail.  Keeping the MR and changing it in place
+ * @new, just registered, takes @old's keys and index; @old's key finds
+ * @new from now on, and @new's own index is free again.
+ */
+static void sroce_mr_take_keys(struct sroce_dev *sdev, struct sroce_mr *new,
+			       struct sroce_mr *old)
+{
+	u32 index = new->key >> SROCE_MR_KEY_TAG_BITS;
+
+	new->key = old->key;
+	new->ibmr.lkey = old->key;
+	new->ibmr.rkey = old->key;
+	xa_lock_bh(&sdev->mr_xa);
+	__xa_store(&sdev->mr_xa, old->key >> SROCE_MR_KEY_TAG_BITS, new, 0);
+	__xa_erase(&sdev->mr_xa, index);
+	xa_unlock_bh(&sdev->mr_xa);
+}
+
+/*
+ * ibv_rereg_mr: a new MR for the translation, PD and access @flags ask
+ * for and the old MR's others, which takes the old MR's keys and its
+ * place in mr_xa; the core swaps it in for the old one, which it then
+ * deregisters.  Accesses that found the old MR finish with it (its
+ * deregistration waits for them), later ones find the new one.  Keeping
+ * the MR and changing it in place
  * would need every data path user of a user MR to take reg_lock.  An MR
  * with bound windows is refused (EBUSY), and none may bind from then on;
  * so is an on-demand MR (EOPNOTSUPP): its umem's notifier would have to
@@ -214,7 +235,9 @@ struct ib_mr *sroce_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
 		write_lock_bh(&mr->reg_lock);
 		mr->dying = false;
 		write_unlock_bh(&mr->reg_lock);
+		return new;
 	}
+	sroce_mr_take_keys(to_sdev(ibmr->device), to_smr(new), mr);
 	return new;
 }
 

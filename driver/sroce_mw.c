@@ -145,6 +145,8 @@ u8 sroce_mw_bind(struct sroce_qp *qp, const struct sroce_send_wqe *wqe)
 	u64 end;
 	u8 status = IB_WC_MW_BIND_ERR;
 
+	/* Local write is the MR's business: consumers ask for it anyway. */
+	access &= ~IB_ACCESS_LOCAL_WRITE;
 	if (access & ~SROCE_MW_ACCESS || wqe->swap >> 32)
 		return status;
 	if (len) {

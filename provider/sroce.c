@@ -129,8 +129,8 @@ static struct ibv_mr *sroce_reg_mr(struct ibv_pd *pd, void *addr,
 }
 
 /*
- * ibv_rereg_mr: the kernel gives the MR new keys (a new MR behind the same
- * handle).  Its errno (EBUSY with bound windows, EOPNOTSUPP for an
+ * ibv_rereg_mr: the kernel puts a new MR, with the same keys, behind the
+ * same handle.  Its errno (EBUSY with bound windows, EOPNOTSUPP for an
  * on-demand MR) is in errno.
  */
 static int sroce_rereg_mr(struct verbs_mr *vmr, int flags, struct ibv_pd *pd,
