@@ -7,6 +7,7 @@
  *   sroce_dev.c    ib_device creation, port and device attributes
  *   sroce_verbs.c  user contexts and protection domains
  *   sroce_mr.c     memory regions; sroce_mem.c: the data path's access to them
+ *   sroce_mw.c     memory windows: binding, invalidation, remote access
  *   sroce_queue.c  the rings shared with the provider
  *   sroce_cq.c     completion queues
  *   sroce_ah.c     address handles and RoCEv2 address vectors
@@ -44,6 +45,8 @@
 #define SROCE_MAX_PD		0x10000
 #define SROCE_MAX_MR		0xfffff		/* keys are index << 8 | tag */
 #define SROCE_MR_KEY_TAG_BITS	8
+#define SROCE_MAX_MW		0xfffff		/* keys as MRs', with ... */
+#define SROCE_MW_KEY		BIT(31)		/* ... this bit set */
 #define SROCE_MAX_MR_SIZE	BIT_ULL(40)
 #define SROCE_MAX_FAST_REG_PAGES	512	/* per fast-registration MR */
 #define SROCE_GID_TABLE_LEN	128
@@ -152,6 +155,14 @@ struct sroce_dev {
 	u32 mr_next;		/* cyclic allocation hint, under mr_xa's lock */
 
 	/*
+	 * Memory windows by key index (sroce_mw.c), locked as mr_xa.  A
+	 * window is used only with its xarray's lock held, or its own lock
+	 * taken inside it, so it needs no reference count.
+	 */
+	struct xarray mw_xa;
+	u32 mw_next;		/* cyclic allocation hint, under mw_xa's lock */
+
+	/*
 	 * AHs by number, which is what a UD WQE names (sroce_ah.c).  The
 	 * core creates and destroys kernel AHs in any context, even with
 	 * irqs off, so the xarray's lock is taken with irqs saved.
@@ -238,12 +249,39 @@ struct sroce_mr {
 	struct sroce_mr_map stage;	/* ... and the next one, mapped */
 	u32 max_pages;
 	/*
+	 * Memory windows bound to the MR, and whether it is being
+	 * deregistered (so none may be bound any more): both under
+	 * @reg_lock held for writing.  An MR with bound windows cannot be
+	 * deregistered (IBTA 10.6.7.2.6), so a bound window's MR stays.
+	 */
+	u32 num_mw;
+	bool dying;
+	/*
 	 * One reference for the registration and one for each data path
 	 * user that found the MR in mr_xa; deregistration unpublishes the MR,
 	 * drops its reference and waits for @released.
 	 */
 	refcount_t ref;
 	struct completion released;
+};
+
+/*
+ * A memory window (sroce_mw.c).  Its binding is under @lock, taken with
+ * bottom halves disabled, inside mw_xa's lock and outside its MR's
+ * reg_lock: who finds the window in mw_xa takes @lock before dropping the
+ * xarray's, so dealloc_mw, which unpublishes it first, then waits for
+ * them on @lock.
+ */
+struct sroce_mw {
+	struct ib_mw ibmw;
+	spinlock_t lock;	/* the fields below; see above */
+	u32 key;		/* the rkey: index << 8 | tag, SROCE_MW_KEY */
+	bool bound;
+	struct sroce_mr *mr;	/* while bound: counted in its num_mw */
+	int access;		/* IB_ACCESS_REMOTE_* */
+	u64 va;
+	u64 length;
+	u32 qpn;		/* type 2: the QP it was bound through */
 };
 
 /*
@@ -607,6 +645,16 @@ static inline struct sroce_mr *to_smr(struct ib_mr *ibmr)
 	return container_of(ibmr, struct sroce_mr, ibmr);
 }
 
+static inline struct sroce_mw *to_smw(struct ib_mw *ibmw)
+{
+	return container_of(ibmw, struct sroce_mw, ibmw);
+}
+
+static inline bool sroce_key_is_mw(u32 key)
+{
+	return key & SROCE_MW_KEY;
+}
+
 static inline struct sroce_cq *to_scq(struct ib_cq *ibcq)
 {
 	return container_of(ibcq, struct sroce_cq, ibcq);
@@ -694,15 +742,26 @@ struct ib_mr *sroce_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 				SROCE_REG_USER_MR_DMAH_ARG
 				struct ib_udata *udata);
 int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+struct ib_mr *sroce_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
+				  u64 length, u64 iova, int access,
+				  struct ib_pd *ibpd, struct ib_udata *udata);
 struct ib_mr *sroce_alloc_mr(struct ib_pd *ibpd, enum ib_mr_type type,
 			     u32 max_num_sg);
 int sroce_map_mr_sg(struct ib_mr *ibmr, struct scatterlist *sg, int sg_nents,
 		    unsigned int *sg_offset);
 u8 sroce_mr_fast_reg(struct sroce_qp *qp, u32 key, int access);
-int sroce_mr_invalidate(struct sroce_qp *qp, u32 key);
+int sroce_mr_invalidate(struct sroce_qp *qp, u32 key, bool remote);
 int sroce_advise_mr(struct ib_pd *ibpd, enum ib_uverbs_advise_mr_advice advice,
 		    u32 flags, struct ib_sge *sg_list, u32 num_sge,
 		    struct uverbs_attr_bundle *attrs);
+
+/* sroce_mw.c */
+int sroce_alloc_mw(struct ib_mw *ibmw, struct ib_udata *udata);
+int sroce_dealloc_mw(struct ib_mw *ibmw);
+u8 sroce_mw_bind(struct sroce_qp *qp, const struct sroce_send_wqe *wqe);
+int sroce_mw_invalidate(struct sroce_qp *qp, u32 key, bool remote);
+struct sroce_mr *sroce_mw_mr(struct sroce_qp *qp, u32 rkey, int access,
+			     u64 va, u64 len);
 
 /* sroce_net.c */
 int sroce_udp_get(struct sroce_dev *sdev);

@@ -20,8 +20,10 @@
  */
 #ifdef SROCE_REG_USER_MR_HAS_DMAH
 #define SROCE_REG_USER_MR_DMAH_ARG	struct ib_dmah *dmah,
+#define SROCE_REG_USER_MR_NO_DMAH	NULL,
 #else
 #define SROCE_REG_USER_MR_DMAH_ARG
+#define SROCE_REG_USER_MR_NO_DMAH
 #endif
 
 /*

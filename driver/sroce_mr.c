@@ -53,9 +53,11 @@ static void sroce_mr_init(struct sroce_mr *mr, enum sroce_mr_type type,
 	init_completion(&mr->released);
 }
 
+/* Unless a rereg gave its index to the MR that replaced it. */
 static void sroce_mr_unpublish(struct sroce_dev *sdev, struct sroce_mr *mr)
 {
-	xa_erase_bh(&sdev->mr_xa, mr->key >> SROCE_MR_KEY_TAG_BITS);
+	xa_cmpxchg_bh(&sdev->mr_xa, mr->key >> SROCE_MR_KEY_TAG_BITS, mr, NULL,
+		      0);
 }
 
 struct ib_mr *sroce_get_dma_mr(struct ib_pd *ibpd, int access)
@@ -93,7 +95,8 @@ struct ib_mr *sroce_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 
 	/* Hints sroce may ignore; HUGETLB says the memory is hugetlbfs. */
 	access &= ~(IB_ACCESS_OPTIONAL | IB_ACCESS_HUGETLB);
-	if (access & ~(SROCE_MR_ACCESS | IB_ACCESS_ON_DEMAND))
+	if (access & ~(SROCE_MR_ACCESS | IB_ACCESS_ON_DEMAND |
+		       IB_ACCESS_MW_BIND))
 		return ERR_PTR(-EOPNOTSUPP);
 	/* Implicit ODP: all of the address space, iova 0 (iova = start). */
 	implicit = (access & IB_ACCESS_ON_DEMAND) && !start && !iova &&
@@ -145,6 +148,16 @@ int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	struct sroce_dev *sdev = to_sdev(ibmr->device);
 	struct sroce_mr *mr = to_smr(ibmr);
 
+	/*
+	 * Not while memory windows are bound to it (IBTA 10.6.7.2.6); the
+	 * core keeps the MR, and closing the process deallocates the
+	 * windows and tries again.
+	 */
+	write_lock_bh(&mr->reg_lock);
+	mr->dying = !mr->num_mw;
+	write_unlock_bh(&mr->reg_lock);
+	if (!mr->dying)
+		return -EBUSY;
 	sroce_mr_unpublish(sdev, mr);
 	/* Wait for the data path users that found it before. */
 	sroce_mr_drop(mr);
@@ -158,6 +171,79 @@ int sroce_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	kfree(mr->stage.pages);
 	kfree(mr);
 	return 0;
+}
+
+/*
+ * @new, just registered, takes @old's keys and index; @old's key finds
+ * @new from now on, and @new's own index is free again.
+ */
+static void sroce_mr_take_keys(struct sroce_dev *sdev, struct sroce_mr *new,
+			       struct sroce_mr *old)
+{
+	u32 index = new->key >> SROCE_MR_KEY_TAG_BITS;
+
+	new->key = old->key;
+	new->ibmr.lkey = old->key;
+	new->ibmr.rkey = old->key;
+	xa_lock_bh(&sdev->mr_xa);
+	__xa_store(&sdev->mr_xa, old->key >> SROCE_MR_KEY_TAG_BITS, new, 0);
+	__xa_erase(&sdev->mr_xa, index);
+	xa_unlock_bh(&sdev->mr_xa);
+}
+
+/*
+ * ibv_rereg_mr: a new MR for the translation, PD and access @flags ask
+ * for and the old MR's others, which takes the old MR's keys and its
+ * place in mr_xa; the core swaps it in for the old one, which it then
+ * deregisters.  Accesses that found the old MR finish with it (its
+ * deregistration waits for them), later ones find the new one.  Keeping
+ * the MR and changing it in place
+ * would need every data path user of a user MR to take reg_lock.  An MR
+ * with bound windows is refused (EBUSY), and none may bind from then on;
+ * so is an on-demand MR (EOPNOTSUPP): its umem's notifier would have to
+ * be moved as well.
+ */
+struct ib_mr *sroce_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
+				  u64 length, u64 iova, int access,
+				  struct ib_pd *ibpd, struct ib_udata *udata)
+{
+	struct sroce_mr *mr = to_smr(ibmr);
+	struct ib_mr *new;
+
+	/*
+	 * Only access: rdma-core's pyverbs rereg tests of translation and
+	 * PD do not pass yet.
+	 */
+	if (flags & ~IB_MR_REREG_ACCESS)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (mr->type != SROCE_MR_USER || mr->umem->odp)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!(flags & IB_MR_REREG_TRANS)) {
+		start = mr->umem->start;
+		length = mr->length;
+		iova = mr->iova;
+	}
+	if (!(flags & IB_MR_REREG_ACCESS))
+		access = mr->access;
+	if (!(flags & IB_MR_REREG_PD))
+		ibpd = ibmr->pd;
+
+	write_lock_bh(&mr->reg_lock);
+	mr->dying = !mr->num_mw;
+	write_unlock_bh(&mr->reg_lock);
+	if (!mr->dying)
+		return ERR_PTR(-EBUSY);
+	new = sroce_reg_user_mr(ibpd, start, length, iova, access,
+				SROCE_REG_USER_MR_NO_DMAH udata);
+	if (IS_ERR(new)) {
+		/* The old MR stays as it was, windows may bind again. */
+		write_lock_bh(&mr->reg_lock);
+		mr->dying = false;
+		write_unlock_bh(&mr->reg_lock);
+		return new;
+	}
+	sroce_mr_take_keys(to_sdev(ibmr->device), to_smr(new), mr);
+	return new;
 }
 
 /*
@@ -278,14 +364,18 @@ out:
 
 /*
  * Invalidate the fast MR that @key names for a QP of @pd: it must be
- * VALID under that very key.  0, or -EINVAL when @key names no such MR
- * (a user or DMA MR, one of another PD, a stale key).
+ * VALID under that very key; or the type 2 window it names, for a LOCAL_INV
+ * or, @remote, a SEND with Invalidate (sroce_mw_invalidate()).  0, or
+ * -EINVAL when @key names no such MR (a user or DMA MR, one of another PD,
+ * a stale key) or window.
  */
-int sroce_mr_invalidate(struct sroce_qp *qp, u32 key)
+int sroce_mr_invalidate(struct sroce_qp *qp, u32 key, bool remote)
 {
 	struct sroce_mr *mr;
 	int err = 0;
 
+	if (sroce_key_is_mw(key))
+		return sroce_mw_invalidate(qp, key, remote);
 	mr = sroce_mr_hold(qp->sdev, key);
 	if (!mr)
 		return -EINVAL;

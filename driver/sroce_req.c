@@ -79,6 +79,7 @@ static bool sroce_wqe_needs_response(const struct sroce_swqe *s)
 static bool sroce_wqe_is_local(const struct sroce_swqe *s)
 {
 	return s->wqe.opcode == IB_UVERBS_WR_LOCAL_INV ||
+	       s->wqe.opcode == IB_UVERBS_WR_BIND_MW ||
 	       s->wqe.opcode == SROCE_WR_REG_MR;
 }
 
@@ -89,6 +90,8 @@ static u8 sroce_wc_opcode(u32 wr_opcode)
 		return SROCE_WC_LOCAL_INV;
 	case SROCE_WR_REG_MR:
 		return SROCE_WC_REG_MR;
+	case IB_UVERBS_WR_BIND_MW:
+		return SROCE_WC_BIND_MW;
 	case IB_UVERBS_WR_RDMA_WRITE:
 	case IB_UVERBS_WR_RDMA_WRITE_WITH_IMM:
 		return SROCE_WC_RDMA_WRITE;
@@ -224,6 +227,8 @@ static u8 sroce_req_take(struct sroce_qp *qp, struct sroce_swqe *s,
 			return IB_WC_LOC_QP_OP_ERR;
 		fallthrough;
 	case IB_UVERBS_WR_LOCAL_INV:
+		return sroce_qp_is_uc(qp) ? IB_WC_LOC_QP_OP_ERR : 0;
+	case IB_UVERBS_WR_BIND_MW:
 		return sroce_qp_is_uc(qp) ? IB_WC_LOC_QP_OP_ERR : 0;
 	case IB_UVERBS_WR_SEND_WITH_INV:
 		if (sroce_qp_is_uc(qp))
@@ -574,8 +579,8 @@ static bool sroce_req_may_send(struct sroce_qp *qp, struct sroce_swqe *s)
  * after a READ, and what keeps completions in order: it completes at
  * once).  Returns 0 when done, -EAGAIN while it must wait, or the status
  * that fails it: IB_WC_MW_BIND_ERR (IBTA's memory management operation
- * error) for a key that names no fast MR of the QP's PD in the right
- * state.
+ * error) for a key that names no fast MR or window of the QP's PD in the
+ * right state, or a bind that is not valid.
  */
 static int sroce_req_local(struct sroce_qp *qp, struct sroce_swqe *s)
 {
@@ -585,8 +590,10 @@ static int sroce_req_local(struct sroce_qp *qp, struct sroce_swqe *s)
 		return -EAGAIN;
 	if (s->wqe.opcode == SROCE_WR_REG_MR)
 		status = sroce_mr_fast_reg(qp, s->wqe.rkey, s->wqe.compare_add);
+	else if (s->wqe.opcode == IB_UVERBS_WR_BIND_MW)
+		status = sroce_mw_bind(qp, &s->wqe);
 	else
-		status = sroce_mr_invalidate(qp, s->wqe.rkey) ?
+		status = sroce_mr_invalidate(qp, s->wqe.rkey, false) ?
 			 IB_WC_MW_BIND_ERR : 0;
 	if (status)
 		return status;

@@ -222,7 +222,7 @@ static bool sroce_resp_send_op(struct sroce_qp *qp, const struct sroce_pkt *pkt,
 	 * DMA MR may not be invalidated, nor a key that names nothing.
 	 */
 	if ((pkt->op->hdrs & SROCE_HDR_IETH) &&
-	    sroce_mr_invalidate(qp, pkt->ieth)) {
+	    sroce_mr_invalidate(qp, pkt->ieth, true)) {
 		sroce_resp_recv_cqe(qp, IB_WC_LOC_ACCESS_ERR, SROCE_WC_RECV, 0,
 				    NULL);
 		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_REMOTE_ACCESS);
@@ -239,7 +239,10 @@ static bool sroce_resp_send_op(struct sroce_qp *qp, const struct sroce_pkt *pkt,
 	return true;
 }
 
-/* The MR behind @rkey if it allows @access to [@va, @va + @len). */
+/*
+ * The MR behind @rkey (or behind the window it names) if it allows
+ * @access to [@va, @va + @len).
+ */
 struct sroce_mr *sroce_resp_mr(struct sroce_qp *qp, u32 rkey, int access,
 			       u64 va, u64 len)
 {
@@ -247,6 +250,8 @@ struct sroce_mr *sroce_resp_mr(struct sroce_qp *qp, u32 rkey, int access,
 
 	if ((qp->access & access) != access)
 		return NULL;
+	if (sroce_key_is_mw(rkey))
+		return sroce_mw_mr(qp, rkey, access, va, len);
 	mr = sroce_mr_get(qp->sdev, rkey);
 	if (mr && sroce_mr_check(mr, sroce_qp_pd(qp), access, va, len)) {
 		sroce_mr_put(mr);

@@ -77,13 +77,20 @@ static inline unsigned int sroce_cqe_wc_flags(const struct sroce_cqe *cqe)
 		flags |= IBV_WC_WITH_IMM;
 	if (cqe->flags & SROCE_CQE_GRH)
 		flags |= IBV_WC_GRH;
+	if (cqe->flags & SROCE_CQE_WITH_INV)
+		flags |= IBV_WC_WITH_INV;
 	return flags;
 }
 
-/* Immediate data, in network order as the CQE holds it; 0 without. */
+/*
+ * Immediate data, in network order as the CQE holds it, or the rkey a SEND
+ * with Invalidate invalidated (which shares its place in struct ibv_wc and
+ * its reader in struct ibv_cq_ex); 0 without either.
+ */
 static inline __be32 sroce_cqe_imm_data(const struct sroce_cqe *cqe)
 {
-	return cqe->flags & SROCE_CQE_WITH_IMM ? cqe->ex : 0;
+	return cqe->flags & (SROCE_CQE_WITH_IMM | SROCE_CQE_WITH_INV) ?
+	       cqe->ex : 0;
 }
 
 static inline void sroce_cqe_to_wc(const struct sroce_cqe *cqe,

@@ -19,18 +19,19 @@
 /*
  * The ibv_wr_* opcodes sroce offers, on a UD QP and on the others; asking
  * for others is EOPNOTSUPP.  A UC QP has the calls of an RC QP, but a
- * READ, an atomic or a SEND with Invalidate posted on it fails its batch
- * (qp_ex.c), as ibv_post_send refuses them.  LOCAL_INV is not offered:
- * user space has nothing it may invalidate (no memory windows, and a user
- * MR may not be), so ibv_post_send takes it only to complete it with
- * IBV_WC_MW_BIND_ERR.
+ * READ, an atomic, a SEND with Invalidate, a LOCAL_INV or a BIND_MW posted
+ * on it fails its batch (qp_ex.c), as ibv_post_send refuses them.
+ * LOCAL_INV invalidates type 2 memory windows (a user MR may not be
+ * invalidated: that completes with IBV_WC_MW_BIND_ERR); BIND_MW binds
+ * windows (mw.c).
  */
 #define SROCE_UD_SEND_OPS (IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM)
 #define SROCE_SEND_OPS (SROCE_UD_SEND_OPS | \
 	IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | \
 	IBV_QP_EX_WITH_RDMA_READ | IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | \
 	IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD | IBV_QP_EX_WITH_SEND_WITH_INV | \
-	IBV_QP_EX_WITH_ATOMIC_WRITE | IBV_QP_EX_WITH_FLUSH)
+	IBV_QP_EX_WITH_ATOMIC_WRITE | IBV_QP_EX_WITH_FLUSH | \
+	IBV_QP_EX_WITH_LOCAL_INV | IBV_QP_EX_WITH_BIND_MW)
 
 static uint64_t sroce_send_ops(enum ibv_qp_type qp_type)
 {
@@ -234,6 +235,9 @@ static int sroce_wqe_rc(struct sroce_send_wqe *wqe,
 			const struct ibv_send_wr *wr)
 {
 	switch (wr->opcode) {
+	case IBV_WR_BIND_MW:
+		return sroce_wqe_bind_mw(wqe, wr->bind_mw.mw, wr->bind_mw.rkey,
+					 &wr->bind_mw.bind_info);
 	case IBV_WR_SEND_WITH_IMM:
 		wqe->imm_data = wr->imm_data;
 		break;

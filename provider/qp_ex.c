@@ -45,9 +45,13 @@ static struct sroce_send_wqe *wr_begin(struct ibv_qp_ex *qpx, uint32_t opcode)
 	wr_end(qp);
 	if (qp->wr_err)
 		return NULL;
-	/* UC has SENDs and RDMA WRITEs only, and no SEND with Invalidate. */
+	/*
+	 * UC has SENDs and RDMA WRITEs only: no SEND with Invalidate,
+	 * LOCAL_INV or BIND_MW.
+	 */
 	if (qp->vqp.qp.qp_type == IBV_QPT_UC &&
 	    (opcode == IBV_WR_RDMA_READ || opcode == IBV_WR_SEND_WITH_INV ||
+	     opcode == IBV_WR_LOCAL_INV || opcode == IBV_WR_BIND_MW ||
 	     opcode == IBV_WR_ATOMIC_CMP_AND_SWP ||
 	     opcode == IBV_WR_ATOMIC_FETCH_AND_ADD ||
 	     opcode == IBV_WR_ATOMIC_WRITE || opcode == IBV_WR_FLUSH)) {
@@ -92,6 +96,24 @@ static void wr_send_inv(struct ibv_qp_ex *qpx, uint32_t invalidate_rkey)
 
 	if (wqe)
 		wqe->rkey = invalidate_rkey;
+}
+
+static void wr_local_inv(struct ibv_qp_ex *qpx, uint32_t invalidate_rkey)
+{
+	struct sroce_send_wqe *wqe = wr_begin(qpx, IBV_WR_LOCAL_INV);
+
+	if (wqe)
+		wqe->rkey = invalidate_rkey;
+}
+
+static void wr_bind_mw(struct ibv_qp_ex *qpx, struct ibv_mw *mw,
+		       uint32_t rkey, const struct ibv_mw_bind_info *info)
+{
+	struct sroce_qp *qp = qpx_to_sqp(qpx);
+	struct sroce_send_wqe *wqe = wr_begin(qpx, IBV_WR_BIND_MW);
+
+	if (wqe && sroce_wqe_bind_mw(wqe, mw, rkey, info))
+		qp->wr_err = EINVAL;
 }
 
 static void wr_rdma(struct ibv_qp_ex *qpx, uint32_t opcode, uint32_t rkey,
@@ -342,6 +364,10 @@ int sroce_qp_ex_init(struct sroce_qp *qp, uint64_t send_ops_flags)
 		qpx->wr_send_imm = wr_send_imm;
 	if (send_ops_flags & IBV_QP_EX_WITH_SEND_WITH_INV)
 		qpx->wr_send_inv = wr_send_inv;
+	if (send_ops_flags & IBV_QP_EX_WITH_LOCAL_INV)
+		qpx->wr_local_inv = wr_local_inv;
+	if (send_ops_flags & IBV_QP_EX_WITH_BIND_MW)
+		qpx->wr_bind_mw = wr_bind_mw;
 	if (send_ops_flags & IBV_QP_EX_WITH_RDMA_WRITE)
 		qpx->wr_rdma_write = wr_rdma_write;
 	if (send_ops_flags & IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM)

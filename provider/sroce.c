@@ -128,6 +128,28 @@ static struct ibv_mr *sroce_reg_mr(struct ibv_pd *pd, void *addr,
 	return &vmr->ibv_mr;
 }
 
+/*
+ * ibv_rereg_mr: the kernel puts a new MR, with the same keys, behind the
+ * same handle.  Its errno (EBUSY with bound windows, EOPNOTSUPP for an
+ * on-demand MR) is in errno.
+ */
+static int sroce_rereg_mr(struct verbs_mr *vmr, int flags, struct ibv_pd *pd,
+			  void *addr, size_t length, int access)
+{
+	struct ib_uverbs_rereg_mr_resp resp;
+	struct ibv_rereg_mr cmd;
+	int ret;
+
+	ret = ibv_cmd_rereg_mr(vmr, flags, addr, length, (uintptr_t)addr,
+			       access, pd, &cmd, sizeof(cmd), &resp,
+			       sizeof(resp));
+	if (ret) {
+		errno = ret;
+		return IBV_REREG_MR_ERR_CMD;
+	}
+	return 0;
+}
+
 /* Prefetch of on-demand MRs: the kernel faults the pages in. */
 static int sroce_advise_mr(struct ibv_pd *pd, enum ibv_advise_mr_advice advice,
 			   uint32_t flags, struct ibv_sge *sg_list,
@@ -168,9 +190,11 @@ static void sroce_free_context(struct ibv_context *ibctx)
 
 static const struct verbs_context_ops sroce_ctx_ops = {
 	.advise_mr = sroce_advise_mr,
+	.alloc_mw = sroce_alloc_mw,
 	.alloc_pd = sroce_alloc_pd,
 	/* The kernel keeps the groups: nothing of them is in user space. */
 	.attach_mcast = ibv_cmd_attach_mcast,
+	.bind_mw = sroce_bind_mw,
 	.close_xrcd = sroce_close_xrcd,
 	.create_ah = sroce_create_ah,
 	.create_cq = sroce_create_cq,
@@ -179,6 +203,7 @@ static const struct verbs_context_ops sroce_ctx_ops = {
 	.create_qp_ex = sroce_create_qp_ex,
 	.create_srq = sroce_create_srq,
 	.create_srq_ex = sroce_create_srq_ex,
+	.dealloc_mw = sroce_dealloc_mw,
 	.dealloc_pd = sroce_dealloc_pd,
 	.dereg_mr = sroce_dereg_mr,
 	.destroy_ah = sroce_destroy_ah,
@@ -201,6 +226,7 @@ static const struct verbs_context_ops sroce_ctx_ops = {
 	.query_qp = sroce_query_qp,
 	.query_srq = sroce_query_srq,
 	.reg_mr = sroce_reg_mr,
+	.rereg_mr = sroce_rereg_mr,
 	.req_notify_cq = sroce_req_notify_cq,
 	.resize_cq = sroce_resize_cq,
 };

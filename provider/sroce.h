@@ -117,6 +117,14 @@ struct ibv_cq_ex *sroce_create_cq_ex(struct ibv_context *context,
 /* cq_ex.c */
 void sroce_cq_ex_init(struct sroce_cq *cq, uint64_t wc_flags);
 
+/* mw.c */
+struct ibv_mw *sroce_alloc_mw(struct ibv_pd *pd, enum ibv_mw_type type);
+int sroce_dealloc_mw(struct ibv_mw *mw);
+int sroce_wqe_bind_mw(struct sroce_send_wqe *wqe, struct ibv_mw *mw,
+		      uint32_t rkey, const struct ibv_mw_bind_info *info);
+int sroce_bind_mw(struct ibv_qp *qp, struct ibv_mw *mw,
+		  struct ibv_mw_bind *mw_bind);
+
 /* qp.c */
 struct ibv_qp *sroce_create_qp(struct ibv_pd *pd,
 			       struct ibv_qp_init_attr *attr);

@@ -98,7 +98,10 @@ struct sroce_send_wqe {
 	/*
 	 * RDMA and atomics: the remote key; SEND_WITH_INV and LOCAL_INV: the
 	 * key to invalidate; a kernel QP's REG_MR (SROCE_WR_REG_MR): the
-	 * MR's new key, with its access flags in compare_add.
+	 * MR's new key, with its access flags in compare_add.  BIND_MW: the
+	 * window's new rkey (whose index names the window), the range at
+	 * remote_addr of compare_add bytes, its access flags
+	 * (IB_UVERBS_ACCESS_*) in swap and the MR's lkey in mr_lkey.
 	 */
 	__u32 rkey;
 	union {
@@ -119,6 +122,7 @@ struct sroce_send_wqe {
 	union {
 		__u32 ah;	/* UD: the address handle's number */
 		__u32 xrc_srqn;	/* XRC: the remote SRQ (its XRCETH) */
+		__u32 mr_lkey;	/* BIND_MW: the MR the window goes on */
 	};
 	__u32 reserved;
 	struct sroce_sge sge[];
@@ -141,6 +145,7 @@ struct sroce_recv_wqe {
 #define SROCE_WC_RDMA_READ		2
 #define SROCE_WC_COMP_SWAP		3
 #define SROCE_WC_FETCH_ADD		4
+#define SROCE_WC_BIND_MW		5
 #define SROCE_WC_LOCAL_INV		6
 #define SROCE_WC_FLUSH			8
 #define SROCE_WC_ATOMIC_WRITE		9
