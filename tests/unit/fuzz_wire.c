@@ -32,6 +32,9 @@ static void fuzz_packet(const __u8 *data, size_t size)
 	hdr[8] = (hdr[8] & 0x80) | (data[8] & 0x7f);
 	if (pkt.op->hdrs & SROCE_HDR_DETH)
 		hdr[SROCE_BTH_LEN + 4] = data[SROCE_BTH_LEN + 4];
+	/* The XRCETH's first byte (it follows the BTH) is reserved. */
+	if (pkt.op->hdrs & SROCE_HDR_XRCETH)
+		hdr[SROCE_BTH_LEN] = data[SROCE_BTH_LEN];
 	if (pkt.op->hdrs & SROCE_HDR_FETH) {
 		memcpy(hdr + SROCE_BTH_LEN, data + SROCE_BTH_LEN, 3);
 		hdr[SROCE_BTH_LEN + 3] |= data[SROCE_BTH_LEN + 3] & 0xc0;
