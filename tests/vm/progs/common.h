@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * What the VM test programs share: a failure-counting check() and report(),
- * opening an RDMA device by name, path MTUs and connecting an RC QP.
+ * message patterns, opening an RDMA device by name, path MTUs and
+ * connecting an RC QP.
  */
 #ifndef SROCE_TEST_COMMON_H
 #define SROCE_TEST_COMMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +35,31 @@ static int failures;
 		}						\
 		fflush(stdout);					\
 	} while (0)
+
+/* Byte @i of message @seed: no two nearby messages or offsets alike. */
+static inline uint8_t msg_byte(unsigned int seed, size_t i)
+{
+	return (uint8_t)(seed * 131 + i * 7 + (i >> 8));
+}
+
+static inline void msg_fill(uint8_t *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = msg_byte(seed, i);
+}
+
+/* The first offset where @p differs from message @seed, or -1. */
+static inline long msg_differs(const uint8_t *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != msg_byte(seed, i))
+			return (long)i;
+	return -1;
+}
 
 static inline struct ibv_context *open_by_name(const char *name)
 {

@@ -65,30 +65,6 @@ static int gid_index;
 static enum ibv_mtu mtu;
 static struct pair p1, p2;
 
-static uint8_t pat(unsigned int seed, size_t i)
-{
-	return (uint8_t)(seed * 131 + i * 7 + (i >> 8));
-}
-
-static void fill(uint8_t *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = pat(seed, i);
-}
-
-/* Does @p hold @len bytes of message @seed? */
-static int same(const uint8_t *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != pat(seed, i))
-			return 0;
-	return 1;
-}
-
 /* Is all of the target, outside [@off, @off + @len), still FILL? */
 static int rest_untouched(size_t off, size_t len)
 {
@@ -324,16 +300,16 @@ static void write_read(struct pair *p, uint32_t rkey, unsigned int seed,
 	int st_w, st_r, ok_w, ok_r;
 
 	reset_target();
-	fill(loc, WIN_LEN, seed);
+	msg_fill(loc, WIN_LEN, seed);
 	st_w = rdma(p, IBV_WR_RDMA_WRITE, rkey, WIN_OFF, WIN_LEN);
-	ok_w = same(tgt + WIN_OFF, WIN_LEN, seed) &&
+	ok_w = msg_differs(tgt + WIN_OFF, WIN_LEN, seed) < 0 &&
 	       rest_untouched(WIN_OFF, WIN_LEN);
 	report(!st_w && ok_w, "%s: WRITE %d bytes through the window (status %d, data %s)",
 	       what, WIN_LEN, st_w, ok_w ? "ok" : "wrong");
 	memset(loc, 0, LOC_SIZE);
-	fill(tgt + WIN_OFF, WIN_LEN, seed + 1);
+	msg_fill(tgt + WIN_OFF, WIN_LEN, seed + 1);
 	st_r = rdma(p, IBV_WR_RDMA_READ, rkey, WIN_OFF, WIN_LEN);
-	ok_r = same(loc, WIN_LEN, seed + 1);
+	ok_r = msg_differs(loc, WIN_LEN, seed + 1) < 0;
 	report(!st_r && ok_r, "%s: READ %d bytes through the window (status %d, data %s)",
 	       what, WIN_LEN, st_r, ok_r ? "ok" : "wrong");
 }
@@ -369,7 +345,7 @@ static void test_type1(void)
 	       (unsigned long long)*word);
 
 	reset_target();
-	fill(loc, 16, 9);
+	msg_fill(loc, 16, 9);
 	must_fail(&p1, rdma(&p1, IBV_WR_RDMA_WRITE, mw->rkey,
 			    WIN_OFF + WIN_LEN - 8, 16),
 		  "type1: WRITE across the window's end");
@@ -462,9 +438,10 @@ static void test_type2(void)
 	report(st == 0, "type2: ibv_wr_bind_mw rkey %#x at offset 0 (status %d)",
 	       k2, st);
 	reset_target();
-	fill(loc, 64, 5);
+	msg_fill(loc, 64, 5);
 	st = rdma(&p1, IBV_WR_RDMA_WRITE, k2, 0, 64);
-	report(st == 0 && same(tgt, 64, 5) && rest_untouched(0, 64),
+	report(st == 0 && msg_differs(tgt, 64, 5) < 0 &&
+	       rest_untouched(0, 64),
 	       "type2: WRITE with the new rkey (status %d)", st);
 	reset_target();
 	must_fail(&p1, rdma(&p1, IBV_WR_RDMA_WRITE, k1, 0, 8),
@@ -623,7 +600,7 @@ static void test_rereg(void)
 		return;
 	}
 	reset_target();
-	fill(loc, 64, 11);
+	msg_fill(loc, 64, 11);
 	must_fail(&p1, rdma(&p1, IBV_WR_RDMA_WRITE, mr->rkey, 0, 64),
 		  "rereg: WRITE before the MR allows it");
 	old = mr->rkey;
@@ -634,7 +611,8 @@ static void test_rereg(void)
 	       "rereg: access +REMOTE_WRITE keeps the keys (%d, rkey %#x -> %#x)",
 	       ret, old, mr->rkey);
 	st = rdma(&p1, IBV_WR_RDMA_WRITE, mr->rkey, 100, 64);
-	report(!st && same(tgt + 100, 64, 11) && rest_untouched(100, 64),
+	report(!st && msg_differs(tgt + 100, 64, 11) < 0 &&
+	       rest_untouched(100, 64),
 	       "rereg: WRITE with the new rkey lands (status %d)", st);
 	reset_target();
 
@@ -648,10 +626,11 @@ static void test_rereg(void)
 		    IBV_ACCESS_MW_BIND);
 	report(!ret && mr->pd == pd, "rereg: access back to READ-only (%d)",
 	       ret);
-	fill(tgt + 512, 256, 13);
+	msg_fill(tgt + 512, 256, 13);
 	memset(loc, 0, 256);
 	st = rdma(&p1, IBV_WR_RDMA_READ, mr->rkey, 512, 256);
-	report(!st && same(loc, 256, 13), "rereg: READ through it (status %d)",
+	report(!st && msg_differs(loc, 256, 13) < 0,
+	       "rereg: READ through it (status %d)",
 	       st);
 	reset_target();
 	must_fail(&p1, rdma(&p1, IBV_WR_RDMA_WRITE, mr->rkey, 0, 8),

@@ -56,30 +56,6 @@ static uint8_t *sbuf(unsigned int i)
 	return buf + (size_t)i * SLOT;
 }
 
-/* The byte @i of message @seed. */
-static uint8_t pat(unsigned int seed, size_t i)
-{
-	return (uint8_t)(seed * 131 + i * 7 + (i >> 8));
-}
-
-static void fill(uint8_t *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = pat(seed, i);
-}
-
-static long differs(const uint8_t *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != pat(seed, i))
-			return (long)i;
-	return -1;
-}
-
 static int wait_wc(struct ibv_cq *cq, int ms, struct ibv_wc *wc)
 {
 	struct timespec t0, t;
@@ -372,7 +348,7 @@ static void test_rc(void)
 			unsigned int i = q * NMSG + m;
 			uint32_t len = 8 + (m * 997) % (3 * mtu_bytes - 8);
 
-			fill(sbuf(i), len, i);
+			msg_fill(sbuf(i), len, i);
 			if (send_one(p[q].c, i, len, i, NULL, 0))
 				check(0, "rc: post send");
 			else
@@ -404,7 +380,7 @@ static void test_rc(void)
 		for (i = 0; i < NQP * NMSG; i++) {
 			m = i % NMSG;
 			len = 8 + (m * 997) % (3 * mtu_bytes - 8);
-			if (wc.byte_len == len && differs(rbuf(slot), len, i) < 0)
+			if (wc.byte_len == len && msg_differs(rbuf(slot), len, i) < 0)
 				break;
 		}
 		if (i == NQP * NMSG) {
@@ -483,7 +459,7 @@ static void test_ud(void)
 	for (i = 0; i < 8; i++) {
 		uint32_t len = 1 + i * 111;
 
-		fill(sbuf(200 + i), len, 200 + i);
+		msg_fill(sbuf(200 + i), len, 200 + i);
 		if (send_one(c, 200 + i, len, i, ah, s->qp_num))
 			check(0, "ud: post send");
 	}
@@ -504,7 +480,7 @@ static void test_ud(void)
 		if (wc.wr_id != 2000 + i || wc.qp_num != s->qp_num ||
 		    wc.src_qp != c->qp_num || !(wc.wc_flags & IBV_WC_GRH) ||
 		    wc.byte_len != GRH_LEN + 1 + i * 111 ||
-		    differs(rbuf(100 + i) + GRH_LEN, 1 + i * 111, 200 + i) >= 0) {
+		    msg_differs(rbuf(100 + i) + GRH_LEN, 1 + i * 111, 200 + i) >= 0) {
 			check(0, "ud: datagram %u: wr_id %llu qp %#x src %#x len %u",
 			      i, (unsigned long long)wc.wr_id, wc.qp_num,
 			      wc.src_qp, wc.byte_len);
@@ -554,7 +530,7 @@ static void test_limit(void)
 		check(0, "limit: setup: %s", strerror(errno));
 		goto out;
 	}
-	fill(sbuf(300), 64, 300);
+	msg_fill(sbuf(300), 64, 300);
 	for (i = 0; i < 10; i++)
 		post_srq(srq, 3000 + i, 200 + i, SLOT);
 	sa.srq_limit = 7;
@@ -606,7 +582,7 @@ static void test_error_and_destroy(void)
 	}
 	for (i = 0; i < 8; i++)
 		post_srq(srq, 4000 + i, 300 + i, SLOT);
-	fill(sbuf(301), 100, 301);
+	msg_fill(sbuf(301), 100, 301);
 	for (i = 0; i < 2; i++)
 		send_one(p1.c, 301, 100, 1, NULL, 0);
 	for (i = 0, n = 0; i < 4; i++)
@@ -626,7 +602,7 @@ static void test_error_and_destroy(void)
 	free_pair(&p1);
 	/* The 6 WQEs left go to the other QP, in posting order. */
 	for (i = 0; i < 6; i++) {
-		fill(sbuf(310 + i), 50 + i, 310 + i);
+		msg_fill(sbuf(310 + i), 50 + i, 310 + i);
 		send_one(p2.c, 310 + i, 50 + i, 1, NULL, 0);
 	}
 	for (i = 0, n = 0; i < 12; i++) {
@@ -638,7 +614,7 @@ static void test_error_and_destroy(void)
 			continue;
 		if (wc.wr_id != 4002 + (unsigned int)n ||
 		    wc.qp_num != p2.s->qp_num || wc.byte_len != 50 + (unsigned)n ||
-		    differs(rbuf(302 + n), 50 + n, 310 + n) >= 0)
+		    msg_differs(rbuf(302 + n), 50 + n, 310 + n) >= 0)
 			bad++;
 		n++;
 	}
@@ -667,7 +643,7 @@ static void test_rnr(void)
 		check(0, "rnr: setup: %s", strerror(errno));
 		goto out;
 	}
-	fill(sbuf(400), 3000, 400);
+	msg_fill(sbuf(400), 3000, 400);
 	send_one(p.c, 400, 3000, 77, NULL, 0);
 	report(!wait_wc(cq, 500, &wc),
 	       "rnr: SEND to an empty SRQ waits (RNR NAKs, rnr_retry 7)");
@@ -679,7 +655,7 @@ static void test_rnr(void)
 		}
 		if (wc.opcode == IBV_WC_RECV &&
 		    (wc.wr_id != 5000 || wc.byte_len != 3000 ||
-		     differs(rbuf(400), 3000, 400) >= 0))
+		     msg_differs(rbuf(400), 3000, 400) >= 0))
 			bad++;
 		if (wc.opcode == IBV_WC_SEND && wc.wr_id != 77)
 			bad++;

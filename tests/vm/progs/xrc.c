@@ -45,29 +45,6 @@ static union ibv_gid gid;
 static int gid_index;
 static const char *xrcd_path;
 
-static uint8_t pat(unsigned int seed, size_t i)
-{
-	return (uint8_t)(seed * 131 + i * 7 + (i >> 8));
-}
-
-static void fill(uint8_t *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = pat(seed, i);
-}
-
-static long differs(const uint8_t *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != pat(seed, i))
-			return (long)i;
-	return -1;
-}
-
 static uint8_t *slot(unsigned int i)
 {
 	return buf + (size_t)i * SLOT;
@@ -261,7 +238,7 @@ static int recv_ok(struct ibv_cq *cq, uint64_t wr_id, uint32_t len,
 		       wc.byte_len, wc.qp_num, wc.wc_flags);
 		return 0;
 	}
-	return differs(addr, len, seed) < 0;
+	return msg_differs(addr, len, seed) < 0;
 }
 
 /* The child: the domain and the target QP shared through the file. */
@@ -383,9 +360,9 @@ int main(int argc, char **argv)
 	check(!post_srq(srq_a, mr, slot(10), 10) &&
 	      !post_srq(srq_a, mr, slot(11), 11) &&
 	      !post_srq(srq_b, mr, slot(20), 20), "post to the XRC SRQs");
-	fill(slot(0), BIG, 1);
-	fill(slot(1), 100, 2);
-	fill(slot(2), 777, 3);
+	msg_fill(slot(0), BIG, 1);
+	msg_fill(slot(1), 100, 2);
+	msg_fill(slot(2), 777, 3);
 	report(!post(ini, IBV_WR_SEND, n_a, slot(0), BIG, 1, 0, 0) &&
 	       send_status(scq, 1) == IBV_WC_SUCCESS &&
 	       recv_ok(cq_a, 10, BIG, 1, slot(10), tgt->qp_num, false),
@@ -406,18 +383,18 @@ int main(int argc, char **argv)
 	       "ibv_wr_send with ibv_wr_set_xrc_srqn to SRQ A");
 
 	/* rdma */
-	fill(slot(3), RDMA_LEN, 4);
+	msg_fill(slot(3), RDMA_LEN, 4);
 	memset(slot(30), 0, RDMA_LEN);
 	memset(slot(40), 0, RDMA_LEN);
 	report(!post(ini, IBV_WR_RDMA_WRITE, n_a, slot(3), RDMA_LEN, 4,
 		     (uintptr_t)slot(30), mr->rkey) &&
 	       send_status(scq, 4) == IBV_WC_SUCCESS &&
-	       differs(slot(30), RDMA_LEN, 4) < 0,
+	       msg_differs(slot(30), RDMA_LEN, 4) < 0,
 	       "RDMA WRITE of %d bytes through the initiator", RDMA_LEN);
 	report(!post(ini, IBV_WR_RDMA_READ, n_a, slot(40), RDMA_LEN, 5,
 		     (uintptr_t)slot(30), mr->rkey) &&
 	       send_status(scq, 5) == IBV_WC_SUCCESS &&
-	       differs(slot(40), RDMA_LEN, 4) < 0,
+	       msg_differs(slot(40), RDMA_LEN, 4) < 0,
 	       "RDMA READ of %d bytes through the initiator", RDMA_LEN);
 
 	/* shared */
@@ -433,7 +410,7 @@ int main(int argc, char **argv)
 	/* A child that fails early closes its ends: no read waits forever. */
 	close(c2p[1]);
 	close(p2c[0]);
-	fill(slot(5), BIG, 9);
+	msg_fill(slot(5), BIG, 9);
 	sent = 0;
 	if (read(c2p[0], &n_child, sizeof(n_child)) == sizeof(n_child) &&
 	    write(p2c[1], "g", 1) == 1)
