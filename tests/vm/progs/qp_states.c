@@ -94,26 +94,43 @@ static int poll_for(int ms, struct ibv_wc *wc, int *n, int max)
 	return *n - before;
 }
 
+/*
+ * @count signaled WRITEs of WRITE_SIZE, from slot @index on, with wr_ids
+ * from @wr_id on, in one ibv_post_send (one doorbell).
+ */
+static int post_writes(struct ibv_qp *qp, struct ibv_mr *src,
+		       struct ibv_mr *dst, uint64_t wr_id, int index, int count)
+{
+	struct ibv_sge sge[NR_WRITES];
+	struct ibv_send_wr wr[NR_WRITES], *bad;
+	int i;
+
+	for (i = 0; i < count; i++) {
+		sge[i] = (struct ibv_sge){
+			.addr = (uintptr_t)src->addr +
+				(size_t)(index + i) * WRITE_SIZE,
+			.length = WRITE_SIZE,
+			.lkey = src->lkey,
+		};
+		wr[i] = (struct ibv_send_wr){
+			.wr_id = wr_id + i,
+			.next = i + 1 < count ? &wr[i + 1] : NULL,
+			.sg_list = &sge[i],
+			.num_sge = 1,
+			.opcode = IBV_WR_RDMA_WRITE,
+			.send_flags = IBV_SEND_SIGNALED,
+			.wr.rdma.remote_addr = (uintptr_t)dst->addr +
+				(size_t)(index + i) * WRITE_SIZE,
+			.wr.rdma.rkey = dst->rkey,
+		};
+	}
+	return ibv_post_send(qp, wr, &bad);
+}
+
 static int post_write(struct ibv_qp *qp, struct ibv_mr *src, struct ibv_mr *dst,
 		      uint64_t wr_id, int index)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)src->addr + (size_t)index * WRITE_SIZE,
-		.length = WRITE_SIZE,
-		.lkey = src->lkey,
-	};
-	struct ibv_send_wr wr = {
-		.wr_id = wr_id,
-		.sg_list = &sge,
-		.num_sge = 1,
-		.opcode = IBV_WR_RDMA_WRITE,
-		.send_flags = IBV_SEND_SIGNALED,
-		.wr.rdma.remote_addr = (uintptr_t)dst->addr +
-				       (size_t)index * WRITE_SIZE,
-		.wr.rdma.rkey = dst->rkey,
-	}, *bad;
-
-	return ibv_post_send(qp, &wr, &bad);
+	return post_writes(qp, src, dst, wr_id, index, 1);
 }
 
 int main(int argc, char **argv)
@@ -187,10 +204,13 @@ int main(int argc, char **argv)
 	expect_refused(req, IBV_QPS_SQE, 0, "RTS to SQE is refused on RC");
 	expect_refused(req, IBV_QPS_RTR, 0, "RTS to RTR is refused");
 
-	/* RTS to SQD with WRITEs in flight. */
-	for (i = 0; i < NR_WRITES; i++)
-		if (post_write(req, src, dst, i, i))
-			check(0, "post WRITE %d: %s", i, strerror(errno));
+	/*
+	 * RTS to SQD with WRITEs in flight: posted with one doorbell, so that
+	 * SQD comes right after it (with a doorbell a WRITE, the first ones
+	 * could all be done before the last was posted).
+	 */
+	if (post_writes(req, src, dst, 0, 0, NR_WRITES))
+		check(0, "post %d WRITEs: %s", NR_WRITES, strerror(errno));
 	a.qp_state = IBV_QPS_SQD;
 	a.en_sqd_async_notify = 1;
 	check(!ibv_modify_qp(req, &a, IBV_QP_STATE | IBV_QP_EN_SQD_ASYNC_NOTIFY),
