@@ -1295,19 +1295,23 @@ static uint8_t rnd_syndrome(void)
 static uint64_t ctr(const char *name);
 
 /*
- * Packets this host dropped before they reached a QP, or at a QP's full
- * queue: the backlog drops of every CPU (/proc/net/softnet_stat, second
- * column) and sroce's rx_qp_queue_full.  UINT64_MAX if unreadable.
+ * Packets this host dropped before they reached a QP, at a QP's full
+ * queue, or at the responder for coming out of order: the backlog drops
+ * of every CPU (/proc/net/softnet_stat, second column), sroce's
+ * rx_qp_queue_full, and its seq_naks_sent (a responder that sees a gap
+ * NAKs it and drops what follows until the gap is filled; looped back
+ * packets may be reordered, as they are queued on the CPU that sent
+ * them).  UINT64_MAX if unreadable.
  */
 static uint64_t host_drops(void)
 {
 	unsigned int processed, dropped;
-	uint64_t sum = 0, q = ctr("rx_qp_queue_full");
+	uint64_t sum = 0, q = ctr("rx_qp_queue_full"), n = ctr("seq_naks_sent");
 	char line[256];
 	FILE *f;
 
 	f = fopen("/proc/net/softnet_stat", "r");
-	if (!f || q == UINT64_MAX) {
+	if (!f || q == UINT64_MAX || n == UINT64_MAX) {
 		if (f)
 			fclose(f);
 		return UINT64_MAX;
@@ -1316,7 +1320,7 @@ static uint64_t host_drops(void)
 		if (sscanf(line, "%x %x", &processed, &dropped) == 2)
 			sum += dropped;
 	fclose(f);
-	return sum + q;
+	return sum + q + n;
 }
 
 /* A 256 KiB WRITE (1024 packets at MTU 256) with forgeries aimed at A. */
@@ -1423,7 +1427,7 @@ static void d_write(enum d_mode mode)
 			       d_names[mode], bad, first_bad * mtu,
 			       (unsigned long long)(sent_total - start));
 		else if (mode == D_ACK_SENT && dropped)
-			printf("note: d: %s: the WRITE completed with %u packets' data never written (the first at byte %u): the flood of %llu forgeries made this host drop %llu packets (backlog or full QP queue), and forged ACKs had covered those PSNs, so A could not send them again\n",
+			printf("note: d: %s: the WRITE completed with %u packets' data never written (the first at byte %u): the flood of %llu forgeries made this host drop %llu packets (backlog, full QP queue or out of order at B), and forged ACKs had covered those PSNs, so A could not send them again\n",
 			       d_names[mode], later, first_bad * mtu,
 			       (unsigned long long)(sent_total - start),
 			       (unsigned long long)dropped);
