@@ -74,6 +74,9 @@ for module in $modules; do
 		[ "$ran" -gt 0 ] && [ "$fail" -eq 0 ] && [ "$err" -eq 0 ] || status=1
 	fi
 done
+# Why each test skipped on sroce0 (the README lists them).
+grep -oE "^(test|setUpClass)[^ ]* \(tests\.[^)]*\)( \.\.\.|$)|skipped '.*'$" /tmp/pyverbs.sroce0 |
+	awk '/^(test|setUpClass)/ { t = $2 } /^skipped / { print "REPORT pyverbs skip: " t " " $0 }' || true
 # A failing module's tests and tracebacks.
 [ $status -eq 0 ] || grep -E -A 30 '^(FAIL|ERROR): ' /tmp/pyverbs.sroce0 || true
 # rdma_rxe in the same VM, for comparison (it cannot run next to sroce).
