@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "cqe.h"
@@ -182,6 +183,42 @@ int sroce_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc)
 		sroce_ring_store(&r->hdr->cons, r->idx);
 	pthread_spin_unlock(&r->lock);
 	return n;
+}
+
+/*
+ * Drop the CQEs of QP @qp_num from @cq, for the QP's move to RESET: its
+ * completions go with its work, as they do on hardware, so that a QP
+ * taken from ERR through RESET back to RTS does not hand its old flush
+ * errors to the next poll (rdma-core's tests expect this).  Receive
+ * completions of a QP with an SRQ stay: each one holds a buffer that
+ * only its CQE gives back to the application.
+ *
+ * The kernel adds no CQE for a QP in RESET and writes only past the
+ * producer index read here, so the CQEs kept move up, over the ones
+ * dropped, towards that index, and the consumer index skips the slots
+ * this frees.  Under ring.lock, which also keeps an ibv_cq_ex batch out.
+ */
+void sroce_cq_clean(struct ibv_cq *ibcq, uint32_t qp_num, bool keep_recv)
+{
+	struct sroce_ring *r = &to_scq(ibcq)->ring;
+	uint32_t prod, i, dropped = 0;
+	struct sroce_cqe *cqe;
+
+	pthread_spin_lock(&r->lock);
+	prod = sroce_ring_load(&r->hdr->prod);
+	for (i = prod; i != r->idx;) {
+		cqe = sroce_ring_slot(r, --i);
+		if (cqe->qp_num == qp_num &&
+		    !(keep_recv && (cqe->opcode & SROCE_WC_RECV)))
+			dropped++;
+		else if (dropped)
+			memcpy(sroce_ring_slot(r, i + dropped), cqe, r->stride);
+	}
+	if (dropped) {
+		r->idx += dropped;
+		sroce_ring_store(&r->hdr->cons, r->idx);
+	}
+	pthread_spin_unlock(&r->lock);
 }
 
 int sroce_req_notify_cq(struct ibv_cq *ibcq, int solicited_only)

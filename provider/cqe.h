@@ -8,8 +8,8 @@
  * RoCE has no LIDs, SLs or P_Keys to report: slid, sl, dlid_path_bits and
  * pkey_index read 0.  A UD receive carries a GRH (RoCEv2: the IPv6 or IPv4
  * header, which ibv_init_ah_from_wc tells apart) in the first 40 bytes of
- * its buffer.  sroce has no SEND with Invalidate, so ex only ever holds
- * immediate data.
+ * its buffer.  ex holds the immediate data or, for a SEND with
+ * Invalidate, the rkey it invalidated.
  */
 #ifndef SROCE_CQE_H
 #define SROCE_CQE_H

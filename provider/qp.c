@@ -139,8 +139,18 @@ int sroce_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr,
 		    int attr_mask)
 {
 	struct ibv_modify_qp cmd;
+	bool srq = ibqp->srq || ibqp->qp_type == IBV_QPT_XRC_RECV;
+	int ret;
 
-	return ibv_cmd_modify_qp(ibqp, attr, attr_mask, &cmd, sizeof(cmd));
+	ret = ibv_cmd_modify_qp(ibqp, attr, attr_mask, &cmd, sizeof(cmd));
+	if (ret || !(attr_mask & IBV_QP_STATE) ||
+	    attr->qp_state != IBV_QPS_RESET)
+		return ret;
+	if (ibqp->recv_cq)
+		sroce_cq_clean(ibqp->recv_cq, ibqp->qp_num, srq);
+	if (ibqp->send_cq && ibqp->send_cq != ibqp->recv_cq)
+		sroce_cq_clean(ibqp->send_cq, ibqp->qp_num, srq);
+	return 0;
 }
 
 int sroce_destroy_qp(struct ibv_qp *ibqp)

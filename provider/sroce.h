@@ -110,6 +110,7 @@ struct ibv_cq *sroce_create_cq(struct ibv_context *context, int cqe,
 int sroce_destroy_cq(struct ibv_cq *ibcq);
 int sroce_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc);
 int sroce_resize_cq(struct ibv_cq *ibcq, int cqe);
+void sroce_cq_clean(struct ibv_cq *ibcq, uint32_t qp_num, bool keep_recv);
 int sroce_req_notify_cq(struct ibv_cq *ibcq, int solicited_only);
 struct ibv_cq_ex *sroce_create_cq_ex(struct ibv_context *context,
 				     struct ibv_cq_init_attr_ex *attr);

@@ -11,7 +11,9 @@
  *   complete, IBV_EVENT_SQ_DRAINED follows, nothing else starts, WRs
  *   posted in SQD wait, attributes may change in SQD, and back in RTS
  *   every WR completes in order with the data in place;
- * - SQD to ERR flushes what waits.
+ * - SQD to ERR flushes what waits;
+ * - RESET takes the QP's completions out of its CQ, and only its own:
+ *   the other QPs' stay, in order.
  *
  * Prints "ok: ..." per check passed and "FAIL: ..." otherwise; exits 1 on
  * any failure.
@@ -131,6 +133,50 @@ static int post_write(struct ibv_qp *qp, struct ibv_mr *src, struct ibv_mr *dst,
 		      uint64_t wr_id, int index)
 {
 	return post_writes(qp, src, dst, wr_id, index, 1);
+}
+
+/*
+ * Flush completions of three QPs in ERR that share the CQ, not polled
+ * (@gone's between the others'), then @gone to RESET: only the others'
+ * come out of the CQ, in the order they were made.
+ */
+static void reset_cleans_cq(struct ibv_qp *other, struct ibv_qp *gone,
+			    struct ibv_qp *third, struct ibv_mr *src,
+			    struct ibv_mr *dst)
+{
+	static const uint64_t want[] = { 201, 401, 202 };
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_ERR };
+	struct ibv_wc wc[8];
+	int i, n = 0, in_order = 1;
+
+	check(!ibv_modify_qp(other, &a, IBV_QP_STATE) &&
+	      !ibv_modify_qp(third, &a, IBV_QP_STATE), "to ERR: %s",
+	      strerror(errno));
+	poll_for(300, wc, &n, 8);	/* whatever those flushed */
+	n = 0;
+	check(!post_write(other, src, dst, 201, 0) &&
+	      !post_writes(gone, src, dst, 301, 0, 3) &&
+	      !post_write(third, src, dst, 401, 0) &&
+	      !post_write(other, src, dst, 202, 0),
+	      "posting to QPs in ERR: %s", strerror(errno));
+	usleep(300 * 1000);	/* for the flushes to reach the CQ */
+	a.qp_state = IBV_QPS_RESET;
+	check(!ibv_modify_qp(gone, &a, IBV_QP_STATE), "ERR to RESET: %s",
+	      strerror(errno));
+	poll_for(1000, wc, &n, 8);
+	for (i = 0; i < n; i++) {
+		printf("after RESET: wr_id %llu, %s\n",
+		       (unsigned long long)wc[i].wr_id,
+		       ibv_wc_status_str(wc[i].status));
+		if (i >= 3 || wc[i].wr_id != want[i] ||
+		    wc[i].status != IBV_WC_WR_FLUSH_ERR)
+			in_order = 0;
+	}
+	check(n == 3 && in_order,
+	      "RESET: expected the other QPs' 3 flushes (201, 401, 202), got %d",
+	      n);
+	if (n == 3 && in_order)
+		ok("RESET takes the QP's completions from the CQ, only its own");
 }
 
 int main(int argc, char **argv)
@@ -291,6 +337,8 @@ int main(int argc, char **argv)
 	check(n == NR_LATE, "%d of %d waiting WRs flushed", n, NR_LATE);
 	if (n == NR_LATE)
 		ok("SQD to ERR flushes the waiting WRs");
+
+	reset_cleans_cq(resp, req, fresh, src, dst);
 
 	ibv_destroy_qp(fresh);
 	ibv_destroy_qp(req);
