@@ -210,11 +210,7 @@ struct ib_mr *sroce_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
 	struct sroce_mr *mr = to_smr(ibmr);
 	struct ib_mr *new;
 
-	/*
-	 * Only access: rdma-core's pyverbs rereg tests of translation and
-	 * PD do not pass yet.
-	 */
-	if (flags & ~IB_MR_REREG_ACCESS)
+	if (flags & ~IB_MR_REREG_SUPPORTED)
 		return ERR_PTR(-EOPNOTSUPP);
 	if (mr->type != SROCE_MR_USER || mr->umem->odp)
 		return ERR_PTR(-EOPNOTSUPP);

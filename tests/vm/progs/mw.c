@@ -25,9 +25,10 @@
  *             a zero-length type 2 bind, a bad MR key: IBV_WC_MW_BIND_ERR
  *   dealloc   deregistering an MR with a bound window is EBUSY; the window
  *             deallocated while bound, its rkey fails and the MR goes
- *   rereg     ibv_rereg_mr of access, keeping the keys, checked by data
- *             through the rkey and failures where the MR no longer allows
- *             it; translation and PD are EOPNOTSUPP;
+ *   rereg     ibv_rereg_mr of access, translation and PD, keeping the
+ *             keys, each checked by data through the rkey and failures
+ *             where the MR no longer reaches (the old buffer, a QP of the
+ *             old PD);
  *             EBUSY with a bound window (which keeps working), EINVAL for
  *             no flags or remote write without local write, EOPNOTSUPP for
  *             an on-demand MR
@@ -616,22 +617,41 @@ static void test_rereg(void)
 	       "rereg: WRITE with the new rkey lands (status %d)", st);
 	reset_target();
 
-	/* Translation and PD are not offered yet. */
+	/* Translation: the same MR over another buffer. */
+	memset(other, 0, 16384);
 	ret = rereg(mr, IBV_REREG_MR_CHANGE_TRANSLATION, NULL, other, 16384, 0);
-	report(ret == EOPNOTSUPP, "rereg: translation is EOPNOTSUPP (%d)", ret);
+	report(!ret && mr->addr == other && mr->length == 16384,
+	       "rereg: translation to another buffer (%d)", ret);
+	msg_fill(loc, 4096, 12);
+	st = rdma(&p1, IBV_WR_RDMA_WRITE, mr->rkey,
+		  (uintptr_t)other + 8192 - (uintptr_t)tgt, 4096);
+	report(!st && msg_differs(other + 8192, 4096, 12) < 0 &&
+	       rest_untouched(0, 0),
+	       "rereg: WRITE lands in the new buffer only (status %d)", st);
+	memset(loc, 0, 4096);
+	st = rdma(&p1, IBV_WR_RDMA_READ, mr->rkey,
+		  (uintptr_t)other + 8192 - (uintptr_t)tgt, 4096);
+	report(!st && msg_differs(loc, 4096, 12) < 0,
+	       "rereg: READ from the new buffer (status %d)", st);
+	must_fail(&p1, rdma(&p1, IBV_WR_RDMA_READ, mr->rkey, 0, 8),
+		  "rereg: READ at the old buffer");
+
+	/* PD: another PD's MR is out of p1's reach; and back. */
 	ret = rereg(mr, IBV_REREG_MR_CHANGE_PD, pd2, NULL, 0, 0);
-	report(ret == EOPNOTSUPP, "rereg: PD is EOPNOTSUPP (%d)", ret);
-	ret = rereg(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL, 0,
+	report(!ret && mr->pd == pd2, "rereg: to another PD (%d)", ret);
+	must_fail(&p1, rdma(&p1, IBV_WR_RDMA_READ, mr->rkey,
+			    (uintptr_t)other - (uintptr_t)tgt, 8),
+		  "rereg: READ from a QP of the old PD");
+	ret = rereg(mr, IBV_REREG_MR_CHANGE_PD | IBV_REREG_MR_CHANGE_ACCESS |
+		    IBV_REREG_MR_CHANGE_TRANSLATION, pd, tgt, TGT_SIZE,
 		    IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
 		    IBV_ACCESS_MW_BIND);
-	report(!ret && mr->pd == pd, "rereg: access back to READ-only (%d)",
-	       ret);
+	report(!ret && mr->pd == pd, "rereg: all three back (%d)", ret);
 	msg_fill(tgt + 512, 256, 13);
 	memset(loc, 0, 256);
 	st = rdma(&p1, IBV_WR_RDMA_READ, mr->rkey, 512, 256);
 	report(!st && msg_differs(loc, 256, 13) < 0,
-	       "rereg: READ through it (status %d)",
-	       st);
+	       "rereg: READ through it (status %d)", st);
 	reset_target();
 	must_fail(&p1, rdma(&p1, IBV_WR_RDMA_WRITE, mr->rkey, 0, 8),
 		  "rereg: WRITE once the access is READ-only again");
