@@ -28,7 +28,11 @@ nvmet_subsys_add() {
 
 # nvmet_ns_add <nqn> <nsid> <block device or file>: a namespace, enabled.
 # A file must have its size before it is enabled (the target reads it
-# then, and a file of 0 bytes is a namespace of no capacity).
+# then), and must live on a filesystem whose inodes carry their block
+# size, such as tmpfs or ext4: nvmet's file backend takes the LBA size
+# from the inode's i_blkbits, which is 0 on overlayfs (the guest's /, so
+# /tmp), and the host then skips the namespace ("invalid LBA data size
+# 0"), which is why a file in /tmp never showed a capacity.
 nvmet_ns_add() {
 	local ns=$NVMET_CFS/subsystems/$1/namespaces/$2
 
