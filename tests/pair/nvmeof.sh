@@ -8,14 +8,15 @@
 # nvmet_ns_add in tests/vm/nvme-lib.sh for why not on overlayfs), on an
 # IPv4 and an IPv6 port.  The other is the nvme-rdma host: `nvme
 # discover` (retried until the target listens) and `nvme connect -t rdma`
-# over IPv4, fio randrw of 4 KiB and of 128 KiB blocks with crc32c
-# verification on every namespace, `nvme disconnect`, the same over
-# IPv6; then fio writes with verification while the target takes the
-# IPv6 port away and gives it back, and the host must reconnect and end
-# with its data verified.  The host tells the target when to take the
+# over IPv4, fio randrw of 4 KiB blocks with crc32c verification on
+# every namespace, `nvme disconnect`, the same over IPv6 with 128 KiB
+# blocks (NVME_FULL=1: both block sizes over each family); then fio
+# writes with verification while the target takes the IPv6 port away and
+# gives it back, and the host must reconnect and end with its data
+# verified.  The host tells the target when to take the
 # port away and when it is done (or failed) with a line over TCP.
-# SROCE_NVME_MB sizes each namespace's I/O (default 8, make check-long
-# asks for more); NVME_NETEM="loss 1%" runs it all under that netem on
+# SROCE_NVME_MB sizes each namespace's I/O (default 4, make check-long
+# asks for more and NVME_FULL=1); NVME_NETEM="loss 1%" runs it all under that netem on
 # eth0 of both VMs (each VM sets its own).  Each VM checks at the end that
 # no kernel QP but QP1 is left on its device.
 set -euo pipefail
@@ -23,7 +24,8 @@ set -euo pipefail
 . "$SROCE_REPO/tests/vm/nvme-lib.sh"
 
 target=${NVME_TARGET:-b}
-mb=${SROCE_NVME_MB:-8}
+mb=${SROCE_NVME_MB:-4}
+full=${NVME_FULL:-0}
 netem=${NVME_NETEM:-}
 nqn=nqn.2026-12.org.example:sroce-pair-nvmeof
 msg_port=18600
@@ -158,7 +160,7 @@ host_exit() {
 }
 
 run_host() {
-	local fam addr wait=180 disk bs reconnected
+	local fam addr wait=180 disk bs sizes reconnected
 
 	trap host_exit EXIT
 	for fam in 4 6; do
@@ -169,8 +171,11 @@ run_host() {
 		wait=0
 		nvme_host_connect "$addr" "$nqn" 2
 		echo "REPORT $label IPv$fam: connected to $addr, namespaces $(nvme_host_disks "$nqn" | tr '\n' ' ')"
+		sizes=4k
+		[ $fam = 4 ] || sizes=128k
+		[ "$full" = 0 ] || sizes="4k 128k"
 		for disk in $(nvme_host_disks "$nqn"); do
-			for bs in 4k 128k; do
+			for bs in $sizes; do
 				fio_verify "$disk" "$mb" --rw=randrw --bs=$bs
 				echo "REPORT $label IPv$fam: $disk (nsid $(cat /sys/block/${disk#/dev/}/nsid 2> /dev/null || echo ?)) fio randrw $bs crc32c verified, $mb MiB: $(fio_figures)"
 			done
@@ -180,11 +185,11 @@ run_host() {
 		echo "REPORT $label: disconnected over IPv4, reconnecting over IPv6"
 	done
 
-	# The IPv6 port goes away while fio writes (for about 12 s), and
+	# The IPv6 port goes away while fio writes (for about 10 s), and
 	# comes back: the host must reconnect, and fio end verified.
 	reconnected=$(dmesg | grep -c 'Successfully reconnected' || true)
 	disk=$(nvme_host_disks "$nqn" | head -n 1)
-	nvme_fio_start "$disk" "$mb" 12
+	nvme_fio_start "$disk" "$mb" 10
 	sleep 3
 	msg_send remove || fail "cannot tell the target to take its port away"
 	nvme_fio_wait
