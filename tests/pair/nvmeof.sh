@@ -7,18 +7,18 @@
 # one (a file on a tmpfs of its own, sized before it is enabled; see
 # nvmet_ns_add in tests/vm/nvme-lib.sh for why not on overlayfs), on an
 # IPv4 and an IPv6 port.  The other is the nvme-rdma host: `nvme
-# discover` (retried until the target listens) and `nvme connect -t rdma`
-# over IPv4, fio randrw of 4 KiB blocks with crc32c verification on
-# every namespace, `nvme disconnect`, the same over IPv6 with 128 KiB
+# discover` (retried until the target listens) and `nvme connect -t
+# rdma` over IPv4, fio randrw of 4 KiB blocks with crc32c verification
+# on every namespace, `nvme disconnect`, the same over IPv6 with 128 KiB
 # blocks (NVME_FULL=1: both block sizes over each family); then fio
-# writes with verification while the target takes the IPv6 port away and
-# gives it back, and the host must reconnect and end with its data
-# verified.  The host tells the target when to take the
-# port away and when it is done (or failed) with a line over TCP.
-# SROCE_NVME_MB sizes each namespace's I/O (default 4, make check-long
-# asks for more and NVME_FULL=1); NVME_NETEM="loss 1%" runs it all under that netem on
-# eth0 of both VMs (each VM sets its own).  Each VM checks at the end that
-# no kernel QP but QP1 is left on its device.
+# writes with verification while the target takes the IPv6 port away
+# and gives it back, and the host must reconnect and end with its data
+# verified.  The host tells the target when to take the port away and
+# when it is done (or failed) with a line over TCP.  SROCE_NVME_MB sizes
+# each namespace's I/O (default 4; make check-long asks for more, and
+# NVME_FULL=1); NVME_NETEM="loss 1%" runs it all under that netem on
+# eth0 of both VMs (each VM sets its own).  Each VM checks at the end
+# that no kernel QP but QP1 is left on its device.
 set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 . "$SROCE_REPO/tests/vm/nvme-lib.sh"
@@ -45,18 +45,19 @@ label="nvmeof $dev ($side)"
 wait_for "roce_gid_index $dev 4" 20 || fail "$dev has no IPv4 RoCE v2 GID"
 wait_for "roce_gid_index $dev 6" 20 || fail "$dev has no IPv6 RoCE v2 GID"
 nvme_prepare $side
+echo "REPORT $label: GIDs and modules ready [at ${SECONDS} s]"
 if [ -n "$netem" ]; then
 	modprobe sch_netem || fail "no sch_netem module"
 	tc qdisc replace dev eth0 root netem $netem ||
 		fail "tc netem $netem on eth0"
-	echo "REPORT $label: netem $netem on eth0"
+	echo "REPORT $label: netem $netem on eth0 [at ${SECONDS} s]"
 fi
 
 # The kernel QPs on $dev but QP1 must all go with the target or the host.
 check_no_qp() {
 	wait_for "[ -z \"\$(res_list qp $dev kernel | grep -v 'lqpn 1 ')\" ]" 30 ||
 		fail "kernel QPs left on $dev: $(res_list qp $dev kernel)"
-	echo "REPORT $label: no kernel QP left on $dev but QP1"
+	echo "REPORT $label: no kernel QP left on $dev but QP1 [at ${SECONDS} s]"
 }
 
 # fio's figures of the last fio_verify (terse v3: read bandwidth and
@@ -107,6 +108,7 @@ while True:
 	listener=$!
 	trap target_teardown EXIT
 	wait_listen $msg_port || fail "the message listener did not start"
+	echo "REPORT $label: listening for the host's lines [at ${SECONDS} s]"
 
 	modprobe null_blk nr_devices=1 memory_backed=1 gb=$((mb / 1024 + 1)) ||
 		fail "cannot load null_blk"
@@ -119,14 +121,14 @@ while True:
 	nvmet_ns_add "$nqn" 2 $filedir/ns2.img || fail "cannot add namespace 2 (file)"
 	nvmet_port_add 1 ipv4 $self4 "$nqn" || fail "cannot add the IPv4 port"
 	nvmet_port_add 2 ipv6 $self6 "$nqn" || fail "cannot add the IPv6 port"
-	echo "REPORT $label: subsystem on $self4 and [$self6]:4420, namespaces null_blk and $filedir/ns2.img ($((mb + 16)) MiB)"
+	echo "REPORT $label: subsystem on $self4 and [$self6]:4420, namespaces null_blk and $filedir/ns2.img ($((mb + 16)) MiB) [at ${SECONDS} s]"
 
 	msg_wait remove 3600
 	nvmet_port_unlink 2 "$nqn" || fail "cannot take the IPv6 port away"
-	echo "REPORT $label: IPv6 port taken away while the host writes"
-	sleep 4
+	echo "REPORT $label: IPv6 port taken away while the host writes [at ${SECONDS} s]"
+	sleep 3
 	nvmet_port_link 2 "$nqn" || fail "cannot give the IPv6 port back"
-	echo "REPORT $label: IPv6 port given back"
+	echo "REPORT $label: IPv6 port given back [at ${SECONDS} s]"
 
 	msg_wait done 3600
 	target_teardown
@@ -170,32 +172,32 @@ run_host() {
 		nvme_host_discover "$addr" "$nqn" $wait
 		wait=0
 		nvme_host_connect "$addr" "$nqn" 2
-		echo "REPORT $label IPv$fam: connected to $addr, namespaces $(nvme_host_disks "$nqn" | tr '\n' ' ')"
+		echo "REPORT $label IPv$fam: connected to $addr, namespaces $(nvme_host_disks "$nqn" | tr '\n' ' ') [at ${SECONDS} s]"
 		sizes=4k
 		[ $fam = 4 ] || sizes=128k
 		[ "$full" = 0 ] || sizes="4k 128k"
 		for disk in $(nvme_host_disks "$nqn"); do
 			for bs in $sizes; do
 				fio_verify "$disk" "$mb" --rw=randrw --bs=$bs
-				echo "REPORT $label IPv$fam: $disk (nsid $(cat /sys/block/${disk#/dev/}/nsid 2> /dev/null || echo ?)) fio randrw $bs crc32c verified, $mb MiB: $(fio_figures)"
+				echo "REPORT $label IPv$fam: $disk (nsid $(cat /sys/block/${disk#/dev/}/nsid 2> /dev/null || echo ?)) fio randrw $bs crc32c verified, $mb MiB: $(fio_figures) [at ${SECONDS} s]"
 			done
 		done
 		[ $fam = 6 ] && break
 		nvme_host_disconnect "$nqn"
-		echo "REPORT $label: disconnected over IPv4, reconnecting over IPv6"
+		echo "REPORT $label: disconnected over IPv4, reconnecting over IPv6 [at ${SECONDS} s]"
 	done
 
-	# The IPv6 port goes away while fio writes (for about 10 s), and
+	# The IPv6 port goes away while fio writes (for about 8 s), and
 	# comes back: the host must reconnect, and fio end verified.
 	reconnected=$(dmesg | grep -c 'Successfully reconnected' || true)
 	disk=$(nvme_host_disks "$nqn" | head -n 1)
-	nvme_fio_start "$disk" "$mb" 10
-	sleep 3
+	nvme_fio_start "$disk" "$mb" 8
+	sleep 2
 	msg_send remove || fail "cannot tell the target to take its port away"
 	nvme_fio_wait
 	[ "$(dmesg | grep -c 'Successfully reconnected' || true)" -gt "$reconnected" ] ||
 		{ dmesg | grep -i nvme | tail -n 20; fail "the host never reconnected"; }
-	echo "REPORT $label: reconnected after the port came back ($(dmesg | grep 'Successfully reconnected' | tail -n 1 | sed 's/^\[[^]]*\] //')); fio randwrite 4k crc32c verified across it: $(awk -F';' '{ printf "write %d KiB/s %d IOPS", $48, $49; exit }' /tmp/fio-reconnect.out)"
+	echo "REPORT $label: reconnected after the port came back ($(dmesg | grep 'Successfully reconnected' | tail -n 1 | sed 's/^\[[^]]*\] //')); fio randwrite 4k crc32c verified across it: $(awk -F';' '{ printf "write %d KiB/s %d IOPS", $48, $49; exit }' /tmp/fio-reconnect.out) [at ${SECONDS} s]"
 
 	nvme_host_disconnect "$nqn"
 	NVME_FIO_PID=
