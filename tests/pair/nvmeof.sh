@@ -53,6 +53,19 @@ if [ -n "$netem" ]; then
 	echo "REPORT $label: netem $netem on eth0 [at ${SECONDS} s]"
 fi
 
+# With netem, what it did to eth0's frames: asked to lose some, it must
+# have dropped some, or the run showed nothing about loss.
+netem_check() {
+	local stats dropped
+
+	[ -n "$netem" ] || return 0
+	stats=$(tc -s qdisc show dev eth0 | awk '/Sent/ { print; exit }')
+	echo "REPORT $label: eth0 netem $netem:$stats [at ${SECONDS} s]"
+	dropped=$(sed -n 's/.*(dropped \([0-9]*\),.*/\1/p' <<< "$stats")
+	[[ $netem != *loss* ]] || [ "${dropped:-0}" -gt 0 ] ||
+		fail "netem $netem on eth0 dropped no frame"
+}
+
 # The kernel QPs on $dev but QP1 must all go with the target or the host.
 check_no_qp() {
 	wait_for "[ -z \"\$(res_list qp $dev kernel | grep -v 'lqpn 1 ')\" ]" 30 ||
@@ -131,6 +144,7 @@ while True:
 	echo "REPORT $label: IPv6 port given back [at ${SECONDS} s]"
 
 	msg_wait done 3600
+	netem_check
 	target_teardown
 	trap - EXIT
 	modprobe -r nvmet-rdma 2> /dev/null || true
@@ -203,6 +217,7 @@ run_host() {
 	NVME_FIO_PID=
 	msg_send done || fail "cannot tell the target the host is done"
 	trap - EXIT
+	netem_check
 	tc qdisc del dev eth0 root 2> /dev/null || true
 	modprobe -r nvme-rdma 2> /dev/null || true
 	check_no_qp
