@@ -143,7 +143,7 @@ while True:
 	nvmet_port_link 2 "$nqn" || fail "cannot give the IPv6 port back"
 	echo "REPORT $label: IPv6 port given back [at ${SECONDS} s]"
 
-	msg_wait done 3600
+	msg_wait "done" 3600
 	netem_check
 	target_teardown
 	trap - EXIT
@@ -155,9 +155,9 @@ while True:
 
 # msg_send <word>: one line to the target, retried for 30 s.
 msg_send() {
-	local try
+	local i
 
-	for try in $(seq 30); do
+	for i in $(seq 30); do
 		echo "$1" 2> /dev/null > "/dev/tcp/$SROCE_PEER_IP4/$msg_port" &&
 			return 0
 		sleep 1
@@ -215,7 +215,7 @@ run_host() {
 
 	nvme_host_disconnect "$nqn"
 	NVME_FIO_PID=
-	msg_send done || fail "cannot tell the target the host is done"
+	msg_send "done" || fail "cannot tell the target the host is done"
 	trap - EXIT
 	netem_check
 	tc qdisc del dev eth0 root 2> /dev/null || true
