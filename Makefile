@@ -132,7 +132,7 @@ check-long: all deb
 	    echo "check-long: rdma_rxe did not finish the pair loss runs on $$k"; \
 	  scripts/vm-run --kernel $$k --pair --timeout 7200 -- \
 	    "$(PAIR_NVME)" -- "$(PAIR_NVME)" || st=1; \
-	  scripts/vm-run --kernel $$k --pair --peer-rxe --timeout 3600 -- \
+	  scripts/vm-run --kernel $$k --pair --peer-rxe --timeout 5400 -- \
 	    "$(PAIR_NVME_RXE)" -- "$(PAIR_NVME_RXE)" || st=1; \
 	  [ $$k = $(lastword $(KERNELS)) ] || \
 	    scripts/vm-run --kernel $$k --pair --peer-rxe --timeout 900 -- \
