@@ -98,9 +98,19 @@ bench: all
 # kernel.  The same pair run on rdma_rxe gives the table's rxe column; its
 # failures are reported, not judged.  Then the interop pair of make test
 # (sroce against rdma_rxe across a wire), which make test runs on the last
-# kernel only, on the others.
+# kernel only, on the others.  NVMe over Fabrics across the wire
+# (tests/pair/nvmeof.sh, which make test runs with 4 MiB per namespace
+# and one block size per address family): 256 MiB per namespace and
+# both block sizes over each family (fio does about 150 4 KiB IOPS
+# under TCG, so 1024 MiB would take two hours a kernel), then 64 MiB
+# with netem losing 1 % of the frames on both eth0; and against rdma_rxe
+# in both directions, rxe0 as the target and as the host.
 PAIR_LOSS := SECS=20 LOSS='0 1 5 10' tests/pair/loss.sh
-PAIR_INTEROP := tests/pair/perftest.sh && tests/pair/rdmacm.sh && tests/pair/mtu4096.sh
+PAIR_INTEROP := tests/pair/perftest.sh && tests/pair/rdmacm.sh && tests/pair/nvmeof.sh && tests/pair/mtu4096.sh
+PAIR_NVME := NVME_FULL=1 SROCE_NVME_MB=256 tests/pair/nvmeof.sh && \
+	NVME_FULL=1 SROCE_NVME_MB=64 NVME_NETEM='loss 1%' tests/pair/nvmeof.sh
+PAIR_NVME_RXE := NVME_FULL=1 SROCE_NVME_MB=64 tests/pair/nvmeof.sh && \
+	NVME_FULL=1 SROCE_NVME_MB=64 NVME_TARGET=a tests/pair/nvmeof.sh
 # The VM cases that run rdma_rxe next to sroce0 in the same VM (and, in
 # t-pyverbs, require sroce0 to pass at least as many of rdma-core's tests
 # as rxe0 in every module).
@@ -120,6 +130,10 @@ check-long: all deb
 	  scripts/vm-run --kernel $$k --pair --rxe --timeout 3600 -- \
 	    "$(PAIR_LOSS)" -- "$(PAIR_LOSS)" || \
 	    echo "check-long: rdma_rxe did not finish the pair loss runs on $$k"; \
+	  scripts/vm-run --kernel $$k --pair --timeout 7200 -- \
+	    "$(PAIR_NVME)" -- "$(PAIR_NVME)" || st=1; \
+	  scripts/vm-run --kernel $$k --pair --peer-rxe --timeout 5400 -- \
+	    "$(PAIR_NVME_RXE)" -- "$(PAIR_NVME_RXE)" || st=1; \
 	  [ $$k = $(lastword $(KERNELS)) ] || \
 	    scripts/vm-run --kernel $$k --pair --peer-rxe --timeout 900 -- \
 	      "$(PAIR_INTEROP)" -- "$(PAIR_INTEROP)" || st=1; \
