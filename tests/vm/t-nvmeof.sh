@@ -35,8 +35,10 @@ teardown() {
 trap teardown EXIT
 
 # The target: a subsystem any host may use, with a null_blk namespace.
-# (A file-backed namespace never showed a capacity on the host within
-# 30 s; not understood yet, so not tested.)
+# The pair's case (tests/pair/nvmeof.sh) adds a file-backed one, on a
+# tmpfs of its own: on the guest's overlayfs root a file's inode has no
+# block size, and nvmet hands the host a namespace of LBA size 0, which
+# the host skips.
 nvmet_subsys_add "$nqn"
 nvmet_ns_add "$nqn" 1 /dev/nullb0
 nvmet_port_add 1 ipv4 "$ip4" "$nqn"
