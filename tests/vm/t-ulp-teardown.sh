@@ -117,6 +117,8 @@ teardown() {
 	echo "$io_timeout" > $nvme_param/io_timeout
 	echo "$admin_timeout" > $nvme_param/admin_timeout
 	ip link del ut0 2> /dev/null || true
+	# The runner puts sroce0 back on eth0 unless it finds one.
+	wait_for '! rdma_dev_exists $dev' 30 || true
 }
 trap teardown EXIT
 
