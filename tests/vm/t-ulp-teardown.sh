@@ -36,8 +36,8 @@ mountpoint -q /sys/kernel/config ||
 # When its device goes, nvme-rdma deletes the controller: it waits for
 # the I/O in flight, then shuts the controller down by an admin command.
 # With the netdev gone, (b), neither has a path left, and each ends only
-# at its timeout: nvme's I/O timeout (30 s) and, on 6.12, the admin
-# timeout (60 s).  5 and 10 s here keep the case short.
+# at its timeout: nvme's I/O timeout (30 s), then the admin timeout (60
+# s).  5 and 10 s here keep the case short.
 nvme_param=/sys/module/nvme_core/parameters
 io_timeout=$(cat $nvme_param/io_timeout)
 admin_timeout=$(cat $nvme_param/admin_timeout)
