@@ -181,15 +181,19 @@ echo "REPORT ulp-teardown: NVMe-oF over $dev on ut0 connected, fio verified"
 # of the device, the device be gone, each within a bound.  Then the device
 # comes back, the host connects again and fio verifies.
 gone() {
-	local step=$1 what=$2 start fio_pid rc=0 err why
+	local step=$1 what=$2 start fio_pid rc=0 err why writes
 
 	shift 2
+	# Writes the target's null_blk completed so far (field 5 of its stat).
+	writes=$(awk '{ print $5 }' /sys/block/nullb0/stat)
 	fio --name=gone --filename="$disk" --direct=1 --ioengine=libaio \
 		--iodepth=8 --rw=randwrite --bs=4k --size=16M --time_based \
 		--runtime=60 --output-format=terse --terse-version=3 \
 		> /tmp/fio-gone.out 2>&1 &
 	fio_pid=$!
-	sleep 2
+	# fio is writing, not still setting up, when the device goes.
+	wait_for "[ \$(awk '{ print \$5 }' /sys/block/nullb0/stat) -gt $((writes + 100)) ]" 30 ||
+		{ cat /tmp/fio-gone.out; fail "($step) fio does not write"; }
 	kill -0 $fio_pid || { cat /tmp/fio-gone.out; fail "($step) fio ended early"; }
 	start=$SECONDS
 	bounded 60 "($step) $what" "$@"
