@@ -121,7 +121,8 @@ check-long: all deb
 	  scripts/vm-run --kernel $$k --timeout 7200 --mem 4096 -- \
 	    LONG=1 INJECT_ARGS=--long SROCE_CASE_TIMEOUT=3600 \
 	    SROCE_NFS_MB=128 SROCE_NVME_MB=1024 \
-	    tests/vm/run long-loss.sh t-inject.sh t-cm-gone.sh t-big-msg.sh t-nfsrdma.sh t-nvmeof.sh long-deb.sh || st=1; \
+	    tests/vm/run long-loss.sh t-inject.sh t-cm-gone.sh t-big-msg.sh t-nfsrdma.sh t-nvmeof.sh \
+	    t-ulp-teardown.sh long-deb.sh || st=1; \
 	  scripts/vm-run --kernel $$k --timeout 5400 -- \
 	    SROCE_COMPARE_RXE=1 SROCE_CASE_TIMEOUT=1800 \
 	    tests/vm/run $(COMPARE_CASES) || st=1; \

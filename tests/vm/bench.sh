@@ -4,8 +4,10 @@
 # rdma_rxe's rxe0 in the same VM, and each figure as a ratio sroce/rxe.
 # Bandwidths are BW average in MB/s, UD message rates MsgRate in Mpps,
 # latencies t_avg in usec; then rdma_cm's connection time (cmtime, 100
-# connections: us per full connect).  Not a test: it fails only when a
-# tool fails.
+# connections: us per full connect); then fio over NVMe-oF (nvmet-rdma
+# target and nvme-rdma host on the device, a null_blk namespace): 4 KiB
+# random read IOPS and 128 KiB sequential read bandwidth in MB/s.  Not a
+# test: it fails only when a tool fails.
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
@@ -55,11 +57,89 @@ cm_time() {
 	echo "$us"
 }
 
+# NVMe over Fabrics: an nvmet-rdma target on 192.0.2.1 with a null_blk
+# namespace (no backing memory: the transport is what is measured), which
+# the device in use carries at connect time.
+nqn=nqn.2026-12.org.example:sroce-bench
+cfs=/sys/kernel/config/nvmet
+nvme_port=$cfs/ports/1
+nvme_target() {
+	modprobe -a nvmet nvmet-rdma nvme-rdma nvme-fabrics ||
+		fail "cannot load the NVMe-oF modules"
+	modprobe null_blk nr_devices=1 gb=1 || fail "cannot load null_blk"
+	mountpoint -q /sys/kernel/config ||
+		mount -t configfs configfs /sys/kernel/config
+	mkdir "$cfs/subsystems/$nqn"
+	echo 1 > "$cfs/subsystems/$nqn/attr_allow_any_host"
+	mkdir "$cfs/subsystems/$nqn/namespaces/1"
+	echo /dev/nullb0 > "$cfs/subsystems/$nqn/namespaces/1/device_path"
+	echo 1 > "$cfs/subsystems/$nqn/namespaces/1/enable"
+	mkdir "$nvme_port"
+	echo rdma > "$nvme_port/addr_trtype"
+	echo ipv4 > "$nvme_port/addr_adrfam"
+	echo 192.0.2.1 > "$nvme_port/addr_traddr"
+	echo 4420 > "$nvme_port/addr_trsvcid"
+}
+
+# fio_nvme <dev>: "IOPS MB/s" of fio on the namespace over <dev>: 4 KiB
+# random reads at queue depth 32, then 128 KiB sequential reads at 8, 10 s
+# each.  The port listens, and the host is connected, only meanwhile.
+fio_nvme() {
+	local disk line iops kbs
+
+	ln -s "$cfs/subsystems/$nqn" "$nvme_port/subsystems/$nqn"
+	timeout 60 nvme connect -t rdma -a 192.0.2.1 -s 4420 -n "$nqn" \
+		> /dev/null || fail "nvme connect over $1"
+	wait_for '[ -n "$(nvme_disk)" ]' 30 || fail "no namespace over $1"
+	disk=$(nvme_disk)
+	# terse v3: field 8 is the read IOPS, field 7 the read KiB/s.
+	line=$(fio_read "$disk" --rw=randread --bs=4k --iodepth=32) || exit 1
+	iops=$(cut -d';' -f8 <<< "$line")
+	line=$(fio_read "$disk" --rw=read --bs=128k --iodepth=8) || exit 1
+	kbs=$(cut -d';' -f7 <<< "$line")
+	timeout 60 nvme disconnect -n "$nqn" > /dev/null ||
+		fail "nvme disconnect over $1"
+	rm "$nvme_port/subsystems/$nqn"
+	echo "$iops $(awk -v k="$kbs" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }')"
+}
+
+# The namespace's block device, once it has a node and a capacity.
+nvme_disk() {
+	local b
+
+	for b in /sys/block/nvme*n1; do
+		[ "$(cat "$b/device/subsysnqn" 2> /dev/null)" = "$nqn" ] || continue
+		[ -b "/dev/${b##*/}" ] && [ "$(cat "$b/size")" -gt 0 ] &&
+			echo "/dev/${b##*/}"
+	done
+}
+
+# fio_read <disk> <fio args>...: fio's terse v3 line of a 10 s read run.
+fio_read() {
+	local disk=$1 line
+
+	shift
+	line=$(timeout 60 fio --name=bench --filename="$disk" --direct=1 \
+		--ioengine=libaio --time_based --runtime=10 --size=1G \
+		--output-format=terse --terse-version=3 "$@" | grep '^3;') ||
+		fail "fio $* on $disk"
+	[ "$(cut -d';' -f5 <<< "$line")" = 0 ] || fail "fio $* on $disk: an error"
+	echo "$line"
+}
+
+# ratio <a> <b>: a / b with two decimals.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
+}
+
 declare -A sroce
 for r in "${runs[@]}"; do
 	sroce[$r]=$(figure sroce0 "$r")
 done
 sroce_cm=$(cm_time sroce0)
+nvme_target
+nvme_sroce=$(fio_nvme sroce0) || exit 1
+read -r sroce_iops sroce_mbs <<< "$nvme_sroce"
 use_rxe || fail "cannot switch to rdma_rxe"
 echo "kernel $SROCE_KVER, one VM, 2 vCPUs under TCG"
 printf '%-32s %12s %12s %8s\n' run sroce0 rxe0 sroce/rxe
@@ -71,5 +151,13 @@ done
 rxe_cm=$(cm_time rxe0)
 printf '%-32s %12s %12s %8s\n' "cmtime full connect (us)" "$sroce_cm" \
 	"$rxe_cm" "$(awk -v a="$sroce_cm" -v b="$rxe_cm" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }')"
+nvme_rxe=$(fio_nvme rxe0) || exit 1
+read -r rxe_iops rxe_mbs <<< "$nvme_rxe"
+printf '%-32s %12s %12s %8s\n' "NVMe-oF fio randread 4k IOPS" \
+	"$sroce_iops" "$rxe_iops" "$(ratio "$sroce_iops" "$rxe_iops")"
+printf '%-32s %12s %12s %8s\n' "NVMe-oF fio read 128k MB/s" \
+	"$sroce_mbs" "$rxe_mbs" "$(ratio "$sroce_mbs" "$rxe_mbs")"
 echo "(bandwidth: MB/s and UD message rate: Mpps, higher is better;"
-echo " latency: t_avg usec and connect: us per connection, lower is better)"
+echo " latency: t_avg usec and connect: us per connection, lower is better;"
+echo " NVMe-oF: one nvme-rdma host and nvmet-rdma target over the device,"
+echo " null_blk namespace, fio libaio O_DIRECT 10 s, iodepth 32 and 8)"
