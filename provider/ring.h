@@ -43,6 +43,8 @@ static inline void sroce_ring_store(uint32_t *index, uint32_t value)
 
 int sroce_ring_map(struct sroce_ring *r, int cmd_fd,
 		   const struct sroce_queue_info *info);
+int sroce_ring_remap(struct sroce_ring *r, int cmd_fd,
+		     const struct sroce_queue_info *info);
 void sroce_ring_unmap(struct sroce_ring *r);
 
 #endif /* SROCE_RING_H */
