@@ -20,6 +20,7 @@ struct sroce_ring {
 	uint32_t stride;
 	/* Our index: prod of an SQ or RQ, cons of a CQ.  Under @lock. */
 	uint32_t idx;
+	/* @idx, and the mapping while a resize (CQ, SRQ) replaces it. */
 	pthread_spinlock_t lock;
 };
 
