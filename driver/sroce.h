@@ -402,9 +402,10 @@ struct sroce_srq {
 	/*
 	 * The consumers: the owners of the QPs that take WQEs (in softirq or
 	 * in the worker, never with irqs off), and modify and query.  It
-	 * protects q.idx (the ring's cons), @limit and @error, and is taken
-	 * with bottom halves disabled.  Nothing nests inside it: events are
-	 * raised once it is dropped.
+	 * protects q.idx (the ring's cons), @limit and @error, and, for a
+	 * user SRQ, @q itself, which a resize replaces under it (ring, size
+	 * and all).  Taken with bottom halves disabled.  Nothing nests inside
+	 * it: events are raised once it is dropped.
 	 */
 	spinlock_t lock;
 	struct sroce_queue q;

@@ -18,6 +18,7 @@
  * afterwards fails.
  */
 #include <linux/log2.h>
+#include <linux/uaccess.h>
 
 #include "sroce.h"
 
@@ -96,33 +97,112 @@ err_count:
 	return err;
 }
 
-/* Resizing is not offered (no IB_DEVICE_SRQ_RESIZE): only the limit. */
+/*
+ * Give a user SRQ a ring of at least @max_wr slots.  The WQEs posted and
+ * not yet taken move to the new ring at the same free-running indices, so
+ * neither side's index changes; the QPs that take WQEs wait on srq->lock
+ * while they move.  The provider holds its ring's lock across the call, so
+ * it posts nothing to the old ring once the kernel has copied it, and maps
+ * the new ring before it posts again.  Fewer slots than the WQEs waiting,
+ * or than the armed limit, is EINVAL and leaves the SRQ as it was.
+ *
+ * A kernel SRQ is not resized (EOPNOTSUPP): its posters hold post_lock
+ * with irqs saved, which srq->lock cannot nest inside.
+ */
+static int sroce_srq_resize(struct sroce_srq *srq, u32 max_wr,
+			    struct ib_udata *udata)
+{
+	struct sroce_queue_info info = {};
+	struct sroce_modify_srq_cmd cmd;
+	struct sroce_queue q, old;
+	u32 num, prod, i;
+	int err;
+
+	if (srq->kernel)
+		return -EOPNOTSUPP;
+	if (!max_wr || max_wr > SROCE_MAX_SRQ_WR)
+		return -EINVAL;
+	if (udata->inlen < sizeof(cmd))
+		return -EINVAL;
+	if (udata->inlen > sizeof(cmd) &&
+	    !ib_is_udata_cleared(udata, sizeof(cmd),
+				 udata->inlen - sizeof(cmd)))
+		return -EOPNOTSUPP;
+	err = ib_copy_from_udata(&cmd, udata, sizeof(cmd));
+	if (err)
+		return err;
+
+	num = roundup_pow_of_two(max_wr);
+	err = sroce_queue_init(&q, num, srq->q.stride, udata, &info);
+	if (err)
+		return err;
+	/* Any address: copy_to_user() checks it.  A failure keeps the old. */
+	if (copy_to_user(u64_to_user_ptr(cmd.ring_info_addr), &info,
+			 sizeof(info))) {
+		err = -EFAULT;
+		goto err_queue;
+	}
+
+	spin_lock_bh(&srq->lock);
+	prod = sroce_queue_user_prod(&srq->q);
+	/* A prod past the ring is the user's error, as in sroce_srq_take(). */
+	if (prod - srq->q.idx > min(num, srq->q.num) || srq->limit > num) {
+		spin_unlock_bh(&srq->lock);
+		err = -EINVAL;
+		goto err_queue;
+	}
+	for (i = srq->q.idx; i != prod; i++)
+		memcpy(sroce_queue_slot(&q, i), sroce_queue_slot(&srq->q, i),
+		       q.stride);
+	q.idx = srq->q.idx;
+	q.hdr->prod = prod;
+	q.hdr->cons = q.idx;
+	old = srq->q;
+	srq->q = q;
+	spin_unlock_bh(&srq->lock);
+
+	sroce_queue_destroy(&old);
+	return 0;
+
+err_queue:
+	sroce_queue_destroy(&q);
+	return err;
+}
+
 int sroce_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
 		     enum ib_srq_attr_mask mask, struct ib_udata *udata)
 {
 	struct sroce_srq *srq = to_ssrq(ibsrq);
+	int err = 0;
 
 	if (mask & ~(IB_SRQ_MAX_WR | IB_SRQ_LIMIT))
 		return -EINVAL;
-	if (mask & IB_SRQ_MAX_WR)
-		return -EOPNOTSUPP;
+	if ((mask & IB_SRQ_MAX_WR) && (mask & IB_SRQ_LIMIT) &&
+	    attr->srq_limit > attr->max_wr)
+		return -EINVAL;
+	if (mask & IB_SRQ_MAX_WR) {
+		err = sroce_srq_resize(srq, attr->max_wr, udata);
+		if (err)
+			return err;
+	}
 	if (!(mask & IB_SRQ_LIMIT))
 		return 0;
-	if (attr->srq_limit > srq->q.num)
-		return -EINVAL;
 	spin_lock_bh(&srq->lock);
-	srq->limit = attr->srq_limit;
+	if (attr->srq_limit > srq->q.num)
+		err = -EINVAL;
+	else
+		srq->limit = attr->srq_limit;
 	spin_unlock_bh(&srq->lock);
-	return 0;
+	return err;
 }
 
 int sroce_query_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr)
 {
 	struct sroce_srq *srq = to_ssrq(ibsrq);
 
-	attr->max_wr = srq->q.num;
 	attr->max_sge = srq->max_sge;
 	spin_lock_bh(&srq->lock);
+	attr->max_wr = srq->q.num;
 	attr->srq_limit = srq->limit;
 	spin_unlock_bh(&srq->lock);
 	return 0;

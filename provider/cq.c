@@ -48,6 +48,24 @@ int sroce_ring_map(struct sroce_ring *r, int cmd_fd,
 	return 0;
 }
 
+/*
+ * Move @r to the new ring @info describes, keeping its index and lock
+ * (held by the caller).  The old mapping is dropped only once the new one
+ * is in place; on failure @r keeps the old one.
+ */
+int sroce_ring_remap(struct sroce_ring *r, int cmd_fd,
+		     const struct sroce_queue_info *info)
+{
+	void *old_map = r->map;
+	size_t old_size = r->map_size;
+	int ret;
+
+	ret = ring_mmap(r, cmd_fd, info);
+	if (!ret)
+		munmap(old_map, old_size);
+	return ret;
+}
+
 void sroce_ring_unmap(struct sroce_ring *r)
 {
 	if (!r->map)
@@ -150,21 +168,13 @@ int sroce_resize_cq(struct ibv_cq *ibcq, int cqe)
 	struct usroce_resize_cq_resp resp = {};
 	struct ibv_resize_cq cmd = {};
 	struct sroce_ring *r = &cq->ring;
-	void *old_map;
-	size_t old_size;
 	int ret;
 
 	pthread_spin_lock(&r->lock);
 	ret = ibv_cmd_resize_cq(ibcq, cqe, &cmd, sizeof(cmd),
 				&resp.ibv_resp, sizeof(resp));
-	if (ret)
-		goto out;
-	old_map = r->map;
-	old_size = r->map_size;
-	ret = ring_mmap(r, ibcq->context->cmd_fd, &resp.cq);
 	if (!ret)
-		munmap(old_map, old_size);
-out:
+		ret = sroce_ring_remap(r, ibcq->context->cmd_fd, &resp.cq);
 	pthread_spin_unlock(&r->lock);
 	return ret;
 }

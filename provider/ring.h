@@ -20,6 +20,7 @@ struct sroce_ring {
 	uint32_t stride;
 	/* Our index: prod of an SQ or RQ, cons of a CQ.  Under @lock. */
 	uint32_t idx;
+	/* @idx, and the mapping while a resize (CQ, SRQ) replaces it. */
 	pthread_spinlock_t lock;
 };
 
@@ -43,6 +44,8 @@ static inline void sroce_ring_store(uint32_t *index, uint32_t value)
 
 int sroce_ring_map(struct sroce_ring *r, int cmd_fd,
 		   const struct sroce_queue_info *info);
+int sroce_ring_remap(struct sroce_ring *r, int cmd_fd,
+		     const struct sroce_queue_info *info);
 void sroce_ring_unmap(struct sroce_ring *r);
 
 #endif /* SROCE_RING_H */

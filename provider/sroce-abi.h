@@ -26,5 +26,7 @@ DECLARE_DRV_CMD(usroce_create_srq, IB_USER_VERBS_CMD_CREATE_SRQ,
 		empty, sroce_create_srq_resp);
 DECLARE_DRV_CMD(usroce_create_srq_ex, IB_USER_VERBS_CMD_CREATE_XSRQ,
 		empty, sroce_create_srq_resp);
+DECLARE_DRV_CMD(usroce_modify_srq, IB_USER_VERBS_CMD_MODIFY_SRQ,
+		sroce_modify_srq_cmd, empty);
 
 #endif /* SROCE_PROVIDER_ABI_H */

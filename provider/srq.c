@@ -94,12 +94,35 @@ struct ibv_srq *sroce_create_srq_ex(struct ibv_context *context,
 	return sroce_srq_ready(context, srq, &resp.rq, attr->attr.max_sge);
 }
 
+/*
+ * With IBV_SRQ_MAX_WR the kernel copies the WQEs not yet taken into a new
+ * ring at the same indices and writes where it is into @info (the command
+ * has no response).  The ring's lock is held across the call so that
+ * nothing is posted to the old ring after the kernel has copied it.  If
+ * the new ring cannot be mapped, WQEs posted afterwards go to the old
+ * ring, which the kernel no longer reads; the error says so.
+ */
 int sroce_modify_srq(struct ibv_srq *ibsrq, struct ibv_srq_attr *attr,
 		     int attr_mask)
 {
-	struct ibv_modify_srq cmd;
+	struct sroce_srq *srq = to_ssrq(ibsrq);
+	struct sroce_queue_info info = {};
+	struct usroce_modify_srq cmd = {};
+	struct sroce_ring *r = &srq->rq;
+	int ret;
 
-	return ibv_cmd_modify_srq(ibsrq, attr, attr_mask, &cmd, sizeof(cmd));
+	if (!(attr_mask & IBV_SRQ_MAX_WR))
+		return ibv_cmd_modify_srq(ibsrq, attr, attr_mask, &cmd.ibv_cmd,
+					  sizeof(cmd.ibv_cmd));
+
+	cmd.ring_info_addr = (uintptr_t)&info;
+	pthread_spin_lock(&r->lock);
+	ret = ibv_cmd_modify_srq(ibsrq, attr, attr_mask, &cmd.ibv_cmd,
+				 sizeof(cmd));
+	if (!ret)
+		ret = sroce_ring_remap(r, ibsrq->context->cmd_fd, &info);
+	pthread_spin_unlock(&r->lock);
+	return ret;
 }
 
 int sroce_query_srq(struct ibv_srq *ibsrq, struct ibv_srq_attr *attr)

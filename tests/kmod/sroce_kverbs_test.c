@@ -387,12 +387,13 @@ static void kt_srq(struct kt *t, struct ib_qp_init_attr *init)
 		.attr = { .max_wr = KT_SRQ_WRS / 2, .max_sge = 1 },
 	};
 	const struct ib_recv_wr *bad;
-	struct ib_srq_attr sattr = {};
+	struct ib_srq_attr sattr = {}, rattr = {};
 	struct ib_qp *x, *y;
 	struct ib_srq *srq;
 	struct ib_sge sge;
 	unsigned int i, n = KT_SRQ_WRS / 2;
 	int before = t->failures;
+	int err;
 
 	srq = ib_create_srq(t->pd, &sinit);
 	if (IS_ERR(srq)) {
@@ -468,8 +469,13 @@ static void kt_srq(struct kt *t, struct ib_qp_init_attr *init)
 			 "SRQ: receive %u: status %d length %u, or data differs",
 			 i, r->wc.status, r->wc.byte_len);
 	}
+	/* sroce resizes user SRQs only (driver/DESIGN.md). */
+	rattr.max_wr = 2 * sattr.max_wr;
+	err = ib_modify_srq(srq, &rattr, IB_SRQ_MAX_WR);
+	kt_check(t, err == -EOPNOTSUPP,
+		 "SRQ: resize of a kernel SRQ: %d, not -EOPNOTSUPP", err);
 	if (t->failures == before)
-		pr_info("sroce_kverbs_test: ok: SRQ: %u SENDs of 1 to %u bytes into a kernel SRQ, post past max_wr -ENOMEM\n",
+		pr_info("sroce_kverbs_test: ok: SRQ: %u SENDs of 1 to %u bytes into a kernel SRQ, post past max_wr -ENOMEM, resize -EOPNOTSUPP\n",
 			n, 1 + (n - 1) * 1000);
 out:
 	if (!IS_ERR(y))

@@ -3,8 +3,10 @@
 # back through the IPv4 RoCE v2 GID: attributes and their limits, posting
 # past max_wr, RC SENDs from three QPs into one SRQ and UD datagrams into
 # one (every byte, wr_id and qp_num checked), the SRQ limit event once per
-# arming, a QP in error flushing nothing of the SRQ, the SRQ's WQEs
-# outliving a destroyed QP, and RNR NAKs while the SRQ is empty.  Then
+# arming, resizing with WQEs waiting (they all arrive, byte for byte; a
+# shrink below them is EINVAL; the limit stays armed across), a QP in error
+# flushing nothing of the SRQ, the SRQ's WQEs outliving a destroyed QP,
+# and RNR NAKs while the SRQ is empty.  Then
 # progs/srq_hostile.c breaks the ring of an SRQ (the provider's own, through
 # its private struct): the SRQ errs once, its QP fails, nothing else.  Unless
 # SROCE_COMPARE_RXE=0, the same program on rdma_rxe is reported.

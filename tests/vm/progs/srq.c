@@ -7,9 +7,15 @@
  *
  *   attrs     create/query/modify: limits enforced with EINVAL, an XRC
  *             SRQ without its domain and CQ EINVAL (t-xrc has XRC), no
- *             resize (EOPNOTSUPP) unless
- *             advertised, srq_limit read back; a QP with an SRQ has no
- *             RQ (max_recv_wr 0, ibv_post_recv EINVAL)
+ *             resize (EOPNOTSUPP) unless advertised, srq_limit read back;
+ *             a QP with an SRQ has no RQ (max_recv_wr 0, ibv_post_recv
+ *             EINVAL)
+ *   resize    (IBV_DEVICE_SRQ_RESIZE) grown with WQEs posted across the
+ *             ring's wrap, which all arrive, in order, byte for byte;
+ *             shrunk below the WQEs posted: EINVAL, nothing changes;
+ *             query shows each new max_wr, posting stops at it; shrunk to
+ *             exactly what is posted; the limit stays armed across a
+ *             resize and fires once
  *   overflow  max_wr WRs post, the next fails with ENOMEM and bad_wr on
  *             it; too many SGEs is EINVAL
  *   rc        SENDs (1 to 3 packets) from three RC QPs into three QPs on
@@ -563,6 +569,172 @@ out:
 		ibv_destroy_cq(cq);
 }
 
+/* Resize test: WQE k has wr_id RSZ_WRID + k and a buffer of its own. */
+#define RSZ_WRID	4000
+#define RSZ_SLOT(k)	(400 + (k) % 64)
+#define RSZ_LEN(m)	(100 + ((m) * 373) % 3000)
+
+/*
+ * SEND messages @m .. @m + @count - 1 on @p; each must land in WQE m
+ * (FIFO), whole.  Returns how many arrived right.
+ */
+static unsigned int resize_traffic(struct pair *p, struct ibv_cq *cq,
+				   unsigned int m, unsigned int count)
+{
+	unsigned int end = m + count, ok = 0, j;
+	struct ibv_wc wc;
+
+	for (; m < end; m++) {
+		msg_fill(sbuf(RSZ_SLOT(m)), RSZ_LEN(m), 7000 + m);
+		memset(rbuf(RSZ_SLOT(m)), 0, SLOT);
+		if (send_one(p->c, RSZ_SLOT(m), RSZ_LEN(m), m, NULL, 0)) {
+			check(0, "resize: post send %u", m);
+			return ok;
+		}
+		for (j = 0; j < 2; j++) {
+			if (!wait_wc(cq, 5000, &wc)) {
+				check(0, "resize: message %u: no completion", m);
+				return ok;
+			}
+			if (wc.status != IBV_WC_SUCCESS) {
+				check(0, "resize: message %u: %s", m,
+				      ibv_wc_status_str(wc.status));
+				return ok;
+			}
+			if (wc.opcode != IBV_WC_RECV)
+				continue;
+			if (wc.wr_id != RSZ_WRID + m ||
+			    wc.byte_len != RSZ_LEN(m) ||
+			    msg_differs(rbuf(RSZ_SLOT(m)), RSZ_LEN(m),
+					7000 + m) >= 0) {
+				check(0, "resize: message %u: wr_id %llu, %u bytes, data %s",
+				      m, (unsigned long long)wc.wr_id,
+				      wc.byte_len,
+				      msg_differs(rbuf(RSZ_SLOT(m)),
+						  RSZ_LEN(m), 7000 + m) >= 0 ?
+				      "wrong" : "right");
+				return ok;
+			}
+			ok++;
+		}
+	}
+	return ok;
+}
+
+/* Post WQEs *@k .. @end - 1; returns the first error, *@k the next. */
+static int resize_post(struct ibv_srq *srq, unsigned int *k, unsigned int end)
+{
+	int ret;
+
+	for (; *k < end; (*k)++) {
+		ret = post_srq(srq, RSZ_WRID + *k, RSZ_SLOT(*k), SLOT);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static uint32_t srq_max_wr(struct ibv_srq *srq, uint32_t *limit)
+{
+	struct ibv_srq_attr sa = {};
+
+	if (ibv_query_srq(srq, &sa))
+		return 0;
+	if (limit)
+		*limit = sa.srq_limit;
+	return sa.max_wr;
+}
+
+static void test_resize(void)
+{
+	struct ibv_srq_attr sa = {};
+	unsigned int k = 0, got;
+	struct pair p = {};
+	struct ibv_srq *srq;
+	struct ibv_cq *cq;
+	int other = 0, n, ret;
+	uint32_t limit = 0;
+	struct ibv_wc wc;
+
+	if (!(dattr.device_cap_flags & IBV_DEVICE_SRQ_RESIZE)) {
+		printf("resize: not offered (no IBV_DEVICE_SRQ_RESIZE)\n");
+		return;
+	}
+	cq = ibv_create_cq(ctx, 256, NULL, NULL, 0);
+	srq = new_srq(8, 1);
+	if (!cq || !srq || connect_pair(&p, cq, srq, 7)) {
+		check(0, "resize: setup: %s", strerror(errno));
+		goto out;
+	}
+	report(srq_max_wr(srq, NULL) == 8 && !resize_post(srq, &k, 8) &&
+	       resize_post(srq, &k, 9) == ENOMEM,
+	       "resize: max_wr 8, 8 posted, the 9th ENOMEM");
+	/* 3 taken, 3 more posted: the 8 waiting wrap the ring. */
+	got = resize_traffic(&p, cq, 0, 3);
+	ret = resize_post(srq, &k, 11);
+	report(got == 3 && !ret, "resize: 3 taken, 3 more posted past the wrap");
+
+	sa.max_wr = 4;
+	errno = ibv_modify_srq(srq, &sa, IBV_SRQ_MAX_WR);
+	report(errno == EINVAL && srq_max_wr(srq, NULL) == 8,
+	       "resize: to 4 with 8 waiting: EINVAL (%s), max_wr still %u",
+	       strerror(errno), srq_max_wr(srq, NULL));
+	report(resize_post(srq, &k, 12) == ENOMEM,
+	       "resize: after the refused shrink, still full at 8");
+
+	sa.max_wr = 20;
+	errno = ibv_modify_srq(srq, &sa, IBV_SRQ_MAX_WR);
+	report(!errno && srq_max_wr(srq, NULL) == 32,
+	       "resize: to 20 with 8 waiting: %s, max_wr %u", strerror(errno),
+	       srq_max_wr(srq, NULL));
+	ret = resize_post(srq, &k, 35);
+	report(!ret && resize_post(srq, &k, 36) == ENOMEM,
+	       "resize: 24 more posted (32 waiting), the next ENOMEM (%d)",
+	       ret);
+	got = resize_traffic(&p, cq, 3, 32);
+	report(got == 32,
+	       "resize: all 32 WQEs (8 from the old ring) taken in order, data byte for byte (%u)",
+	       got);
+
+	/* Shrink to exactly what waits, with the limit armed across. */
+	ret = resize_post(srq, &k, 43);
+	sa.max_wr = 8;
+	errno = ret ? ret : ibv_modify_srq(srq, &sa, IBV_SRQ_MAX_WR);
+	report(!errno && srq_max_wr(srq, NULL) == 8 &&
+	       resize_post(srq, &k, 44) == ENOMEM,
+	       "resize: to 8 with 8 waiting: %s, max_wr %u, full",
+	       strerror(errno), srq_max_wr(srq, NULL));
+	sa.srq_limit = 6;
+	ret = ibv_modify_srq(srq, &sa, IBV_SRQ_LIMIT);
+	sa.max_wr = 4;
+	errno = ret ? ret : ibv_modify_srq(srq, &sa, IBV_SRQ_MAX_WR);
+	report(errno == EINVAL, "resize: to 4 with 8 waiting, limit 6: EINVAL (%s)",
+	       strerror(errno));
+	sa.max_wr = 16;
+	errno = ibv_modify_srq(srq, &sa, IBV_SRQ_MAX_WR);
+	report(!errno && srq_max_wr(srq, &limit) == 16 && limit == 6,
+	       "resize: to 16 with limit 6 armed: %s, max_wr %u, limit %u",
+	       strerror(errno), srq_max_wr(srq, NULL), limit);
+	got = resize_traffic(&p, cq, 35, 2);
+	n = srq_events(srq, 300, &other, NULL, NULL);
+	report(got == 2 && n == 0 && !other,
+	       "resize: limit 6, 6 WQEs left: no event (%d)", n);
+	got = resize_traffic(&p, cq, 37, 1);
+	n = srq_events(srq, 2000, &other, NULL, NULL);
+	report(got == 1 && n == 1 && !other,
+	       "resize: limit 6, 5 left: IBV_EVENT_SRQ_LIMIT_REACHED once (%d, %d others)",
+	       n, other);
+	got = resize_traffic(&p, cq, 38, 5);
+	report(got == 5 && !wait_wc(cq, 100, &wc),
+	       "resize: the last 5 WQEs right, no extra completion");
+out:
+	free_pair(&p);
+	if (srq)
+		ibv_destroy_srq(srq);
+	if (cq)
+		ibv_destroy_cq(cq);
+}
+
 static void test_error_and_destroy(void)
 {
 	struct ibv_qp_attr a = { .qp_state = IBV_QPS_ERR };
@@ -705,6 +877,7 @@ int main(int argc, char **argv)
 	test_rc();
 	test_ud();
 	test_limit();
+	test_resize();
 	test_error_and_destroy();
 	test_rnr();
 

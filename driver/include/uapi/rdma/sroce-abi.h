@@ -221,4 +221,16 @@ struct sroce_create_srq_resp {
 	struct sroce_queue_info rq;
 };
 
+/*
+ * ibv_modify_srq() with IBV_SRQ_MAX_WR: the core's command has no response,
+ * so its driver data gives the address of a struct sroce_queue_info that
+ * the kernel fills with the SRQ's new ring.  The WQEs not yet taken are in
+ * it at the same indices (prod and cons carry over); the provider posts
+ * nothing between the call and mapping the new ring.  Without IBV_SRQ_MAX_WR
+ * the driver data may be absent and is not read.
+ */
+struct sroce_modify_srq_cmd {
+	__aligned_u64 ring_info_addr;
+};
+
 #endif /* SROCE_ABI_USER_H */
