@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # NVMe over Fabrics helpers shared by tests/vm/t-nvmeof.sh (target and
-# host in one VM) and tests/pair/nvmeof.sh (across the wire of a pair):
+# host in one VM), tests/vm/t-ulp-teardown.sh and tests/pair/nvmeof.sh
+# (across the wire of a pair):
 # an nvmet-rdma target configured through configfs, and the nvme-rdma
 # host's side.  Sourced after tests/vm/lib.sh, never run.
 

@@ -12,6 +12,7 @@
 # for 128).
 set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
+. "$SROCE_REPO/tests/vm/nfs-lib.sh"
 
 dev=sroce0
 ip4=192.0.2.1
@@ -20,55 +21,21 @@ mb=${SROCE_NFS_MB:-8}
 export_dir=/srv/sroce-nfs
 mnt=/mnt/sroce-nfs
 
-command -v rpc.nfsd > /dev/null || fail "nfs-kernel-server is not installed"
-command -v fio > /dev/null || fail "fio is not installed"
-modprobe -a nfsd nfsv4 rpcrdma || fail "cannot load nfsd, nfsv4 and rpcrdma"
+nfs_prepare
 wait_for "roce_gid_index $dev 4" || fail "$dev has no IPv4 RoCE v2 GID"
 
 # Whatever happens, the client and the server go, so that the next case
 # finds sroce0 free.
-server_stop() {
-	rpc.nfsd 0 > /dev/null 2>&1 || true
-}
 teardown() {
-	umount -f "$mnt" > /dev/null 2>&1 || true
-	server_stop
-	exportfs -ua > /dev/null 2>&1 || true
-	pkill -x rpc.mountd 2> /dev/null || true
-	pkill -x rpcbind 2> /dev/null || true
-	umount "$export_dir" 2> /dev/null || true
+	nfs_teardown "$mnt" "$export_dir"
 }
 trap teardown EXIT
 
-# The server: a tmpfs (the root is an overlay on 9p, which NFS cannot
-# export), v4 only, short lease and grace times so that a restart's
-# grace period is seconds, not 90.
-mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd
-mkdir -p "$export_dir" "$mnt" /var/lib/nfs
-mount -t tmpfs -o size=$((mb * 3 + 16))m tmpfs "$export_dir"
-echo 10 > /proc/fs/nfsd/nfsv4leasetime
-echo 10 > /proc/fs/nfsd/nfsv4gracetime
-rpcbind -w 2> /dev/null || rpcbind
-# fsid=0: the tmpfs is the root of the server's NFSv4 tree, so that the
-# server need not build a pseudo-root through the overlay.
-exportfs -o rw,no_root_squash,insecure,no_subtree_check,fsid=0 \
-	"*:$export_dir" || fail "exportfs"
-rpc.mountd -N 2 -N 3 || fail "rpc.mountd"
-
-server_start() {
-	rpc.nfsd -N 3 4 > /tmp/nfsd.out 2>&1 ||
-		{ cat /tmp/nfsd.out; fail "rpc.nfsd"; }
-	grep -q "^rdma $port\$" /proc/fs/nfsd/portlist ||
-		echo "rdma $port" > /proc/fs/nfsd/portlist ||
-		fail "knfsd does not take an RDMA listener on port $port"
-	grep -q "^rdma $port\$" /proc/fs/nfsd/portlist ||
-		fail "knfsd's ports: $(tr '\n' ' ' < /proc/fs/nfsd/portlist)"
-}
-server_start
+nfs_export "$export_dir" $((mb * 3 + 16))
+nfs_server_start $port
 echo "REPORT nfsrdma: knfsd listens on $(tr '\n' ' ' < /proc/fs/nfsd/portlist)"
 
-mount -t nfs -o vers=4.2,proto=rdma,port=$port,hard,timeo=100 \
-	"$ip4:/" "$mnt" || fail "mount -o proto=rdma,port=$port"
+nfs_mount "$ip4" $port "$mnt" || fail "mount -o proto=rdma,port=$port"
 # The transport of this mount, as the client reports it.
 xprt=$(awk -v m="$mnt" '$1 == "device" && $5 == m { on = 1; next }
 	$1 == "device" { on = 0 }
@@ -100,10 +67,10 @@ if [ "${LONG:-0}" = 1 ]; then
 	fio_pid=$!
 	sleep 3
 	start=$SECONDS
-	server_stop
+	nfs_server_stop
 	echo "REPORT nfsrdma: server stopped while fio runs"
 	sleep 2
-	server_start
+	nfs_server_start $port
 	wait "$fio_pid" ||
 		{ cat /tmp/fio-restart.out; fail "fio across the server's restart"; }
 	[ "$(cut -d';' -f5 /tmp/fio-restart.out | head -n 1)" = 0 ] ||

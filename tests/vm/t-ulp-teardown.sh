@@ -18,21 +18,16 @@
 # tasks in D state.
 set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
+. "$SROCE_REPO/tests/vm/nvme-lib.sh"
+. "$SROCE_REPO/tests/vm/nfs-lib.sh"
 
 dev=sroce0
 ip4=198.51.100.1
 nqn=nqn.2026-12.org.example:sroce-t-ulp-teardown
-cfs=/sys/kernel/config/nvmet
-port=$cfs/ports/1
 
-command -v nvme > /dev/null || fail "nvme-cli is not installed"
-command -v fio > /dev/null || fail "fio is not installed"
-modprobe -a nvmet nvmet-rdma nvme-rdma nvme-fabrics ||
-	fail "cannot load the NVMe-oF modules"
+nvme_prepare both
 modprobe null_blk nr_devices=1 memory_backed=1 gb=1 ||
 	fail "cannot load null_blk"
-mountpoint -q /sys/kernel/config ||
-	mount -t configfs configfs /sys/kernel/config
 # When its device goes, nvme-rdma deletes the controller: it waits for
 # the I/O in flight, then shuts the controller down by an admin command.
 # With the netdev gone, (b), neither has a path left, and each ends only
@@ -75,16 +70,8 @@ bounded() {
 	[ "$rc" -eq 0 ] || fail "$what: status $rc"
 }
 
-# The host's namespace heads of the subsystem (nvmeXnY), one a line.
 host_disks() {
-	local b
-
-	for b in /sys/block/nvme*; do
-		[[ ${b##*/} =~ ^nvme[0-9]+n[0-9]+$ ]] || continue
-		[ "$(cat "$b/device/subsysnqn" 2> /dev/null)" = "$nqn" ] ||
-			continue
-		echo "/dev/${b##*/}"
-	done | sort
+	nvme_host_disks "$nqn"
 }
 
 # The host's controllers of the subsystem, one a line.
@@ -98,21 +85,10 @@ host_ctrls() {
 }
 
 teardown() {
-	if mountpoint -q /mnt/sroce-ulp; then
-		umount -f /mnt/sroce-ulp > /dev/null 2>&1 || true
-		rpc.nfsd 0 > /dev/null 2>&1 || true
-		exportfs -ua > /dev/null 2>&1 || true
-		pkill -x rpc.mountd 2> /dev/null || true
-		umount /srv/sroce-ulp 2> /dev/null || true
-	fi
+	! mountpoint -q /mnt/sroce-ulp ||
+		nfs_teardown /mnt/sroce-ulp /srv/sroce-ulp
 	nvme disconnect -n "$nqn" > /dev/null 2>&1 || true
-	rm -f "$port/subsystems/$nqn"
-	rmdir "$port" 2> /dev/null || true
-	if [ -d "$cfs/subsystems/$nqn/namespaces/1" ]; then
-		echo 0 > "$cfs/subsystems/$nqn/namespaces/1/enable" || true
-		rmdir "$cfs/subsystems/$nqn/namespaces/1" || true
-	fi
-	rmdir "$cfs/subsystems/$nqn" 2> /dev/null || true
+	nvmet_teardown "$nqn"
 	modprobe -r nvme-rdma nvmet-rdma 2> /dev/null || true
 	echo "$io_timeout" > $nvme_param/io_timeout
 	echo "$admin_timeout" > $nvme_param/admin_timeout
@@ -138,18 +114,14 @@ dev_up() {
 # The target's port: listening on (re)enable, since nvmet-rdma drops its
 # listener for good when the listener's device goes away.
 port_enable() {
-	mkdir -p "$port"
-	if [ ! -e "$port/addr_trtype" ] ||
-	   [ "$(cat "$port/addr_trtype")" != rdma ]; then
-		echo rdma > "$port/addr_trtype"
-		echo ipv4 > "$port/addr_adrfam"
-		echo "$ip4" > "$port/addr_traddr"
-		echo 4420 > "$port/addr_trsvcid"
+	if [ -d "$NVMET_CFS/ports/1" ]; then
+		nvmet_port_link 1 "$nqn"
+	else
+		nvmet_port_add 1 ipv4 "$ip4" "$nqn"
 	fi
-	ln -s "$cfs/subsystems/$nqn" "$port/subsystems/$nqn"
 }
 port_disable() {
-	rm -f "$port/subsystems/$nqn"
+	nvmet_port_unlink 1 "$nqn" 2> /dev/null || true
 }
 
 connect() {
@@ -163,11 +135,8 @@ connect() {
 }
 
 # The target: a subsystem any host may use, with a null_blk namespace.
-mkdir "$cfs/subsystems/$nqn"
-echo 1 > "$cfs/subsystems/$nqn/attr_allow_any_host"
-mkdir "$cfs/subsystems/$nqn/namespaces/1"
-echo /dev/nullb0 > "$cfs/subsystems/$nqn/namespaces/1/device_path"
-echo 1 > "$cfs/subsystems/$nqn/namespaces/1/enable"
+nvmet_subsys_add "$nqn"
+nvmet_ns_add "$nqn" 1 /dev/nullb0
 
 rdma link delete $dev || fail "cannot take $dev off eth0"
 dev_up
@@ -226,24 +195,10 @@ gone() {
 nfs_gone() {
 	local export_dir=/srv/sroce-ulp mnt=/mnt/sroce-ulp start fio_pid
 
-	command -v rpc.nfsd > /dev/null || fail "nfs-kernel-server is not installed"
-	modprobe -a nfsd nfsv4 rpcrdma || fail "cannot load nfsd, nfsv4 and rpcrdma"
-	mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd
-	mkdir -p "$export_dir" "$mnt" /var/lib/nfs
-	mount -t tmpfs -o size=64m tmpfs "$export_dir"
-	echo 10 > /proc/fs/nfsd/nfsv4leasetime
-	echo 10 > /proc/fs/nfsd/nfsv4gracetime
-	rpcbind -w 2> /dev/null || rpcbind
-	exportfs -o rw,no_root_squash,insecure,no_subtree_check,fsid=0 \
-		"*:$export_dir" || fail "exportfs"
-	rpc.mountd -N 2 -N 3 || fail "rpc.mountd"
-	rpc.nfsd -N 3 4 || fail "rpc.nfsd"
-	grep -q "^rdma 20049\$" /proc/fs/nfsd/portlist ||
-		echo "rdma 20049" > /proc/fs/nfsd/portlist ||
-		fail "knfsd does not take an RDMA listener"
-	bounded 30 "NFS mount" mount -t nfs \
-		-o vers=4.2,proto=rdma,port=20049,hard,timeo=100 \
-		"$ip4:/" "$mnt"
+	nfs_prepare
+	nfs_export "$export_dir" 64
+	nfs_server_start 20049
+	bounded 30 "NFS mount" nfs_mount "$ip4" 20049 "$mnt"
 	fio_verify "$mnt/before" 8 --rw=randrw --bs=4k
 	echo "REPORT ulp-teardown NFS: mounted over $dev, fio verified"
 
@@ -271,10 +226,7 @@ nfs_gone() {
 		{ cat /tmp/fio-nfs.out; fail "NFS: fio across the device's removal: an error"; }
 	echo "REPORT ulp-teardown NFS: $dev back, fio finished with crc32c verify, no errors, $((SECONDS - start)) s later"
 	bounded 30 "NFS umount" umount "$mnt"
-	rpc.nfsd 0
-	exportfs -ua
-	pkill -x rpc.mountd || true
-	umount "$export_dir"
+	nfs_teardown "$mnt" "$export_dir"
 }
 
 gone a "rdma link delete $dev" rdma link delete $dev
