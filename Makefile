@@ -98,16 +98,20 @@ bench: all
 # kernel.  The same pair run on rdma_rxe gives the table's rxe column; its
 # failures are reported, not judged.  Then the interop pair of make test
 # (sroce against rdma_rxe across a wire), which make test runs on the last
-# kernel only, on the others.  NVMe over Fabrics across the wire
+# kernel only, on the others.  NFS over RDMA across the wire with files
+# of 128 MiB (tests/pair/nfsrdma.sh; make test: 4 MiB).  NVMe over
+# Fabrics across the wire
 # (tests/pair/nvmeof.sh, which make test runs with 4 MiB per namespace
-# and one block size per address family): 256 MiB per namespace and
-# both block sizes over each family (fio does about 150 4 KiB IOPS
-# under TCG, so 1024 MiB would take two hours a kernel), then 64 MiB
+# and one block size per address family): 64 MiB per namespace with
+# both block sizes over each family, then 1 GiB of 4 KiB and 1 GiB of
+# 128 KiB blocks on the null_blk namespace (fio does about 600 4 KiB
+# IOPS across the pair under TCG: some 15 minutes a kernel), then 64 MiB
 # with netem losing 1 % of the frames on both eth0; and against rdma_rxe
 # in both directions, rxe0 as the target and as the host.
 PAIR_LOSS := SECS=20 LOSS='0 1 5 10' tests/pair/loss.sh
 PAIR_INTEROP := tests/pair/perftest.sh && tests/pair/rdmacm.sh && tests/pair/nvmeof.sh && tests/pair/mtu4096.sh
-PAIR_NVME := NVME_FULL=1 SROCE_NVME_MB=256 tests/pair/nvmeof.sh && \
+PAIR_NVME := SROCE_NFS_MB=128 tests/pair/nfsrdma.sh && \
+	NVME_FULL=1 SROCE_NVME_MB=64 NVME_BIG_MB=1024 tests/pair/nvmeof.sh && \
 	NVME_FULL=1 SROCE_NVME_MB=64 NVME_NETEM='loss 1%' tests/pair/nvmeof.sh
 PAIR_NVME_RXE := NVME_FULL=1 SROCE_NVME_MB=64 tests/pair/nvmeof.sh && \
 	NVME_FULL=1 SROCE_NVME_MB=64 NVME_TARGET=a tests/pair/nvmeof.sh
@@ -121,7 +125,7 @@ check-long: all deb
 	  scripts/vm-run --kernel $$k --timeout 7200 --mem 4096 -- \
 	    LONG=1 INJECT_ARGS=--long SROCE_CASE_TIMEOUT=3600 \
 	    SROCE_NFS_MB=128 SROCE_NVME_MB=1024 \
-	    tests/vm/run long-loss.sh t-inject.sh t-cm-gone.sh t-big-msg.sh t-nfsrdma.sh t-nvmeof.sh \
+	    tests/vm/run long-loss.sh t-inject.sh t-cm-gone.sh t-big-msg.sh long-nfsrdma.sh t-nvmeof.sh \
 	    t-ulp-teardown.sh long-deb.sh || st=1; \
 	  scripts/vm-run --kernel $$k --timeout 5400 -- \
 	    SROCE_COMPARE_RXE=1 SROCE_CASE_TIMEOUT=1800 \
@@ -131,7 +135,7 @@ check-long: all deb
 	  scripts/vm-run --kernel $$k --pair --rxe --timeout 3600 -- \
 	    "$(PAIR_LOSS)" -- "$(PAIR_LOSS)" || \
 	    echo "check-long: rdma_rxe did not finish the pair loss runs on $$k"; \
-	  scripts/vm-run --kernel $$k --pair --timeout 7200 -- \
+	  scripts/vm-run --kernel $$k --pair --mem 3072 --timeout 7200 -- \
 	    "$(PAIR_NVME)" -- "$(PAIR_NVME)" || st=1; \
 	  scripts/vm-run --kernel $$k --pair --peer-rxe --timeout 5400 -- \
 	    "$(PAIR_NVME_RXE)" -- "$(PAIR_NVME_RXE)" || st=1; \

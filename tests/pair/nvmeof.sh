@@ -16,15 +16,20 @@
 # verified.  The host tells the target when to take the port away and
 # when it is done (or failed) with a line over TCP.  SROCE_NVME_MB sizes
 # each namespace's I/O (default 4; make check-long asks for more, and
-# NVME_FULL=1); NVME_NETEM="loss 1%" runs it all under that netem on
+# NVME_FULL=1); NVME_BIG_MB=<MiB> adds, after the IPv4 runs, one fio
+# randrw with verification of 4 KiB and one of 128 KiB blocks over that
+# much of the null_blk namespace (make check-long: 1024, with a VM of 3
+# GiB); NVME_NETEM="loss 1%" runs it all under that netem on
 # eth0 of both VMs (each VM sets its own).  Each VM checks at the end
 # that no kernel QP but QP1 is left on its device.
 set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 . "$SROCE_REPO/tests/vm/nvme-lib.sh"
+. "$SROCE_REPO/tests/pair/msg-lib.sh"
 
 target=${NVME_TARGET:-b}
 mb=${SROCE_NVME_MB:-4}
+big=${NVME_BIG_MB:-0}
 full=${NVME_FULL:-0}
 netem=${NVME_NETEM:-}
 nqn=nqn.2026-12.org.example:sroce-pair-nvmeof
@@ -73,57 +78,22 @@ check_no_qp() {
 	echo "REPORT $label: no kernel QP left on $dev but QP1 [at ${SECONDS} s]"
 }
 
-# fio's figures of the last fio_verify (terse v3: read bandwidth and
-# IOPS in fields 7 and 8, write in 48 and 49; KiB/s).
-fio_figures() {
-	awk -F';' 'NR == 1 { printf "read %d KiB/s %d IOPS, write %d KiB/s %d IOPS", $7, $8, $48, $49 }' /tmp/fio.out
-}
-
 # ---- the target ----------------------------------------------------------
 
-# msg_wait <word> <seconds>: wait for the host's line <word>; a line
-# "fail" from the host ends the target too.
-msg_wait() {
-	local deadline=$((SECONDS + $2))
-
-	while [ $SECONDS -lt $deadline ]; do
-		grep -qx fail $msgs 2> /dev/null &&
-			fail "the host reported a failure"
-		grep -qx "$1" $msgs 2> /dev/null && return 0
-		sleep 0.2
-	done
-	fail "no \"$1\" from the host in $2 s"
-}
-
 target_teardown() {
-	[ -z "${listener:-}" ] || kill "$listener" 2> /dev/null || true
+	msg_stop
 	nvmet_teardown "$nqn"
 	umount "$filedir" 2> /dev/null || true
 	tc qdisc del dev eth0 root 2> /dev/null || true
 }
 
 run_target() {
-	# The host's lines, one a connection, appended to $msgs.
-	: > $msgs
-	python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("::", int(sys.argv[1])))
-s.listen(8)
-while True:
-    c, _ = s.accept()
-    line = c.makefile().readline()
-    c.close()
-    with open(sys.argv[2], "a") as f:
-        f.write(line.strip() + "\n")
-' $msg_port $msgs &
-	listener=$!
+	msg_listen $msg_port $msgs
 	trap target_teardown EXIT
-	wait_listen $msg_port || fail "the message listener did not start"
 	echo "REPORT $label: listening for the host's lines [at ${SECONDS} s]"
 
-	modprobe null_blk nr_devices=1 memory_backed=1 gb=$((mb / 1024 + 1)) ||
+	modprobe null_blk nr_devices=1 memory_backed=1 \
+		gb=$(((mb > big ? mb : big) / 1024 + 1)) ||
 		fail "cannot load null_blk"
 	mkdir -p $filedir
 	mount -t tmpfs -o size=$((mb + 64))m nvmeof $filedir ||
@@ -153,26 +123,29 @@ while True:
 
 # ---- the host ------------------------------------------------------------
 
-# msg_send <word>: one line to the target, retried for 30 s.
-msg_send() {
-	local i
-
-	for i in $(seq 30); do
-		echo "$1" 2> /dev/null > "/dev/tcp/$SROCE_PEER_IP4/$msg_port" &&
-			return 0
-		sleep 1
-	done
-	echo "cannot tell the target \"$1\"" >&2
-	return 1
-}
-
 host_exit() {
 	local rc=$?
 
 	[ -z "${NVME_FIO_PID:-}" ] || kill "$NVME_FIO_PID" 2> /dev/null || true
 	nvme disconnect -n "$nqn" > /dev/null 2>&1 || true
 	tc qdisc del dev eth0 root 2> /dev/null || true
-	[ $rc -eq 0 ] || msg_send fail || true
+	[ $rc -eq 0 ] || msg_send $msg_port fail || true
+}
+
+# big_runs: fio randrw of 4 KiB and of 128 KiB blocks with crc32c
+# verification over $big MiB of the null_blk namespace (nsid 1).
+big_runs() {
+	local disk bs
+
+	for disk in $(nvme_host_disks "$nqn"); do
+		[ "$(cat /sys/block/${disk#/dev/}/nsid)" = 1 ] && break
+	done
+	[ "$(cat /sys/block/${disk#/dev/}/nsid)" = 1 ] ||
+		fail "no namespace 1 (null_blk) among $(nvme_host_disks "$nqn")"
+	for bs in 4k 128k; do
+		fio_verify "$disk" "$big" --rw=randrw --bs=$bs
+		echo "REPORT $label IPv4: $disk (nsid 1, null_blk) fio randrw $bs crc32c verified, $big MiB: $(fio_figures) [at ${SECONDS} s]"
+	done
 }
 
 run_host() {
@@ -197,6 +170,7 @@ run_host() {
 			done
 		done
 		[ $fam = 6 ] && break
+		[ "$big" = 0 ] || big_runs
 		nvme_host_disconnect "$nqn"
 		echo "REPORT $label: disconnected over IPv4, reconnecting over IPv6 [at ${SECONDS} s]"
 	done
@@ -207,7 +181,7 @@ run_host() {
 	disk=$(nvme_host_disks "$nqn" | head -n 1)
 	nvme_fio_start "$disk" "$mb" 8
 	sleep 2
-	msg_send remove || fail "cannot tell the target to take its port away"
+	msg_send $msg_port remove || fail "cannot tell the target to take its port away"
 	nvme_fio_wait
 	[ "$(dmesg | grep -c 'Successfully reconnected' || true)" -gt "$reconnected" ] ||
 		{ dmesg | grep -i nvme | tail -n 20; fail "the host never reconnected"; }
@@ -215,7 +189,7 @@ run_host() {
 
 	nvme_host_disconnect "$nqn"
 	NVME_FIO_PID=
-	msg_send "done" || fail "cannot tell the target the host is done"
+	msg_send $msg_port "done" || fail "cannot tell the target the host is done"
 	trap - EXIT
 	netem_check
 	tc qdisc del dev eth0 root 2> /dev/null || true

@@ -219,3 +219,9 @@ fio_verify() {
 	[ "$(cut -d';' -f5 /tmp/fio.out | head -n 1)" = 0 ] ||
 		{ cat /tmp/fio.out; fail "fio on $file $*: an error"; }
 }
+
+# fio's figures of the last fio_verify (terse v3: read bandwidth and
+# IOPS in fields 7 and 8, write in 48 and 49; KiB/s).
+fio_figures() {
+	awk -F';' 'NR == 1 { printf "read %d KiB/s %d IOPS, write %d KiB/s %d IOPS", $7, $8, $48, $49 }' /tmp/fio.out
+}

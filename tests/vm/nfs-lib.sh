@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# NFS over RDMA helpers shared by tests/vm/t-nfsrdma.sh and
-# tests/vm/t-ulp-teardown.sh: a knfsd that exports a tmpfs and listens
-# for RPC-over-RDMA, in the same VM as its client.  Sourced after
+# NFS over RDMA helpers shared by tests/vm/long-nfsrdma.sh,
+# tests/vm/t-ulp-teardown.sh and tests/pair/nfsrdma.sh: a knfsd that
+# exports a tmpfs and listens for RPC-over-RDMA, and its client.  Sourced after
 # tests/vm/lib.sh, never run.
 
 # Tools and modules of the server and the client.

@@ -189,7 +189,7 @@ gone() {
 }
 
 
-# NFS over RDMA (knfsd and the client in this VM, as in t-nfsrdma) through
+# NFS over RDMA (knfsd and the client in this VM, as in long-nfsrdma) through
 # (a): the hard mount's I/O waits while the device is gone, and fio ends
 # with its data verified once it is back.
 nfs_gone() {

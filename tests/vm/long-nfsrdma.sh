@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # NFS over RDMA on sroce0, server and client in one VM (loopback over
-# eth0's address): knfsd exports a tmpfs and listens for RPC-over-RDMA on
+# eth0's address), in make check-long (make test runs NFS over RDMA
+# across the wire of two VMs, tests/pair/nfsrdma.sh): knfsd exports a tmpfs and listens for RPC-over-RDMA on
 # port 20049; the client mounts it with NFSv4.2, proto=rdma, port=20049,
 # and the mount's transport must be RDMA.  fio writes and reads files on
 # the mount with O_DIRECT (so that every I/O is an RPC over sroce) and
 # crc32c verification, 4 KiB random and 128 KiB sequential.  With LONG=1
-# (make check-long), the server is stopped while fio runs and started
-# again: the client reconnects and fio finishes with its data verified.
+# (as make check-long runs it), the server is stopped while fio runs and
+# started again: the client reconnects and fio finishes with its data verified.
 # Then umount, the server stops, and no kernel QP but QP1 is left on
 # sroce0.  SROCE_NFS_MB sizes each file (default 8; make check-long asks
 # for 128).
