@@ -84,9 +84,15 @@ test:
 demo: all
 	@scripts/demo
 
+# make bench: perftest, cmtime and NVMe-oF fio on sroce0 and rdma_rxe in
+# one VM (tests/vm/bench.sh), then NVMe-oF fio across the wire of two
+# VMs, sroce and rdma_rxe alternating on the same pair
+# (tests/pair/bench-nvme.sh); on every kernel.
 bench: all
 	@for k in $(KERNELS); do \
 	  scripts/vm-run --kernel $$k -- tests/vm/bench.sh || exit 1; \
+	  scripts/vm-run --kernel $$k --pair --timeout 1800 -- \
+	    tests/pair/bench-nvme.sh -- tests/pair/bench-nvme.sh || exit 1; \
 	done
 
 # Long campaigns, run before resolving transport work (not in make test):
@@ -99,7 +105,7 @@ bench: all
 # failures are reported, not judged.  Then the interop pair of make test
 # (sroce against rdma_rxe across a wire), which make test runs on the last
 # kernel only, on the others.  NFS over RDMA across the wire with files
-# of 128 MiB (tests/pair/nfsrdma.sh; make test: 4 MiB).  NVMe over
+# of 32 MiB (tests/pair/nfsrdma.sh; make test: 4 MiB).  NVMe over
 # Fabrics across the wire
 # (tests/pair/nvmeof.sh, which make test runs with 4 MiB per namespace
 # and one block size per address family): 64 MiB per namespace with
@@ -110,7 +116,7 @@ bench: all
 # in both directions, rxe0 as the target and as the host.
 PAIR_LOSS := SECS=20 LOSS='0 1 5 10' tests/pair/loss.sh
 PAIR_INTEROP := tests/pair/perftest.sh && tests/pair/rdmacm.sh && tests/pair/nvmeof.sh && tests/pair/mtu4096.sh
-PAIR_NVME := SROCE_NFS_MB=128 tests/pair/nfsrdma.sh && \
+PAIR_NVME := SROCE_NFS_MB=32 tests/pair/nfsrdma.sh && \
 	NVME_FULL=1 SROCE_NVME_MB=64 NVME_BIG_MB=1024 tests/pair/nvmeof.sh && \
 	NVME_FULL=1 SROCE_NVME_MB=64 NVME_NETEM='loss 1%' tests/pair/nvmeof.sh
 PAIR_NVME_RXE := NVME_FULL=1 SROCE_NVME_MB=64 tests/pair/nvmeof.sh && \

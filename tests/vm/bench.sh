@@ -10,6 +10,7 @@
 # test: it fails only when a tool fails.
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
+. "$SROCE_REPO/tests/vm/nvme-lib.sh"
 
 runs=(
 	"ib_write_bw -n 2000 -s 65536"
@@ -93,9 +94,9 @@ fio_nvme() {
 	wait_for '[ -n "$(nvme_disk)" ]' 30 || fail "no namespace over $1"
 	disk=$(nvme_disk)
 	# terse v3: field 8 is the read IOPS, field 7 the read KiB/s.
-	line=$(fio_read "$disk" --rw=randread --bs=4k --iodepth=32) || exit 1
+	line=$(nvme_fio_read "$disk" --rw=randread --bs=4k --iodepth=32) || exit 1
 	iops=$(cut -d';' -f8 <<< "$line")
-	line=$(fio_read "$disk" --rw=read --bs=128k --iodepth=8) || exit 1
+	line=$(nvme_fio_read "$disk" --rw=read --bs=128k --iodepth=8) || exit 1
 	kbs=$(cut -d';' -f7 <<< "$line")
 	timeout 60 nvme disconnect -n "$nqn" > /dev/null ||
 		fail "nvme disconnect over $1"
@@ -112,19 +113,6 @@ nvme_disk() {
 		[ -b "/dev/${b##*/}" ] && [ "$(cat "$b/size")" -gt 0 ] &&
 			echo "/dev/${b##*/}"
 	done
-}
-
-# fio_read <disk> <fio args>...: fio's terse v3 line of a 10 s read run.
-fio_read() {
-	local disk=$1 line
-
-	shift
-	line=$(timeout 60 fio --name=bench --filename="$disk" --direct=1 \
-		--ioengine=libaio --time_based --runtime=10 --size=1G \
-		--output-format=terse --terse-version=3 "$@" | grep '^3;') ||
-		fail "fio $* on $disk"
-	[ "$(cut -d';' -f5 <<< "$line")" = 0 ] || fail "fio $* on $disk: an error"
-	echo "$line"
 }
 
 # ratio <a> <b>: a / b with two decimals.

@@ -160,3 +160,17 @@ nvme_fio_wait() {
 	[ "$(cut -d';' -f5 /tmp/fio-reconnect.out | head -n 1)" = 0 ] ||
 		{ cat /tmp/fio-reconnect.out; fail "fio across the port's removal: an error"; }
 }
+
+# nvme_fio_read <disk> <fio args>...: fio's terse v3 line of a 10 s read
+# run (make bench).
+nvme_fio_read() {
+	local disk=$1 line
+
+	shift
+	line=$(timeout 60 fio --name=bench --filename="$disk" --direct=1 \
+		--ioengine=libaio --time_based --runtime=10 --size=1G \
+		--output-format=terse --terse-version=3 "$@" | grep '^3;') ||
+		fail "fio $* on $disk"
+	[ "$(cut -d';' -f5 <<< "$line")" = 0 ] || fail "fio $* on $disk: an error"
+	echo "$line"
+}
