@@ -75,7 +75,7 @@ run_server() {
 client_exit() {
 	local rc=$?
 
-	[ -z "${fio_pid:-}" ] || kill "$fio_pid" 2> /dev/null || true
+	[ -z "${FIO_PID:-}" ] || kill "$FIO_PID" 2> /dev/null || true
 	umount -f "$mnt" > /dev/null 2>&1 || true
 	[ $rc -eq 0 ] || msg_send $msg_port fail || true
 }
@@ -119,21 +119,12 @@ run_client() {
 
 	# A rate keeps fio writing for about 10 s whatever the size; the
 	# server goes and comes back meanwhile.
-	fio --name=restart --filename="$mnt/restart" --direct=1 \
-		--ioengine=libaio --iodepth=8 --rw=randwrite --bs=4k \
-		--size="${mb}M" --verify=crc32c --rate_iops=$((mb * 256 / 10)) \
-		--verify_fatal=1 --verify_state_save=0 --output-format=terse \
-		--terse-version=3 > /tmp/fio-restart.out 2>&1 &
-	fio_pid=$!
+	fio_start "$mnt/restart" "$mb" 10
 	sleep 3
 	start=$SECONDS
 	connects0=$(mount_xprt 5)
 	msg_send $msg_port restart || fail "cannot tell the server to restart"
-	wait "$fio_pid" ||
-		{ cat /tmp/fio-restart.out; fail "fio across the server's restart"; }
-	fio_pid=
-	[ "$(cut -d';' -f5 /tmp/fio-restart.out | head -n 1)" = 0 ] ||
-		{ cat /tmp/fio-restart.out; fail "fio across the server's restart: an error"; }
+	fio_wait "the server's restart"
 	connects=$(mount_xprt 5)
 	[ "$connects" -gt "$connects0" ] ||
 		fail "the mount's transport did not reconnect ($connects0 connects before the restart, $connects after)"

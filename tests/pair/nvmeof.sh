@@ -126,7 +126,7 @@ run_target() {
 host_exit() {
 	local rc=$?
 
-	[ -z "${NVME_FIO_PID:-}" ] || kill "$NVME_FIO_PID" 2> /dev/null || true
+	[ -z "${FIO_PID:-}" ] || kill "$FIO_PID" 2> /dev/null || true
 	nvme disconnect -n "$nqn" > /dev/null 2>&1 || true
 	tc qdisc del dev eth0 root 2> /dev/null || true
 	[ $rc -eq 0 ] || msg_send $msg_port fail || true
@@ -179,16 +179,15 @@ run_host() {
 	# comes back: the host must reconnect, and fio end verified.
 	reconnected=$(dmesg | grep -c 'Successfully reconnected' || true)
 	disk=$(nvme_host_disks "$nqn" | head -n 1)
-	nvme_fio_start "$disk" "$mb" 8
+	fio_start "$disk" "$mb" 8
 	sleep 2
 	msg_send $msg_port remove || fail "cannot tell the target to take its port away"
-	nvme_fio_wait
+	fio_wait "the port's removal"
 	[ "$(dmesg | grep -c 'Successfully reconnected' || true)" -gt "$reconnected" ] ||
 		{ dmesg | grep -i nvme | tail -n 20; fail "the host never reconnected"; }
-	echo "REPORT $label: reconnected after the port came back ($(dmesg | grep 'Successfully reconnected' | tail -n 1 | sed 's/^\[[^]]*\] //')); fio randwrite 4k crc32c verified across it: $(awk -F';' '{ printf "write %d KiB/s %d IOPS", $48, $49; exit }' /tmp/fio-reconnect.out) [at ${SECONDS} s]"
+	echo "REPORT $label: reconnected after the port came back ($(dmesg | grep 'Successfully reconnected' | tail -n 1 | sed 's/^\[[^]]*\] //')); fio randwrite 4k crc32c verified across it: $(awk -F';' '{ printf "write %d KiB/s %d IOPS", $48, $49; exit }' /tmp/fio-bg.out) [at ${SECONDS} s]"
 
 	nvme_host_disconnect "$nqn"
-	NVME_FIO_PID=
 	msg_send $msg_port "done" || fail "cannot tell the target the host is done"
 	trap - EXIT
 	netem_check

@@ -225,3 +225,27 @@ fio_verify() {
 fio_figures() {
 	awk -F';' 'NR == 1 { printf "read %d KiB/s %d IOPS, write %d KiB/s %d IOPS", $7, $8, $48, $49 }' /tmp/fio.out
 }
+
+# fio_start <file> <MiB> <seconds>: fio writes <MiB> of <file> at random
+# in 4 KiB blocks with O_DIRECT and crc32c verification, in the
+# background, at a rate that keeps it writing for about <seconds>
+# whatever the size, so that a server or a port can go away and come
+# back while it runs.  Its terse output goes to /tmp/fio-bg.out.
+# fio_wait <what> waits for it and fails on any I/O or verify error.
+fio_start() {
+	fio --name=background --filename="$1" --direct=1 --ioengine=libaio \
+		--iodepth=8 --rw=randwrite --bs=4k --size="$2M" --verify=crc32c \
+		--rate_iops=$(($2 * 256 / $3)) \
+		--verify_fatal=1 --verify_state_save=0 --output-format=terse \
+		--terse-version=3 > /tmp/fio-bg.out 2>&1 &
+	FIO_PID=$!
+}
+
+fio_wait() {
+	local pid=$FIO_PID
+
+	FIO_PID=
+	wait "$pid" || { cat /tmp/fio-bg.out; fail "fio across $1"; }
+	[ "$(cut -d';' -f5 /tmp/fio-bg.out | head -n 1)" = 0 ] ||
+		{ cat /tmp/fio-bg.out; fail "fio across $1: an error"; }
+}

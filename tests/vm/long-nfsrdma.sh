@@ -60,22 +60,14 @@ echo "REPORT nfsrdma: fio randrw 4k and write 128k with crc32c verify, $mb MiB e
 # (hard mount) and fio ends with its data verified.  A rate keeps fio
 # writing for about 10 s whatever the size.
 if [ "${LONG:-0}" = 1 ]; then
-	fio --name=restart --filename="$mnt/restart" --direct=1 \
-		--ioengine=libaio --iodepth=8 --rw=randwrite --bs=4k \
-		--size="${mb}M" --verify=crc32c --rate_iops=$((mb * 256 / 10)) \
-		--verify_fatal=1 --verify_state_save=0 --output-format=terse \
-		--terse-version=3 > /tmp/fio-restart.out 2>&1 &
-	fio_pid=$!
+	fio_start "$mnt/restart" "$mb" 10
 	sleep 3
 	start=$SECONDS
 	nfs_server_stop
 	echo "REPORT nfsrdma: server stopped while fio runs"
 	sleep 2
 	nfs_server_start $port
-	wait "$fio_pid" ||
-		{ cat /tmp/fio-restart.out; fail "fio across the server's restart"; }
-	[ "$(cut -d';' -f5 /tmp/fio-restart.out | head -n 1)" = 0 ] ||
-		{ cat /tmp/fio-restart.out; fail "fio across the server's restart: an error"; }
+	fio_wait "the server's restart"
 	echo "REPORT nfsrdma: fio randwrite with crc32c verify across a server restart: no errors, $((SECONDS - start)) s from the stop"
 fi
 

@@ -139,28 +139,6 @@ nvme_host_disconnect() {
 		fail "namespaces of $1 left after disconnect"
 }
 
-# nvme_fio_start <disk> <MiB> <seconds>: fio writes <MiB> of <disk> at
-# random with crc32c verification, in the background, at a rate that
-# keeps it writing for about <seconds> whatever the size (so that a port
-# can go away while it runs); nvme_fio_wait waits for it and fails on any
-# I/O or verify error.
-nvme_fio_start() {
-	fio --name=reconnect --filename="$1" --direct=1 --ioengine=libaio \
-		--iodepth=8 --rw=randwrite --bs=4k --size="$2M" --verify=crc32c \
-		--rate_iops=$(($2 * 256 / $3)) \
-		--verify_fatal=1 --verify_state_save=0 --output-format=terse \
-		--terse-version=3 \
-		> /tmp/fio-reconnect.out 2>&1 &
-	NVME_FIO_PID=$!
-}
-
-nvme_fio_wait() {
-	wait "$NVME_FIO_PID" ||
-		{ cat /tmp/fio-reconnect.out; fail "fio across the port's removal"; }
-	[ "$(cut -d';' -f5 /tmp/fio-reconnect.out | head -n 1)" = 0 ] ||
-		{ cat /tmp/fio-reconnect.out; fail "fio across the port's removal: an error"; }
-}
-
 # nvme_fio_read <disk> <fio args>...: fio's terse v3 line of a 10 s read
 # run (make bench).
 nvme_fio_read() {

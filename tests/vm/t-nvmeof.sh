@@ -69,7 +69,7 @@ done
 # about 10 s whatever the size, so the port goes while it runs.
 disk=$(host_disks | head -n 1)
 [ -b "$disk" ] || fail "$disk is not a block device"
-nvme_fio_start "$disk" "$mb" 10
+fio_start "$disk" "$mb" 10
 sleep 3
 nvmet_port_unlink 2 "$nqn"
 echo "REPORT nvmeof: port removed while fio runs"
@@ -77,7 +77,7 @@ wait_for "grep -qE 'resetting|connecting' /sys/class/nvme/nvme*/state" 30 ||
 	echo "REPORT nvmeof: the host did not show a reconnect state"
 sleep 2
 nvmet_port_link 2 "$nqn"
-nvme_fio_wait
+fio_wait "the port's removal"
 echo "REPORT nvmeof: host reconnected; fio randwrite with crc32c verify across the removal: no errors"
 
 nvme_host_disconnect "$nqn"
