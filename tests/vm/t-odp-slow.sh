@@ -20,8 +20,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+start=$SECONDS
 gcc -O2 -Wall -Werror -o /tmp/odp_slow \
 	"$SROCE_REPO/tests/vm/progs/odp_slow.c" -libverbs -lpthread
+built=$SECONDS
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 [ -c /dev/fuse ] || fail "no /dev/fuse"
 grep -qs " $conns fusectl " /proc/mounts ||
@@ -32,4 +34,5 @@ timeout 120 /tmp/odp_slow sroce0 "$gid" > /tmp/odp_slow.out 2>&1 ||
 	status=$?
 cat /tmp/odp_slow.out
 sed -n 's/^figures: /REPORT odp-slow: /p' /tmp/odp_slow.out
+echo "REPORT odp-slow: compiled in $((built - start)) s, ran in $((SECONDS - built)) s"
 [ "$status" -eq 0 ] || fail "odp_slow exited with status $status"

@@ -295,6 +295,28 @@ static struct ibv_qp *rc_qp(struct ibv_pd *pd, struct ibv_cq *cq)
 	return qp;
 }
 
+/* A and B, connected afresh for each op: one op's failure is its own. */
+static struct ibv_qp *qa, *qb;
+
+static void new_pair(struct ibv_pd *pd, struct ibv_cq *cq_a,
+		     struct ibv_cq *cq_b, int gid_index, union ibv_gid *gid)
+{
+	struct ibv_wc wc;
+
+	if (qa && (ibv_destroy_qp(qa) || ibv_destroy_qp(qb)))
+		die("ibv_destroy_qp");
+	while (ibv_poll_cq(cq_a, 1, &wc) > 0 || ibv_poll_cq(cq_b, 1, &wc) > 0)
+		;
+	qa = rc_qp(pd, cq_a);
+	qb = rc_qp(pd, cq_b);
+	/* A: 67 ms local ACK timeout, 7 retries, RNR retries for ever. */
+	if (rc_qp_connect(qa, qb->qp_num, gid_index, gid, IBV_MTU_1024,
+			  14, 7, 7) ||
+	    rc_qp_connect(qb, qa->qp_num, gid_index, gid, IBV_MTU_1024,
+			  14, 7, 7))
+		die("connecting the QPs");
+}
+
 /* The file's 8 bytes at @off, as a word in memory. */
 static uint64_t file_word(uint64_t off)
 {
@@ -314,14 +336,13 @@ int main(int argc, char **argv)
 	struct ibv_context *ctx;
 	struct ibv_pd *pd;
 	struct ibv_cq *cq_a, *cq_b;
-	struct ibv_qp *qa, *qb;
 	struct ibv_mr *a_mr, *odp_mr;
 	union ibv_gid gid;
 	pthread_t serve_thread;
 	char opts[128], path[64];
 	struct stat st;
 	uint8_t *map, *abuf;
-	double t_write, t_read, t_cas, t_faa, t_send, t_all;
+	double t_write, t_read, t_cas, t_faa, t_send, t_all, t_end;
 	long long rnr0, rnr1, retrans0, retrans1;
 	int gid_index, fd, status, reads0;
 	uint64_t off, w0, w;
@@ -373,14 +394,6 @@ int main(int argc, char **argv)
 	cq_b = ibv_create_cq(ctx, 16, NULL, NULL, 0);
 	if (!pd || !cq_a || !cq_b)
 		die("pd/cq");
-	qa = rc_qp(pd, cq_a);
-	qb = rc_qp(pd, cq_b);
-	/* A: 67 ms local ACK timeout, 7 retries, RNR retries for ever. */
-	if (rc_qp_connect(qa, qb->qp_num, gid_index, &gid, IBV_MTU_1024,
-			  14, 7, 7) ||
-	    rc_qp_connect(qb, qa->qp_num, gid_index, &gid, IBV_MTU_1024,
-			  14, 7, 7))
-		die("connecting the QPs");
 	abuf = aligned_alloc(PAGE, 4 * PAGE);
 	if (!abuf)
 		die("aligned_alloc");
@@ -400,6 +413,7 @@ int main(int argc, char **argv)
 	t_all = now();
 
 	/* WRITE 4 KiB across pages 0 and 1. */
+	new_pair(pd, cq_a, cq_b, gid_index, &gid);
 	{
 		struct ibv_sge sge = { (uintptr_t)abuf, PAGE, a_mr->lkey };
 		struct ibv_send_wr wr = {
@@ -424,6 +438,7 @@ int main(int argc, char **argv)
 	}
 
 	/* READ 8 KiB of pages 2 and 3. */
+	new_pair(pd, cq_a, cq_b, gid_index, &gid);
 	{
 		struct ibv_sge sge = { (uintptr_t)abuf, 2 * PAGE, a_mr->lkey };
 		struct ibv_send_wr wr = {
@@ -449,6 +464,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Compare and swap a word of page 4. */
+	new_pair(pd, cq_a, cq_b, gid_index, &gid);
 	{
 		struct ibv_sge sge = { (uintptr_t)abuf, 8, a_mr->lkey };
 		struct ibv_send_wr wr = {
@@ -474,6 +490,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Fetch and add on a word of page 5. */
+	new_pair(pd, cq_a, cq_b, gid_index, &gid);
 	{
 		struct ibv_sge sge = { (uintptr_t)abuf, 8, a_mr->lkey };
 		struct ibv_send_wr wr = {
@@ -498,6 +515,7 @@ int main(int argc, char **argv)
 	}
 
 	/* SEND 3000 bytes into B's receive on page 6. */
+	new_pair(pd, cq_a, cq_b, gid_index, &gid);
 	{
 		struct ibv_sge rsge = { (uintptr_t)map + 6 * PAGE, PAGE,
 					odp_mr->lkey };
@@ -543,6 +561,7 @@ int main(int argc, char **argv)
 	       "the daemon answered %d FUSE_READs, each after %d ms",
 	       fuse_reads, DELAY_MS);
 
+	t_end = now();
 	check(!ibv_destroy_qp(qa) && !ibv_destroy_qp(qb), "ibv_destroy_qp");
 	check(!ibv_dereg_mr(odp_mr) && !ibv_dereg_mr(a_mr), "ibv_dereg_mr");
 	check(!ibv_destroy_cq(cq_a) && !ibv_destroy_cq(cq_b) &&
@@ -552,10 +571,11 @@ int main(int argc, char **argv)
 	pthread_join(serve_thread, NULL);
 	rmdir(mnt);
 	check(!ibv_close_device(ctx), "ibv_close_device");
+	t_end = now() - t_end;
 
-	printf("figures: WRITE %.0f ms, READ %.0f ms, CAS %.0f ms, FAA %.0f ms, SEND %.0f ms (FUSE_READ delay %d ms, %d reads, %.1f s in all); %lld RNR NAKs for faults, %lld retransmit timeouts\n",
+	printf("figures: WRITE %.0f ms, READ %.0f ms, CAS %.0f ms, FAA %.0f ms, SEND %.0f ms (FUSE_READ delay %d ms, %d reads, %.1f s in all, teardown %.1f s); %lld RNR NAKs for faults, %lld retransmit timeouts\n",
 	       t_write * 1e3, t_read * 1e3, t_cas * 1e3, t_faa * 1e3,
-	       t_send * 1e3, DELAY_MS, fuse_reads, t_all,
+	       t_send * 1e3, DELAY_MS, fuse_reads, t_all, t_end,
 	       rnr1 - rnr0, retrans1 - retrans0);
 	printf("odp_slow: %d failures\n", failures);
 	return failures ? 1 : 0;
