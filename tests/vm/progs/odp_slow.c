@@ -343,6 +343,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	uint8_t *map, *abuf;
 	double t_write, t_read, t_cas, t_faa, t_send, t_all, t_end;
+	double t_setup = now();
 	long long rnr0, rnr1, retrans0, retrans1;
 	int gid_index, fd, status, reads0;
 	uint64_t off, w0, w;
@@ -408,6 +409,7 @@ int main(int argc, char **argv)
 	report(__atomic_load_n(&fuse_reads, __ATOMIC_SEQ_CST) == 0,
 	       "B's ODP MR maps a FUSE file whose every read is answered after %d ms; registering read nothing",
 	       DELAY_MS);
+	t_setup = now() - t_setup;
 	rnr0 = counter(argv[1], "odp_rnr_naks_sent");
 	retrans0 = counter(argv[1], "retransmit_timeouts");
 	t_all = now();
@@ -573,9 +575,9 @@ int main(int argc, char **argv)
 	check(!ibv_close_device(ctx), "ibv_close_device");
 	t_end = now() - t_end;
 
-	printf("figures: WRITE %.0f ms, READ %.0f ms, CAS %.0f ms, FAA %.0f ms, SEND %.0f ms (FUSE_READ delay %d ms, %d reads, %.1f s in all, teardown %.1f s); %lld RNR NAKs for faults, %lld retransmit timeouts\n",
+	printf("figures: WRITE %.0f ms, READ %.0f ms, CAS %.0f ms, FAA %.0f ms, SEND %.0f ms (FUSE_READ delay %d ms, %d reads, %.1f s in all, setup %.1f s, teardown %.1f s); %lld RNR NAKs for faults, %lld retransmit timeouts\n",
 	       t_write * 1e3, t_read * 1e3, t_cas * 1e3, t_faa * 1e3,
-	       t_send * 1e3, DELAY_MS, fuse_reads, t_all, t_end,
+	       t_send * 1e3, DELAY_MS, fuse_reads, t_all, t_setup, t_end,
 	       rnr1 - rnr0, retrans1 - retrans0);
 	printf("odp_slow: %d failures\n", failures);
 	return failures ? 1 : 0;
