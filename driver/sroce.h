@@ -108,6 +108,7 @@ enum sroce_stat {
 	SROCE_STAT_RX_UD_DROPPED,	/* datagrams with no receive to fit */
 	SROCE_STAT_RX_UC_DROPPED,	/* UC packets dropped (sroce_uc.c) */
 	SROCE_STAT_RX_UC_ABANDONED,	/* UC messages cut short by a gap */
+	SROCE_STAT_ODP_RNR_NAK_SENT,	/* RNR NAKs while on-demand pages fault */
 	SROCE_STAT_TX_WORDS,		/* BTH to ICRC sent, in 4-byte words */
 	SROCE_STAT_RX_WORDS,		/* ... and taken by a QP */
 	SROCE_STAT_PINNED_PAGES,	/* a gauge: pages pinned for MRs now */
@@ -483,12 +484,15 @@ struct sroce_qp {
 	/*
 	 * On-demand faults (sroce_fault.c).  @fault_want is the owner's: the
 	 * pages a stalled round needs, for sroce_fault_submit().  @fault is
-	 * the job the QP waits for, written under sroce_fault_lock.
+	 * the QP's job, written under sroce_fault_lock; @fault_stops, the
+	 * owner's, says whether the QP runs no round until it ends (else the
+	 * responder RNR NAKs meanwhile, sroce_resp_fault_rnr()).
 	 * @fault_done is the last job's outcome: written by the job while
 	 * @fault is set, the owner's once it is NULL.
 	 */
 	struct sroce_fault_req fault_want;
 	struct sroce_fault *fault;
+	bool fault_stops;
 	struct sroce_fault_result fault_done;
 
 	enum ib_qp_state state;
@@ -732,6 +736,8 @@ int sroce_mr_copy(struct sroce_qp *qp, struct sroce_mr *mr, u64 va,
 		  void *buf, u32 len, bool to_mr);
 int sroce_mr_atomic(struct sroce_qp *qp, struct sroce_mr *mr, u64 va,
 		    u8 opcode, u64 compare, u64 swap_add, u64 *orig);
+int sroce_mr_fault_in(struct sroce_qp *qp, struct sroce_mr *mr, u64 va,
+		      u64 len);
 int sroce_sge_copy(struct sroce_qp *qp, const struct sroce_sge *sge,
 		   unsigned int num_sge, u32 offset, void *buf, u32 len,
 		   bool to_sge);
@@ -834,7 +840,9 @@ void sroce_fault_want(struct sroce_qp *qp, struct sroce_mr *mr,
 int sroce_fault_failed(struct sroce_qp *qp, struct sroce_mr *mr,
 		       unsigned long idx);
 bool sroce_fault_submit(struct sroce_qp *qp);
+void sroce_fault_start(struct sroce_qp *qp);
 bool sroce_fault_pending(struct sroce_qp *qp);
+bool sroce_fault_stops(struct sroce_qp *qp);
 void sroce_fault_detach(struct sroce_qp *qp);
 void sroce_fault_release(struct sroce_qp *qp);
 
@@ -926,6 +934,7 @@ void sroce_resp_recv_done(struct sroce_qp *qp, struct sroce_cqe *cqe,
 void sroce_resp_rcv(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		    const void *payload, struct sk_buff *skb);
 struct sk_buff *sroce_resp_take_held(struct sroce_qp *qp);
+bool sroce_resp_fault_rnr(struct sroce_qp *qp, const struct sroce_pkt *pkt);
 void sroce_resp_hold_check(struct sroce_qp *qp);
 bool sroce_resp_run(struct sroce_qp *qp);
 void sroce_resp_reset(struct sroce_qp *qp);

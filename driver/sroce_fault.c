@@ -16,6 +16,13 @@
  * process's munmap, and with it the provider's destroy of a QP, does not
  * wait for the fault; the mapping's owner ends it (for FUSE, by aborting
  * the connection).  tests/vm/t-odp-hung.sh shows all of this.
+ *
+ * A new request that the responder cannot execute until its pages are
+ * faulted in does not stop the QP: the responder RNR NAKs it, and every
+ * copy the requester sends again while the job runs, so that the
+ * requester waits on its RNR retries (rnr_retry 7: for ever), not on its
+ * transport retries, which a fault longer than its local ACK timeouts
+ * would spend (sroce_resp_fault_rnr(), tests/vm/t-odp-slow.sh).
  */
 #include <linux/slab.h>
 
@@ -68,8 +75,12 @@ int sroce_fault_failed(struct sroce_qp *qp, struct sroce_mr *mr,
 		       unsigned long idx)
 {
 	struct sroce_fault_result *done = &qp->fault_done;
-	int err = done->err;
+	int err;
 
+	/* A job that lets the QP run is not done yet: no outcome to read. */
+	if (sroce_fault_pending(qp))
+		return 0;
+	err = done->err;
 	if (!err || done->lkey != mr->ibmr.lkey || done->idx != idx)
 		return 0;
 	memset(done, 0, sizeof(*done));
@@ -113,18 +124,21 @@ static void sroce_fault_work(struct work_struct *work)
 	kfree(f);
 }
 
-/*
- * End of a stalled round: start the job that the round asked for.  Returns
- * false when there is none, or it could not start in this context (no
- * memory): the worker tries again.
- */
-bool sroce_fault_submit(struct sroce_qp *qp)
+static bool sroce_fault_queue(struct sroce_qp *qp, bool stops)
 {
 	struct sroce_fault *f;
 	unsigned long flags;
 
 	if (!qp->fault_want.mr)
 		return false;
+	/*
+	 * One job at a time: a round that stalls while a job it need not
+	 * wait for runs goes on when that job kicks the QP.
+	 */
+	if (sroce_fault_pending(qp)) {
+		sroce_fault_release(qp);
+		return true;
+	}
 	f = kzalloc_obj(*f, qp->may_sleep ? GFP_KERNEL : GFP_ATOMIC);
 	if (!f)
 		return false;
@@ -132,6 +146,7 @@ bool sroce_fault_submit(struct sroce_qp *qp)
 	f->qp = qp;
 	f->req = qp->fault_want;
 	memset(&qp->fault_want, 0, sizeof(qp->fault_want));
+	qp->fault_stops = stops;
 	spin_lock_irqsave(&sroce_fault_lock, flags);
 	qp->fault = f;
 	spin_unlock_irqrestore(&sroce_fault_lock, flags);
@@ -139,7 +154,34 @@ bool sroce_fault_submit(struct sroce_qp *qp)
 	return true;
 }
 
-/* Is @qp waiting for a fault job?  Its rounds do nothing until it ends. */
+/*
+ * End of a stalled round: start the job that the round asked for; the
+ * QP runs no round until it ends.  Returns false when there is none, or
+ * it could not start in this context (no memory): the worker tries again.
+ */
+bool sroce_fault_submit(struct sroce_qp *qp)
+{
+	return sroce_fault_queue(qp, true);
+}
+
+/*
+ * The responder RNR NAKed the request that asked for the job
+ * (sroce_resp_fault_rnr()): start it, and let the QP run meanwhile.
+ * Without memory for it, the request's next copy asks again.
+ */
+void sroce_fault_start(struct sroce_qp *qp)
+{
+	if (!sroce_fault_queue(qp, false))
+		sroce_fault_release(qp);
+}
+
+/* Does @qp run no round until its job ends? */
+bool sroce_fault_stops(struct sroce_qp *qp)
+{
+	return sroce_fault_pending(qp) && qp->fault_stops;
+}
+
+/* Has @qp a fault job that has not ended? */
 bool sroce_fault_pending(struct sroce_qp *qp)
 {
 	/* Pairs with the job's release: its outcome is visible after. */

@@ -220,6 +220,34 @@ int sroce_mr_copy(struct sroce_qp *qp, struct sroce_mr *mr, u64 va,
 }
 
 /*
+ * Are the on-demand pages of [@va, @va + @len) of @mr, a checked range,
+ * all there for @qp?  0 (also for memory that is not on demand);
+ * -EWOULDBLOCK when one must be faulted in first, with a fault job asked
+ * for it and the rest of the range; or the error of a fault that failed.
+ * The caller has checked that it may reach them (sroce_mr_reachable()).
+ */
+int sroce_mr_fault_in(struct sroce_qp *qp, struct sroce_mr *mr, u64 va,
+		      u64 len)
+{
+	struct sroce_umem *umem = mr->umem;
+	unsigned long idx, last;
+	struct page *page;
+	u64 pos;
+
+	if (!len || !umem || !umem->odp)
+		return 0;
+	pos = offset_in_page(umem->start) + (va - mr->ibmr.iova);
+	last = (pos + len - 1) >> PAGE_SHIFT;
+	for (idx = pos >> PAGE_SHIFT; idx <= last; idx++) {
+		page = sroce_mr_page(qp, mr, idx, last - idx + 1, false);
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		sroce_umem_page_done(umem);
+	}
+	return 0;
+}
+
+/*
  * Execute a remote ATOMIC on the 8-byte word at @va, with the CPU's own
  * atomic instruction; *@orig gets the word's value before.  -EINVAL when
  * the word, in the process's address space, is not 8-byte aligned;

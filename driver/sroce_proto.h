@@ -39,6 +39,21 @@ static inline enum sroce_psn_verdict sroce_rsp_check_psn(__u32 epsn,
 	return d < 0 ? SROCE_PSN_DUPLICATE : SROCE_PSN_AHEAD;
 }
 
+/*
+ * May a responder whose memory is not ready for request @psn (an
+ * on-demand page that must be faulted in first) answer it with an RNR
+ * NAK, and execute it when the requester sends it again?  Only a new
+ * request at the expected PSN @epsn, of any kind that touches memory:
+ * nothing of it is executed yet, and the requester resends from there.
+ */
+static inline bool sroce_rsp_fault_rnr(__u32 epsn, __u32 psn, __u16 flags)
+{
+	return (flags & SROCE_OP_REQUEST) &&
+	       (flags & (SROCE_OP_SEND | SROCE_OP_WRITE | SROCE_OP_READ |
+			 SROCE_OP_ATOMIC | SROCE_OP_PLACEMENT)) &&
+	       sroce_rsp_check_psn(epsn, psn) == SROCE_PSN_NEW;
+}
+
 /* One executed READ or ATOMIC request, kept for duplicates. */
 struct sroce_rd_res {
 	__u8 opcode;		/* 0: slot unused */

@@ -174,6 +174,33 @@ static bool sroce_resp_need_rwqe(struct sroce_qp *qp, const struct sroce_pkt *pk
 	return false;
 }
 
+/*
+ * The owner stalled on @pkt, just executed: when it is a new request
+ * that waits for on-demand pages to be faulted in, answer it with an RNR
+ * NAK instead, start the fault and let the QP go on (true: @pkt is done
+ * with).  The requester sends it again after the QP's RNR timer, and gets
+ * an RNR NAK again until the pages are there: a slow fault costs it RNR
+ * retries, as with ODP hardware, not the transport retries it would spend
+ * waiting for an answer.  What follows @pkt is held or dropped as behind
+ * any RNR NAK.  A failed fault leaves its error for the copy that comes
+ * next, which is then NAKed as the access deserves.  Returns false for a
+ * stall that only needs the worker, or that is not a new request's.
+ */
+bool sroce_resp_fault_rnr(struct sroce_qp *qp, const struct sroce_pkt *pkt)
+{
+	if (!qp->fault_want.mr ||
+	    !sroce_rsp_fault_rnr(qp->epsn, pkt->bth.psn, pkt->op->flags))
+		return false;
+	sroce_stat_inc(qp->sdev, SROCE_STAT_RNR_NAK_SENT);
+	sroce_stat_inc(qp->sdev, SROCE_STAT_ODP_RNR_NAK_SENT);
+	sroce_resp_send(qp, SROCE_RC_ACKNOWLEDGE,
+			sroce_aeth_rnr_nak(qp->min_rnr_timer), pkt->bth.psn, 0);
+	qp->nak_seq_sent = true;	/* as in sroce_resp_need_rwqe() */
+	sroce_fault_start(qp);
+	qp->stalled = false;
+	return true;
+}
+
 /* Does @pkt fit where the message in progress (resp_op) stands? */
 static bool sroce_resp_in_sequence(struct sroce_qp *qp,
 				   const struct sroce_pkt *pkt)
@@ -447,9 +474,38 @@ bool sroce_resp_run(struct sroce_qp *qp)
 	return more;
 }
 
+/*
+ * Are all the pages a READ names there, before its first response goes?
+ * A response cannot be RNR NAKed, so a fault in the middle of the answer
+ * would stop it until the fault ends (and spend the requester's transport
+ * retries); faulted in first, the request is RNR NAKed meanwhile
+ * (sroce_resp_fault_rnr()).  0, -EWOULDBLOCK (the worker, or a fault),
+ * or the error of a fault that failed.  Pages the process unmaps after
+ * this are faulted in the middle of the answer after all.
+ */
+static int sroce_resp_read_ready(struct sroce_qp *qp,
+				 const struct sroce_pkt *pkt)
+{
+	struct sroce_mr *mr;
+	int err;
+
+	if (!pkt->reth.dma_len)
+		return 0;
+	mr = sroce_resp_mr(qp, pkt->reth.rkey, IB_ACCESS_REMOTE_READ,
+			   pkt->reth.va, pkt->reth.dma_len);
+	if (!mr)
+		return -EACCES;		/* checked just before: it went */
+	err = sroce_mr_reachable(qp, mr) ?
+	      sroce_mr_fault_in(qp, mr, pkt->reth.va, pkt->reth.dma_len) :
+	      -EWOULDBLOCK;
+	sroce_mr_put(mr);
+	return err;
+}
+
 static bool sroce_resp_read_op(struct sroce_qp *qp, const struct sroce_pkt *pkt)
 {
 	struct sroce_rd_res *res;
+	int err;
 
 	if (pkt->reth.dma_len > SROCE_MAX_MSG_SIZE) {
 		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_INVALID_REQUEST);
@@ -457,6 +513,13 @@ static bool sroce_resp_read_op(struct sroce_qp *qp, const struct sroce_pkt *pkt)
 	}
 	if (!sroce_resp_reth_ok(qp, pkt, IB_ACCESS_REMOTE_READ))
 		return false;
+	err = sroce_resp_read_ready(qp, pkt);
+	if (err == -EWOULDBLOCK)
+		return false;	/* for the worker, or after the fault */
+	if (err) {
+		sroce_resp_fatal(qp, pkt->bth.psn, SROCE_NAK_REMOTE_ACCESS);
+		return false;
+	}
 	res = sroce_rd_res_next(&qp->rd_res);
 	res->opcode = SROCE_RC_READ_REQUEST;
 	res->first_psn = pkt->bth.psn;

@@ -145,7 +145,8 @@ static void sroce_sched_rx_requests(struct sroce_qp *qp)
 		if (sroce_sched_parse(qp, skb, &pkt))
 			sroce_resp_rcv(qp, &pkt, skb->data + pkt.payload_off,
 				       skb);
-		if (qp->stalled) {
+		/* A new request that waits for a fault is RNR NAKed. */
+		if (qp->stalled && !sroce_resp_fault_rnr(qp, &pkt)) {
 			sroce_rxq_push_back(qp, &qp->req_rxq, skb);
 			return;
 		}
@@ -160,7 +161,7 @@ static void sroce_sched_rx_requests(struct sroce_qp *qp)
 static void sroce_sched_round(struct sroce_qp *qp)
 {
 	qp->stalled = false;
-	if (sroce_fault_pending(qp))
+	if (sroce_fault_stops(qp))
 		return;		/* the job kicks the QP when it is done */
 	if (sroce_qp_is_ud(qp)) {
 		sroce_ud_round(qp);

@@ -27,6 +27,7 @@ static const struct rdma_stat_desc sroce_stat_descs[] = {
 	[SROCE_STAT_RX_UD_DROPPED] = { .name = "rx_ud_dropped" },
 	[SROCE_STAT_RX_UC_DROPPED] = { .name = "rx_uc_dropped" },
 	[SROCE_STAT_RX_UC_ABANDONED] = { .name = "rx_uc_abandoned" },
+	[SROCE_STAT_ODP_RNR_NAK_SENT] = { .name = "odp_rnr_naks_sent" },
 	/* As the IBTA's PMA counters: the transport packet, in 4-byte words. */
 	[SROCE_STAT_TX_WORDS] = { .name = "port_xmit_data" },
 	[SROCE_STAT_RX_WORDS] = { .name = "port_rcv_data" },

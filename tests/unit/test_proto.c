@@ -26,6 +26,42 @@ static void test_psn_check(void)
 	       "half the space behind, half ahead");
 }
 
+/* Which requests a responder waiting for an on-demand fault RNR NAKs. */
+static void test_fault_rnr(void)
+{
+	static const __u8 yes[] = {
+		SROCE_RC_SEND_FIRST, SROCE_RC_SEND_MIDDLE, SROCE_RC_SEND_ONLY,
+		SROCE_RC_WRITE_FIRST, SROCE_RC_WRITE_MIDDLE,
+		SROCE_RC_WRITE_LAST_IMM, SROCE_RC_READ_REQUEST,
+		SROCE_RC_COMPARE_SWAP, SROCE_RC_FETCH_ADD,
+		SROCE_RC_ATOMIC_WRITE,
+	};
+	static const __u8 no[] = {
+		SROCE_RC_READ_RESPONSE_FIRST, SROCE_RC_READ_RESPONSE_ONLY,
+		SROCE_RC_ACKNOWLEDGE, SROCE_RC_ATOMIC_ACKNOWLEDGE,
+	};
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < sizeof(yes); i++)
+		ok &= sroce_rsp_fault_rnr(100, 100,
+					  sroce_opcode_info(yes[i])->flags);
+	expect(ok, "a new SEND, WRITE, READ or ATOMIC at epsn may be RNR NAKed");
+	ok = true;
+	for (i = 0; i < sizeof(no); i++)
+		ok &= !sroce_rsp_fault_rnr(100, 100,
+					   sroce_opcode_info(no[i])->flags);
+	expect(ok, "responses are never RNR NAKed");
+	expect(!sroce_rsp_fault_rnr(100, 99, sroce_opcode_info(
+			SROCE_RC_READ_REQUEST)->flags) &&
+	       !sroce_rsp_fault_rnr(100, 101, sroce_opcode_info(
+			SROCE_RC_WRITE_ONLY)->flags),
+	       "a duplicate or a request ahead is not RNR NAKed");
+	expect(sroce_rsp_fault_rnr(0xffffff, 0xffffff, sroce_opcode_info(
+			SROCE_RC_FETCH_ADD)->flags),
+	       "at the end of the PSN space too");
+}
+
 static void test_rd_res(void)
 {
 	struct sroce_rd_res slots[2], slots3[3];
@@ -529,6 +565,7 @@ int main(void)
 {
 	unit_suite = "proto";
 	test_psn_check();
+	test_fault_rnr();
 	test_rd_res();
 	test_acks();
 	test_naks();
