@@ -12,12 +12,14 @@
 #include <linux/timer.h>
 #include <net/inet_sock.h>
 #include <rdma/ib_verbs.h>
+#include <rdma/uverbs_ioctl.h>
 
 /* Typed allocation helpers arrived after 6.12; GFP_KERNEL unless given. */
 #ifndef kzalloc_obj
 #ifndef default_gfp
-#define sroce_default_gfp(a, b, ...)	b
-#define default_gfp(...)	sroce_default_gfp(, ##__VA_ARGS__, GFP_KERNEL)
+/* @none is always empty: the flags given, else GFP_KERNEL. */
+#define sroce_gfp_or_kernel(none, gfp, ...)	(none gfp)
+#define default_gfp(...)	sroce_gfp_or_kernel(, ##__VA_ARGS__, GFP_KERNEL)
 #endif
 #define kzalloc_obj(obj, ...)	kzalloc(sizeof(obj), default_gfp(__VA_ARGS__))
 #endif
@@ -47,11 +49,18 @@
 
 /* create_cq took the udata before it took the attribute bundle. */
 #ifdef SROCE_CREATE_CQ_ATTRS
-#define SROCE_CREATE_CQ_ARG	struct uverbs_attr_bundle *attrs
-#define SROCE_CREATE_CQ_UDATA	(attrs ? &attrs->driver_udata : NULL)
+#define SROCE_CREATE_CQ_ARG_TYPE	struct uverbs_attr_bundle
+static inline struct ib_udata *
+sroce_create_cq_udata(struct uverbs_attr_bundle *attrs)
+{
+	return attrs ? &attrs->driver_udata : NULL;
+}
 #else
-#define SROCE_CREATE_CQ_ARG	struct ib_udata *cq_udata
-#define SROCE_CREATE_CQ_UDATA	cq_udata
+#define SROCE_CREATE_CQ_ARG_TYPE	struct ib_udata
+static inline struct ib_udata *sroce_create_cq_udata(struct ib_udata *udata)
+{
+	return udata;
+}
 #endif
 
 /*
