@@ -708,7 +708,7 @@ int sroce_destroy_ah(struct ib_ah *ibah, u32 flags);
 
 /* sroce_cq.c */
 int sroce_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
-		    struct uverbs_attr_bundle *attrs);
+		    SROCE_CREATE_CQ_ARG_TYPE *arg);
 int sroce_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
 int sroce_resize_cq(struct ib_cq *ibcq, SROCE_CQ_SIZE_TYPE cqe,
 		    struct ib_udata *udata);

@@ -34,8 +34,7 @@ static int sroce_query_device(struct ib_device *ibdev,
 				 IB_DEVICE_MEM_MGT_EXTENSIONS |
 				 IB_DEVICE_XRC |
 				 IB_DEVICE_SRQ_RESIZE |
-				 IB_DEVICE_FLUSH_GLOBAL |
-				 IB_DEVICE_ATOMIC_WRITE |
+				 SROCE_DEVICE_PLACEMENT_CAPS |
 				 IB_DEVICE_MEM_WINDOW |
 				 IB_DEVICE_MEM_WINDOW_TYPE_2B;
 	attr->kernel_cap_flags = IBK_ALLOW_USER_UNREG | IBK_ON_DEMAND_PAGING;
@@ -85,7 +84,8 @@ static int sroce_query_device(struct ib_device *ibdev,
 static void sroce_read_link(struct ib_device *ibdev, bool *up, bool *carrier,
 			    unsigned int *mtu)
 {
-	struct net_device *ndev = ib_device_get_netdev(ibdev, SROCE_PORT);
+	struct net_device *ndev = sroce_get_netdev(ibdev, SROCE_PORT,
+						   to_sdev(ibdev)->ndev);
 
 	*up = false;
 	*carrier = false;
@@ -209,7 +209,7 @@ static ssize_t parent_show(struct device *device,
 	struct net_device *ndev;
 	ssize_t len;
 
-	ndev = ib_device_get_netdev(&sdev->ibdev, SROCE_PORT);
+	ndev = sroce_get_netdev(&sdev->ibdev, SROCE_PORT, sdev->ndev);
 	if (!ndev)
 		return -ENODEV;
 	len = sysfs_emit(buf, "%s\n", netdev_name(ndev));

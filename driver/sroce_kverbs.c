@@ -272,7 +272,12 @@ static void sroce_cqe_to_wc(const struct sroce_cqe *cqe, struct ib_qp *qp,
 	memset(wc, 0, sizeof(*wc));
 	wc->wr_id = cqe->wr_id;
 	wc->status = cqe->status;
-	wc->opcode = cqe->opcode;
+	/*
+	 * The ring's opcodes are uverbs' numbers; IB_WC_REG_MR has none
+	 * there, and its value moved when ATOMIC WRITE arrived (after 6.1).
+	 */
+	wc->opcode = cqe->opcode == SROCE_WC_REG_MR ? IB_WC_REG_MR :
+						      cqe->opcode;
 	wc->vendor_err = cqe->vendor_err;
 	wc->byte_len = cqe->byte_len;
 	wc->qp = qp;

@@ -113,7 +113,7 @@ static struct socket *sroce_udp_open(struct sroce_udp *udp, bool ipv6)
 	 * QPs; the tunnel setup turns IPv4's loopback off (IPv6's stays).
 	 */
 	if (!ipv6)
-		inet_set_bit(MC_LOOP, sock->sk);
+		sroce_sk_set_mc_loop(sock->sk);
 	return sock;
 }
 

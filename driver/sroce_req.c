@@ -197,7 +197,8 @@ static u8 sroce_req_take_placement(struct sroce_qp *qp, struct sroce_swqe *s)
 	u8 type = s->wqe.swap & 0xff, level = (s->wqe.swap >> 8) & 0xff;
 
 	/* RC only: UC has no responses, XRC no opcodes for them. */
-	if (sroce_qp_is_uc(qp) || sroce_qp_is_xrc(qp) || s->wqe.num_sge ||
+	if (!SROCE_PLACEMENT || sroce_qp_is_uc(qp) || sroce_qp_is_xrc(qp) ||
+	    s->wqe.num_sge ||
 	    (s->wqe.flags & SROCE_WQE_INLINE))
 		return IB_WC_LOC_QP_OP_ERR;
 	if (s->wqe.opcode == IB_UVERBS_WR_ATOMIC_WRITE) {

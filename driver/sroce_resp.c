@@ -677,7 +677,10 @@ static void sroce_resp_placement_op(struct sroce_qp *qp,
 	struct sroce_rd_res *res;
 	int err;
 
-	if (pkt->bth.opcode == SROCE_RC_ATOMIC_WRITE)
+	/* Not offered where the core lacks them (sroce_compat.h). */
+	if (!SROCE_PLACEMENT)
+		err = SROCE_NAK_INVALID_REQUEST;
+	else if (pkt->bth.opcode == SROCE_RC_ATOMIC_WRITE)
 		err = sroce_resp_atomic_write(qp, pkt, payload);
 	else
 		err = sroce_resp_flush_req(qp, pkt);

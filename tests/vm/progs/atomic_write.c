@@ -4,6 +4,7 @@
  * of one device.
  *
  *   atomic_write DEV GID_INDEX RACE_OPS
+ *   atomic_write DEV GID_INDEX --absent
  *
  * Checks the device's capability bits; that an ATOMIC WRITE stores its 8
  * bytes and nothing else (through ibv_wr_atomic_write and ibv_post_send,
@@ -15,6 +16,12 @@
  * FLUSH of a range or of the MR completes after the WRITEs before it with
  * their data in place; and that a FLUSH the MR does not allow, a
  * persistent FLUSH, or a FLUSH outside the MR gets a remote access error.
+ *
+ * With --absent, for a kernel whose core has no ATOMIC WRITE or FLUSH
+ * (before 6.2): checks that the device offers neither, that an MR or a QP
+ * asking for FLUSH access is refused with EINVAL, and that an ATOMIC WRITE
+ * or a FLUSH posted anyway fails locally (IBV_WC_LOC_QP_OP_ERR) with
+ * memory untouched.
  * Prints "ok:"/"FAIL:" lines; exits 1 on any failure.
  */
 #include <errno.h>
@@ -38,6 +45,8 @@ static struct ibv_context *ctx;
 static struct ibv_pd *pd;
 static union ibv_gid gid;
 static int gid_index;
+/* Does the kernel's core have ATOMIC WRITE and FLUSH (not --absent)? */
+static int placement = 1;
 
 struct pair {
 	struct ibv_cq_ex *cqx;
@@ -72,6 +81,9 @@ static int pair_open(struct pair *p)
 				   IBV_ACCESS_FLUSH_PERSISTENT,
 	};
 
+	if (!placement)
+		fa.qp_access_flags &= ~(IBV_ACCESS_FLUSH_GLOBAL |
+					IBV_ACCESS_FLUSH_PERSISTENT);
 	memset(p, 0, sizeof(*p));
 	p->cqx = ibv_create_cq_ex(ctx, &cqa);
 	if (!p->cqx)
@@ -292,6 +304,49 @@ static void race(struct ibv_mr *mr, int ops)
 	pair_close(&p);
 }
 
+/* A kernel whose core has neither (--absent): both refused, clearly. */
+static void check_absent(void)
+{
+	struct ibv_qp_attr fa = { .qp_access_flags = IBV_ACCESS_FLUSH_GLOBAL };
+	struct ibv_device_attr_ex dattr = {};
+	struct ibv_mr *mr_f, *mr_w;
+	struct pair p;
+	int r;
+
+	r = ibv_query_device_ex(ctx, NULL, &dattr);
+	report(!r && !(dattr.device_cap_flags_ex &
+		       (CAP_FLUSH_GLOBAL | CAP_FLUSH_PERSISTENT |
+			CAP_ATOMIC_WRITE)),
+	       "device offers neither FLUSH nor ATOMIC_WRITE (caps_ex %#llx)",
+	       (unsigned long long)dattr.device_cap_flags_ex);
+	mr_f = ibv_reg_mr(pd, buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE |
+			  IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_FLUSH_GLOBAL);
+	report(!mr_f && errno == EINVAL,
+	       "an MR asking for FLUSH_GLOBAL is refused (%s)",
+	       mr_f ? "registered" : strerror(errno));
+	if (mr_f)
+		ibv_dereg_mr(mr_f);
+	mr_w = ibv_reg_mr(pd, buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE |
+			  IBV_ACCESS_REMOTE_WRITE);
+	if (!mr_w) {
+		check(0, "register an MR: %s", strerror(errno));
+		return;
+	}
+	if (pair_open(&p)) {
+		check(0, "set up QPs: %s", strerror(errno));
+	} else {
+		r = ibv_modify_qp(p.resp, &fa, IBV_QP_ACCESS_FLAGS);
+		report(r == EINVAL, "a QP asking for FLUSH_GLOBAL access is refused (%s)",
+		       strerror(r));
+	}
+	pair_close(&p);
+	expect_error("ATOMIC WRITE posted anyway", mr_w->rkey,
+		     (uintptr_t)buf + 64, 0, 0, 0, IBV_WC_LOC_QP_OP_ERR);
+	expect_error("FLUSH posted anyway", mr_w->rkey, (uintptr_t)buf, 1,
+		     IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, IBV_WC_LOC_QP_OP_ERR);
+	ibv_dereg_mr(mr_w);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint8_t val[8] = { 0x11, 0x22, 0x33, 0x44,
@@ -308,10 +363,12 @@ int main(int argc, char **argv)
 	int ops, r, i;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s DEV GID_INDEX RACE_OPS\n", argv[0]);
+		fprintf(stderr, "usage: %s DEV GID_INDEX RACE_OPS|--absent\n",
+			argv[0]);
 		return 2;
 	}
 	gid_index = atoi(argv[2]);
+	placement = strcmp(argv[3], "--absent") != 0;
 	ops = atoi(argv[3]);
 	ctx = open_by_name(argv[1]);
 	if (!ctx || ibv_query_gid(ctx, 1, gid_index, &gid)) {
@@ -325,6 +382,11 @@ int main(int argc, char **argv)
 	pattern = malloc(4096);
 	if (!pd || !buf || !src || !pattern)
 		return 2;
+	if (!placement) {
+		check_absent();
+		printf("atomic_write: %d failures\n", failures);
+		return failures ? 1 : 0;
+	}
 
 	report(!ibv_query_device_ex(ctx, NULL, &dattr) &&
 	       (dattr.device_cap_flags_ex & CAP_FLUSH_GLOBAL) &&
