@@ -23,6 +23,10 @@
 KERNELS ?= 6.12 7.3
 IN_ROOTFS := scripts/in-rootfs
 W ?= 1
+# The builds use every core, unless make itself was given -j (its
+# jobserver then shares them out).
+# (MAKEFLAGS shows -j only to recipes.)
+SUBMAKE_J = $$(case " $$MAKEFLAGS" in *" -j"*) ;; *) echo -j$$(nproc) ;; esac)
 
 all: modules provider
 
@@ -55,13 +59,13 @@ modules: provision
 	@for k in $(KERNELS); do \
 	  kver=$$(scripts/kernel-version $$k) || exit 1; \
 	  echo "building sroce.ko and tests/kmod for $$kver (in the cached root filesystem)"; \
-	  $(IN_ROOTFS) $(MAKE) -C driver KVER=$$kver W=$(W) || exit 1; \
-	  $(IN_ROOTFS) $(MAKE) -C tests/kmod KVER=$$kver W=$(W) || exit 1; \
+	  $(IN_ROOTFS) $(MAKE) $(SUBMAKE_J) -C driver KVER=$$kver W=$(W) || exit 1; \
+	  $(IN_ROOTFS) $(MAKE) $(SUBMAKE_J) -C tests/kmod KVER=$$kver W=$(W) || exit 1; \
 	done
 
 provider: provision
 	@echo "building the rdma-core provider libsroce (in the cached root filesystem)"
-	@$(IN_ROOTFS) $(MAKE) -C provider
+	@$(IN_ROOTFS) $(MAKE) $(SUBMAKE_J) -C provider
 
 # The packages' version: the newest v<N> tag's describe string, or the
 # commit's date and hash before any tag.
