@@ -8,7 +8,8 @@
 # duplicating 2 %, reordering 10 %, corrupting 1 % and losing 5 % of the
 # frames; then the same the other way round.  Any error completion or
 # mismatch, on either side, fails.  The requester prints a REPORT line
-# with the goodput and its ratio to the lossless run.  LOSS=<percents>
+# with the goodput and its ratio to the lossless run (and to the run with
+# the same impairments at 0 % loss, when LOSS has 0).  LOSS=<percents>
 # (a list, "0 1 5 10" for make check-long's table; default 5) and
 # SECS=<seconds> change the losses and each run's length, TIMEOUT= the
 # local ACK timeout exponent (default 14).  The lossless run without
@@ -39,8 +40,11 @@ counters() {
 # phase <serving role> <loss %>: one lossy run; the server listens on a
 # port of its own per phase, and the requester retries until it answers.
 # A failed phase still ends on both sides, so the next one starts in step.
-base=0
+base=0 ibase=""
 failed=""
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
+}
 phase() {
 	local server=$1 pct=$2 out=/tmp/loss-pair.out label rc=0 g
 
@@ -75,8 +79,11 @@ phase() {
 		g=$(sed -n 's/^REPORT lossy .* goodput \([0-9.]*\) MiB\/s.*/\1/p' $out)
 		g=${g:-0}
 		[ "$pct" != none ] || base=$g
+		[ "$pct" != 0 ] || ibase=$g
 		echo "REPORT loss pair $SROCE_DEV -> peer, $label: goodput $g MiB/s," \
-			"$(awk -v a="$g" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }') x lossless"
+			"$(ratio "$g" "$base") x lossless$(
+			[ "$pct" = none ] || [ "$pct" = 0 ] || [ -z "$ibase" ] ||
+				echo ", $(ratio "$g" "$ibase") x the same impairments at 0 % loss")"
 	fi
 	if [ "$rc" -ne 0 ]; then
 		echo "FAIL: lossy $label on $SROCE_DEV ($SROCE_ROLE): status $rc"
