@@ -4,11 +4,11 @@
  *
  *   odp_hung DEV GID_INDEX
  *
- * The process serves a FUSE file system of its own (raw /dev/fuse, no
- * libfuse) with one 64 KiB file that it never lets anybody read: FUSE_READ
- * is noted and never answered.  The file is mapped and registered on
- * demand as B's MR; A's RDMA READ of it makes B's responder fault, and
- * the fault job hangs in FUSE.  Meanwhile:
+ * The process serves a FUSE file system of its own (fuse_file.h) with
+ * one 64 KiB file that it never lets anybody read: FUSE_READ is counted
+ * and never answered.  The file is mapped and registered on demand as
+ * B's MR; A's RDMA READ of it makes B's responder fault, and the fault
+ * job hangs in FUSE.  Meanwhile:
  *  - QPs C and D, with pinned memory, WRITE and READ 64 KiB correctly and
  *    in bounded time;
  *  - A's READ does not complete (B waits for its fault);
@@ -31,31 +31,25 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/fuse.h>
 
 #include "common.h"
+#include "fuse_file.h"
 
 #define PAGE		4096UL
 #define FILE_LEN	(64 * 1024UL)	/* the FUSE file */
 #define BUF_LEN		(64 * 1024UL)	/* C and D's buffers */
-#define FUSE_BUF	(256 * 1024)	/* > max_write + headers */
-#define FILE_NODE	2		/* the file's node id; the root is 1 */
 #define DESTROY_BOUND	10.0		/* seconds for destroying B and A */
 #define ROUNDS		4		/* C <-> D rounds while it hangs */
 
-/* The FUSE side. */
-static int fuse_fd = -1;
-static char mnt[] = "/tmp/sroce-hung.XXXXXX";
-static char abort_path[80];
-static int fuse_reads;		/* FUSE_READs seen, never answered */
-static unsigned int kernel_minor, reply_minor;
+/* The FUSE file, whose reads are never answered. */
+static struct fuse_file ff = {
+	.name = "sroce-hung",
+	.size = FILE_LEN,
+	.delay_ms = -1,
+};
 
 /* The watchdog: what runs now, and until when. */
 static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -70,26 +64,11 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* End the hung fault: abort the FUSE connection.  0 or -1. */
-static int end_fault(void)
-{
-	int fd, ok;
-
-	if (!abort_path[0])
-		return -1;
-	fd = open(abort_path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ok = write(fd, "1", 1) == 1;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 static void die(const char *what)
 {
 	printf("FAIL: %s: %s\n", what, strerror(errno));
 	fflush(stdout);
-	end_fault();
+	fuse_file_abort(&ff);
 	exit(2);
 }
 
@@ -127,137 +106,9 @@ static void *watchdog(void *arg)
 		if (!what)
 			continue;
 		printf("FAIL: %s did not return in time; aborting the FUSE connection (%s)\n",
-		       what, end_fault() ? "could not" : "done");
+		       what, fuse_file_abort(&ff) ? "could not" : "done");
 		fflush(stdout);
 		_exit(1);
-	}
-	return NULL;
-}
-
-static void fuse_reply(uint64_t unique, int error, const void *arg,
-		       size_t len)
-{
-	struct fuse_out_header oh = {
-		.len = sizeof(oh) + len,
-		.error = error,
-		.unique = unique,
-	};
-	struct iovec iov[2] = {
-		{ &oh, sizeof(oh) },
-		{ (void *)arg, len },
-	};
-
-	/* ENOENT: the request was interrupted meanwhile; nothing to do. */
-	if (writev(fuse_fd, iov, len ? 2 : 1) < 0 && errno != ENOENT)
-		printf("note: FUSE reply to %llu: %s\n",
-		       (unsigned long long)unique, strerror(errno));
-}
-
-static void fuse_attr_of(uint64_t node, struct fuse_attr *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->ino = node;
-	a->blksize = PAGE;
-	if (node == FUSE_ROOT_ID) {
-		a->mode = S_IFDIR | 0755;
-		a->nlink = 2;
-	} else {
-		a->mode = S_IFREG | 0644;
-		a->nlink = 1;
-		a->size = FILE_LEN;
-		a->blocks = FILE_LEN / 512;
-	}
-}
-
-static void fuse_init(const struct fuse_in_header *h,
-		      const struct fuse_init_in *in)
-{
-	struct fuse_init_out out = {
-		.major = FUSE_KERNEL_VERSION,
-		.max_readahead = 0,	/* one read, by read_folio */
-		.max_background = 4,
-		.congestion_threshold = 3,
-		.max_write = 64 * 1024,
-		.time_gran = 1,
-	};
-	size_t len = sizeof(out);
-
-	kernel_minor = in->minor;
-	if (in->major != FUSE_KERNEL_VERSION) {
-		fuse_reply(h->unique, -EPROTO, NULL, 0);
-		return;
-	}
-	reply_minor = in->minor < FUSE_KERNEL_MINOR_VERSION ?
-		      in->minor : FUSE_KERNEL_MINOR_VERSION;
-	out.minor = reply_minor;
-	if (reply_minor < 23)
-		len = FUSE_COMPAT_22_INIT_OUT_SIZE;
-	fuse_reply(h->unique, 0, &out, len);
-}
-
-/* The daemon: answers all but FUSE_READ, until the connection ends. */
-static void *fuse_serve(void *arg)
-{
-	char *buf = arg;
-	struct fuse_in_header *h = (struct fuse_in_header *)buf;
-	void *body = buf + sizeof(*h);
-	struct fuse_entry_out entry;
-	struct fuse_attr_out attr;
-	struct fuse_open_out open_out;
-	ssize_t n;
-
-	for (;;) {
-		n = read(fuse_fd, buf, FUSE_BUF);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN ||
-			      errno == ENOENT))
-			continue;
-		if (n < (ssize_t)sizeof(*h))
-			break;		/* ENODEV once aborted or unmounted */
-		switch (h->opcode) {
-		case FUSE_INIT:
-			fuse_init(h, body);
-			break;
-		case FUSE_LOOKUP:
-			if (h->nodeid != FUSE_ROOT_ID || strcmp(body, "f")) {
-				fuse_reply(h->unique, -ENOENT, NULL, 0);
-				break;
-			}
-			memset(&entry, 0, sizeof(entry));
-			entry.nodeid = FILE_NODE;
-			entry.generation = 1;
-			entry.entry_valid = 3600;
-			entry.attr_valid = 3600;
-			fuse_attr_of(FILE_NODE, &entry.attr);
-			fuse_reply(h->unique, 0, &entry, sizeof(entry));
-			break;
-		case FUSE_GETATTR:
-			memset(&attr, 0, sizeof(attr));
-			attr.attr_valid = 3600;
-			fuse_attr_of(h->nodeid, &attr.attr);
-			fuse_reply(h->unique, 0, &attr, sizeof(attr));
-			break;
-		case FUSE_OPEN:
-			memset(&open_out, 0, sizeof(open_out));
-			open_out.fh = 1;	/* page cache, no direct I/O */
-			fuse_reply(h->unique, 0, &open_out, sizeof(open_out));
-			break;
-		case FUSE_FLUSH:
-		case FUSE_RELEASE:
-		case FUSE_DESTROY:
-			fuse_reply(h->unique, 0, NULL, 0);
-			break;
-		case FUSE_READ:
-			/* Never answered: whoever reads waits. */
-			__atomic_add_fetch(&fuse_reads, 1, __ATOMIC_SEQ_CST);
-			break;
-		case FUSE_FORGET:
-		case FUSE_BATCH_FORGET:
-		case FUSE_INTERRUPT:
-			break;		/* no reply expected (or wanted) */
-		default:
-			fuse_reply(h->unique, -ENOSYS, NULL, 0);
-			break;
-		}
 	}
 	return NULL;
 }
@@ -429,14 +280,13 @@ int main(int argc, char **argv)
 	struct ibv_context *ctx;
 	struct ibv_pd *pd;
 	union ibv_gid gid;
-	pthread_t wd_thread, serve_thread, destroy_thread;
-	char opts[128], path[64];
+	pthread_t wd_thread, destroy_thread;
+	const char *what;
 	double t0, took, worst = 0, fault_at, read_wait, kernel_b = -1;
 	double munmap_at = -1, after_abort = 0;
-	struct stat st;
 	struct ibv_wc wc;
-	void *map, *fuse_buf;
-	int gid_index, fd, i, ok, n, close_err;
+	void *map;
+	int gid_index, fd, i, ok, n, err, close_err;
 	long nr;
 
 	if (argc != 3) {
@@ -496,34 +346,17 @@ int main(int argc, char **argv)
 		die("destroyer thread");
 
 	/* The FUSE file system: mount, then serve. */
-	fuse_buf = malloc(FUSE_BUF);
-	if (!fuse_buf)
-		die("malloc");
-	memset(fuse_buf, 0, FUSE_BUF);
-	fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	if (fuse_fd < 0)
-		die("open /dev/fuse");
-	if (!mkdtemp(mnt))
-		die("mkdtemp");
-	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0",
-		 fuse_fd);
-	if (mount("sroce-hung", mnt, "fuse", MS_NOSUID | MS_NODEV, opts))
-		die("mount -t fuse");
-	if (pthread_create(&serve_thread, NULL, fuse_serve, fuse_buf))
-		die("pthread_create");
-	t0 = bound("stat of the FUSE mount", 10);
-	if (stat(mnt, &st))
-		die("stat");
-	snprintf(abort_path, sizeof(abort_path),
-		 "/sys/fs/fuse/connections/%u/abort", minor(st.st_dev));
-	snprintf(path, sizeof(path), "%s/f", mnt);
-	fd = open(path, O_RDONLY);
+	t0 = bound("mounting the FUSE file system", 10);
+	what = fuse_file_mount(&ff);
+	if (what)
+		die(what);
+	fd = open(ff.path, O_RDONLY);
 	if (fd < 0)
 		die("open the FUSE file");
 	unbound(t0);
-	report(access(abort_path, W_OK) == 0,
+	report(access(ff.abort_path, W_OK) == 0,
 	       "FUSE mounted on %s (kernel protocol 7.%u, answered 7.%u), %s there",
-	       mnt, kernel_minor, reply_minor, abort_path);
+	       ff.dir, ff.kernel_minor, ff.reply_minor, ff.abort_path);
 
 	/* Mapped and registered on demand: nothing read yet. */
 	map = mmap(NULL, FILE_LEN, PROT_READ, MAP_SHARED, fd, 0);
@@ -535,10 +368,9 @@ int main(int argc, char **argv)
 	if (!odp_mr)
 		die("ibv_reg_mr with IBV_ACCESS_ON_DEMAND of the FUSE mapping");
 	unbound(t0);
-	report(__atomic_load_n(&fuse_reads, __ATOMIC_SEQ_CST) == 0 &&
-	       resident(map, FILE_LEN) == 0,
+	report(fuse_file_reads(&ff) == 0 && resident(map, FILE_LEN) == 0,
 	       "registering the FUSE mapping on demand reads nothing (%d FUSE_READs, %lu pages resident)",
-	       fuse_reads, resident(map, FILE_LEN));
+	       fuse_file_reads(&ff), resident(map, FILE_LEN));
 
 	/* A reads B's MR: B's responder faults, and FUSE never answers. */
 	{
@@ -557,14 +389,13 @@ int main(int argc, char **argv)
 		if (ibv_post_send(qa, &wr, &bad))
 			die("ibv_post_send (READ of the FUSE MR)");
 	}
-	while (!__atomic_load_n(&fuse_reads, __ATOMIC_SEQ_CST) &&
-	       now() - t0 < 5)
+	while (!fuse_file_reads(&ff) && now() - t0 < 5)
 		sched_yield();
 	fault_at = now();
 	read_wait = fault_at - t0;
-	if (!__atomic_load_n(&fuse_reads, __ATOMIC_SEQ_CST)) {
+	if (!fuse_file_reads(&ff)) {
 		check(0, "no FUSE_READ within 5 s of A's READ: the fault did not reach FUSE");
-		end_fault();
+		fuse_file_abort(&ff);
 		return 1;
 	}
 	report(1, "A's READ of the FUSE-backed ODP MR on B made B fault: FUSE_READ after %.0f ms, left unanswered",
@@ -618,8 +449,9 @@ int main(int argc, char **argv)
 
 	/* End the fault; then everything must let go. */
 	t0 = now();
-	report(end_fault() == 0, "wrote 1 to %s %.1f s after the fault began",
-	       abort_path, t0 - fault_at);
+	report(fuse_file_abort(&ff) == 0,
+	       "wrote 1 to %s %.1f s after the fault began", ff.abort_path,
+	       t0 - fault_at);
 	bound("ibv_destroy_qp after the abort", 10);
 	while (!__atomic_load_n(&destroy_done, __ATOMIC_SEQ_CST))
 		usleep(10000);
@@ -633,21 +465,18 @@ int main(int argc, char **argv)
 	report(ok, "after the abort, ibv_dereg_mr of the FUSE-backed ODP MR returns 0 (%.0f ms)",
 	       took * 1e3);
 	/* close may say ENOTCONN: its FUSE_FLUSH meets the aborted link. */
-	t0 = bound("munmap, close and umount of the FUSE file system", 10);
-	ok = munmap(map, FILE_LEN) == 0;
+	t0 = bound("munmap, close, umount and the FUSE daemon's end", 10);
+	err = munmap(map, FILE_LEN) ? errno : 0;
 	close_err = close(fd) ? errno : 0;
-	ok = ok && umount2(mnt, MNT_DETACH) == 0 && close(fuse_fd) == 0;
+	if (fuse_file_unmount(&ff) && !err)
+		err = errno;
 	took = unbound(t0);
-	report(ok, "munmap, close (%s) and umount of the FUSE file system return (%.0f ms)%s%s",
+	report(!err, "munmap, close (%s), umount of the FUSE file system and the daemon's end return (%.0f ms)%s%s",
 	       close_err ? strerror(close_err) : "0", took * 1e3,
-	       ok ? "" : ": ", ok ? "" : strerror(errno));
-	t0 = bound("the FUSE daemon's end", 10);
-	pthread_join(serve_thread, NULL);
-	unbound(t0);
-	rmdir(mnt);
-	report(__atomic_load_n(&fuse_reads, __ATOMIC_SEQ_CST) >= 1,
-	       "the daemon saw %d FUSE_READ and answered none",
-	       fuse_reads);
+	       err ? ": " : "", err ? strerror(err) : "");
+	report(fuse_file_reads(&ff) >= 1 && fuse_file_answered(&ff) == 0,
+	       "the daemon saw %d FUSE_READ and answered %d",
+	       fuse_file_reads(&ff), fuse_file_answered(&ff));
 
 	/* A new pair on the device works. */
 	t0 = bound("a new QP pair", 30);

@@ -5,11 +5,11 @@
  *
  *   odp_slow DEV GID_INDEX
  *
- * The process serves a FUSE file system of its own (raw /dev/fuse, no
- * libfuse) with one 64 KiB file whose every FUSE_READ is answered, with
- * the file's known contents, only after DELAY_MS: far longer than the
- * eight local ACK timeouts of the requester (timeout 14, 67 ms; retry_cnt
- * 7; rnr_retry 7).  The file is mapped privately, writable, and registered
+ * The process serves a FUSE file system of its own (fuse_file.h) with
+ * one 64 KiB file whose every FUSE_READ is answered, with the file's
+ * known contents, only after DELAY_MS: far longer than the eight local
+ * ACK timeouts of the requester (timeout 14, 67 ms; retry_cnt 7;
+ * rnr_retry 7).  The file is mapped privately, writable, and registered
  * on demand as B's MR; A then, one at a time, each on pages of its own:
  *  - WRITEs 4 KiB across pages 0 and 1 (four packets, two faults);
  *  - READs 8 KiB of pages 2 and 3;
@@ -28,33 +28,29 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/fuse.h>
 
 #include "common.h"
+#include "fuse_file.h"
 
 #define PAGE		4096UL
 #define FILE_LEN	(64 * 1024UL)	/* the FUSE file */
 #define FILE_SEED	77		/* its contents: msg_byte(FILE_SEED, off) */
-#define FUSE_BUF	(256 * 1024)	/* > max_write + headers */
-#define FILE_NODE	2		/* the file's node id; the root is 1 */
 #define DELAY_MS	1500		/* each FUSE_READ's answer waits this */
 #define OP_BOUND	20.0		/* seconds for one op to complete */
 #define SEND_LEN	3000
 
-static int fuse_fd = -1;
-static char mnt[] = "/tmp/sroce-slow.XXXXXX";
-static char abort_path[80];
-static int fuse_reads;		/* FUSE_READs answered */
+/* The FUSE file, whose reads are answered slowly. */
+static struct fuse_file ff = {
+	.name = "sroce-slow",
+	.size = FILE_LEN,
+	.seed = FILE_SEED,
+	.delay_ms = DELAY_MS,
+};
 
 static double now(void)
 {
@@ -64,172 +60,12 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Abort the FUSE connection, so that nothing waits for the daemon. */
-static void end_fuse(void)
-{
-	int fd;
-
-	if (!abort_path[0])
-		return;
-	fd = open(abort_path, O_WRONLY);
-	if (fd < 0)
-		return;
-	if (write(fd, "1", 1) != 1)
-		printf("note: cannot abort the FUSE connection\n");
-	close(fd);
-}
-
 static void die(const char *what)
 {
 	printf("FAIL: %s: %s\n", what, strerror(errno));
 	fflush(stdout);
-	end_fuse();
+	fuse_file_abort(&ff);	/* so that nothing waits for the daemon */
 	exit(2);
-}
-
-static void fuse_reply(uint64_t unique, int error, const void *arg,
-		       size_t len)
-{
-	struct fuse_out_header oh = {
-		.len = sizeof(oh) + len,
-		.error = error,
-		.unique = unique,
-	};
-	struct iovec iov[2] = {
-		{ &oh, sizeof(oh) },
-		{ (void *)arg, len },
-	};
-
-	/* ENOENT: the request was interrupted meanwhile; nothing to do. */
-	if (writev(fuse_fd, iov, len ? 2 : 1) < 0 && errno != ENOENT)
-		printf("note: FUSE reply to %llu: %s\n",
-		       (unsigned long long)unique, strerror(errno));
-}
-
-static void fuse_attr_of(uint64_t node, struct fuse_attr *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->ino = node;
-	a->blksize = PAGE;
-	if (node == FUSE_ROOT_ID) {
-		a->mode = S_IFDIR | 0755;
-		a->nlink = 2;
-	} else {
-		a->mode = S_IFREG | 0644;
-		a->nlink = 1;
-		a->size = FILE_LEN;
-		a->blocks = FILE_LEN / 512;
-	}
-}
-
-static void fuse_init(const struct fuse_in_header *h,
-		      const struct fuse_init_in *in)
-{
-	struct fuse_init_out out = {
-		.major = FUSE_KERNEL_VERSION,
-		.max_readahead = 0,	/* one page per read, by read_folio */
-		.max_background = 4,
-		.congestion_threshold = 3,
-		.max_write = 64 * 1024,
-		.time_gran = 1,
-	};
-	size_t len = sizeof(out);
-
-	if (in->major != FUSE_KERNEL_VERSION) {
-		fuse_reply(h->unique, -EPROTO, NULL, 0);
-		return;
-	}
-	out.minor = in->minor < FUSE_KERNEL_MINOR_VERSION ?
-		    in->minor : FUSE_KERNEL_MINOR_VERSION;
-	if (out.minor < 23)
-		len = FUSE_COMPAT_22_INIT_OUT_SIZE;
-	fuse_reply(h->unique, 0, &out, len);
-}
-
-/* FUSE_READ: the file's contents, after DELAY_MS. */
-static void fuse_read(const struct fuse_in_header *h,
-		      const struct fuse_read_in *in)
-{
-	static uint8_t data[FILE_LEN];
-	struct timespec delay = { DELAY_MS / 1000,
-				  (DELAY_MS % 1000) * 1000000L };
-	uint64_t off = in->offset, len = in->size, i;
-
-	if (off > FILE_LEN)
-		off = FILE_LEN;
-	if (len > FILE_LEN - off)
-		len = FILE_LEN - off;
-	for (i = 0; i < len; i++)
-		data[i] = msg_byte(FILE_SEED, off + i);
-	nanosleep(&delay, NULL);
-	fuse_reply(h->unique, 0, data, len);
-	__atomic_add_fetch(&fuse_reads, 1, __ATOMIC_SEQ_CST);
-}
-
-/* The daemon, until the connection ends. */
-static void *fuse_serve(void *arg)
-{
-	char *buf = arg;
-	struct fuse_in_header *h = (struct fuse_in_header *)buf;
-	void *body = buf + sizeof(*h);
-	struct fuse_entry_out entry;
-	struct fuse_attr_out attr;
-	struct fuse_open_out open_out;
-	ssize_t n;
-
-	for (;;) {
-		n = read(fuse_fd, buf, FUSE_BUF);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN ||
-			      errno == ENOENT))
-			continue;
-		if (n < (ssize_t)sizeof(*h))
-			break;		/* ENODEV once aborted or unmounted */
-		switch (h->opcode) {
-		case FUSE_INIT:
-			fuse_init(h, body);
-			break;
-		case FUSE_LOOKUP:
-			if (h->nodeid != FUSE_ROOT_ID || strcmp(body, "f")) {
-				fuse_reply(h->unique, -ENOENT, NULL, 0);
-				break;
-			}
-			memset(&entry, 0, sizeof(entry));
-			entry.nodeid = FILE_NODE;
-			entry.generation = 1;
-			entry.entry_valid = 3600;
-			entry.attr_valid = 3600;
-			fuse_attr_of(FILE_NODE, &entry.attr);
-			fuse_reply(h->unique, 0, &entry, sizeof(entry));
-			break;
-		case FUSE_GETATTR:
-			memset(&attr, 0, sizeof(attr));
-			attr.attr_valid = 3600;
-			fuse_attr_of(h->nodeid, &attr.attr);
-			fuse_reply(h->unique, 0, &attr, sizeof(attr));
-			break;
-		case FUSE_OPEN:
-			memset(&open_out, 0, sizeof(open_out));
-			open_out.fh = 1;	/* page cache, no direct I/O */
-			fuse_reply(h->unique, 0, &open_out, sizeof(open_out));
-			break;
-		case FUSE_READ:
-			fuse_read(h, body);
-			break;
-		case FUSE_FLUSH:
-		case FUSE_RELEASE:
-		case FUSE_DESTROY:
-			fuse_reply(h->unique, 0, NULL, 0);
-			break;
-		case FUSE_FORGET:
-		case FUSE_BATCH_FORGET:
-		case FUSE_INTERRUPT:
-			break;		/* no reply expected (or wanted) */
-		default:
-			fuse_reply(h->unique, -ENOSYS, NULL, 0);
-			break;
-		}
-	}
-	return NULL;
 }
 
 /* Port counter @name of @dev from sysfs, or -1. */
@@ -338,9 +174,7 @@ int main(int argc, char **argv)
 	struct ibv_cq *cq_a, *cq_b;
 	struct ibv_mr *a_mr, *odp_mr;
 	union ibv_gid gid;
-	pthread_t serve_thread;
-	char opts[128], path[64];
-	struct stat st;
+	const char *what;
 	uint8_t *map, *abuf;
 	double t_write, t_read, t_cas, t_faa, t_send, t_all, t_end;
 	double t_setup = now();
@@ -365,24 +199,10 @@ int main(int argc, char **argv)
 	}
 
 	/* The FUSE file system: mount, then serve. */
-	fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	if (fuse_fd < 0)
-		die("open /dev/fuse");
-	if (!mkdtemp(mnt))
-		die("mkdtemp");
-	snprintf(opts, sizeof(opts),
-		 "fd=%d,rootmode=40000,user_id=0,group_id=0", fuse_fd);
-	if (mount("sroce-slow", mnt, "fuse", MS_NOSUID | MS_NODEV, opts))
-		die("mount -t fuse");
-	if (pthread_create(&serve_thread, NULL, fuse_serve,
-			   calloc(1, FUSE_BUF)))
-		die("pthread_create");
-	if (stat(mnt, &st))
-		die("stat");
-	snprintf(abort_path, sizeof(abort_path),
-		 "/sys/fs/fuse/connections/%u/abort", minor(st.st_dev));
-	snprintf(path, sizeof(path), "%s/f", mnt);
-	fd = open(path, O_RDONLY);
+	what = fuse_file_mount(&ff);
+	if (what)
+		die(what);
+	fd = open(ff.path, O_RDONLY);
 	if (fd < 0)
 		die("open the FUSE file");
 	/* Private and writable: a write fault reads the page, then copies. */
@@ -406,7 +226,7 @@ int main(int argc, char **argv)
 			    IBV_ACCESS_REMOTE_ATOMIC);
 	if (!a_mr || !odp_mr)
 		die("ibv_reg_mr");
-	report(__atomic_load_n(&fuse_reads, __ATOMIC_SEQ_CST) == 0,
+	report(fuse_file_reads(&ff) == 0,
 	       "B's ODP MR maps a FUSE file whose every read is answered after %d ms; registering read nothing",
 	       DELAY_MS);
 	t_setup = now() - t_setup;
@@ -427,14 +247,15 @@ int main(int argc, char **argv)
 		msg_fill(abuf, PAGE, 1);
 		wr.wr.rdma.remote_addr = (uintptr_t)map + off;
 		wr.wr.rdma.rkey = odp_mr->rkey;
-		reads0 = fuse_reads;
+		reads0 = fuse_file_answered(&ff);
 		status = run_op(qa, cq_a, &wr, &t_write);
 		d = msg_differs(map + off, PAGE, 1);
 		report(status == IBV_WC_SUCCESS && d < 0 &&
 		       map[off - 1] == msg_byte(FILE_SEED, off - 1) &&
 		       map[off + PAGE] == msg_byte(FILE_SEED, off + PAGE),
 		       "WRITE of 4 KiB across two slow pages: %s in %.0f ms after %d FUSE_READs, bytes %s",
-		       status_str(status), t_write * 1e3, fuse_reads - reads0,
+		       status_str(status), t_write * 1e3,
+		       fuse_file_answered(&ff) - reads0,
 		       d < 0 ? "right, and their neighbours the file's" :
 			       "differ");
 	}
@@ -454,14 +275,15 @@ int main(int argc, char **argv)
 		memset(abuf, 0, 2 * PAGE);
 		wr.wr.rdma.remote_addr = (uintptr_t)map + off;
 		wr.wr.rdma.rkey = odp_mr->rkey;
-		reads0 = fuse_reads;
+		reads0 = fuse_file_answered(&ff);
 		status = run_op(qa, cq_a, &wr, &t_read);
 		for (i = 0; i < 2 * PAGE && bad < 0; i++)
 			if (abuf[i] != msg_byte(FILE_SEED, off + i))
 				bad = (long)i;
 		report(status == IBV_WC_SUCCESS && bad < 0,
 		       "READ of 8 KiB of two slow pages: %s in %.0f ms after %d FUSE_READs, bytes %s (first bad %ld)",
-		       status_str(status), t_read * 1e3, fuse_reads - reads0,
+		       status_str(status), t_read * 1e3,
+		       fuse_file_answered(&ff) - reads0,
 		       bad < 0 ? "the file's" : "differ", bad);
 	}
 
@@ -559,9 +381,9 @@ int main(int argc, char **argv)
 	report(rnr0 >= 0 && rnr1 > rnr0,
 	       "B sent %lld RNR NAKs while its pages faulted (odp_rnr_naks_sent %lld -> %lld)",
 	       rnr1 - rnr0, rnr0, rnr1);
-	report(__atomic_load_n(&fuse_reads, __ATOMIC_SEQ_CST) >= 7,
+	report(fuse_file_answered(&ff) >= 7,
 	       "the daemon answered %d FUSE_READs, each after %d ms",
-	       fuse_reads, DELAY_MS);
+	       fuse_file_answered(&ff), DELAY_MS);
 
 	t_end = now();
 	check(!ibv_destroy_qp(qa) && !ibv_destroy_qp(qb), "ibv_destroy_qp");
@@ -569,16 +391,15 @@ int main(int argc, char **argv)
 	check(!ibv_destroy_cq(cq_a) && !ibv_destroy_cq(cq_b) &&
 	      !ibv_dealloc_pd(pd), "teardown");
 	check(!munmap(map, FILE_LEN) && !close(fd), "munmap and close");
-	check(!umount2(mnt, MNT_DETACH) && !close(fuse_fd), "umount");
-	pthread_join(serve_thread, NULL);
-	rmdir(mnt);
+	check(!fuse_file_unmount(&ff), "unmounting the FUSE file system: %s",
+	      strerror(errno));
 	check(!ibv_close_device(ctx), "ibv_close_device");
 	t_end = now() - t_end;
 
 	printf("figures: WRITE %.0f ms, READ %.0f ms, CAS %.0f ms, FAA %.0f ms, SEND %.0f ms (FUSE_READ delay %d ms, %d reads, %.1f s in all, setup %.1f s, teardown %.1f s); %lld RNR NAKs for faults, %lld retransmit timeouts\n",
 	       t_write * 1e3, t_read * 1e3, t_cas * 1e3, t_faa * 1e3,
-	       t_send * 1e3, DELAY_MS, fuse_reads, t_all, t_setup, t_end,
-	       rnr1 - rnr0, retrans1 - retrans0);
+	       t_send * 1e3, DELAY_MS, fuse_file_answered(&ff), t_all,
+	       t_setup, t_end, rnr1 - rnr0, retrans1 - retrans0);
 	printf("odp_slow: %d failures\n", failures);
 	return failures ? 1 : 0;
 }
