@@ -28,7 +28,7 @@ W ?= 1
 # (MAKEFLAGS shows -j only to recipes.)
 SUBMAKE_J = $$(case " $$MAKEFLAGS" in *" -j"*) ;; *) echo -j$$(nproc) ;; esac)
 
-all: modules provider
+all: modules provider progs
 
 # Quiet when the cache is current.  Otherwise scripts/provision's own
 # "provision:" lines are shown and the rest (apt's output) goes to
@@ -66,6 +66,13 @@ modules: provision
 provider: provision
 	@echo "building the rdma-core provider libsroce (in the cached root filesystem)"
 	@$(IN_ROOTFS) $(MAKE) $(SUBMAKE_J) -C provider
+
+# The VM cases' C programs (tests/vm/progs/build/): built here at native
+# speed rather than by each guest under TCG.  srq_hostile needs the
+# provider's generated headers.
+progs: provider
+	@echo "building the VM tests' programs (tests/vm/progs, in the cached root filesystem)"
+	@$(IN_ROOTFS) $(MAKE) $(SUBMAKE_J) -s -C tests/vm/progs
 
 # The packages' version: the newest v<N> tag's describe string, or the
 # commit's date and hash before any tag.
@@ -211,6 +218,7 @@ clean:
 	$(MAKE) -C provider clean
 	$(MAKE) -C tests/unit clean
 	$(MAKE) -C tests/kmod clean
+	$(MAKE) -C tests/vm/progs clean
 
-.PHONY: all provision modules provider checkpatch unit test demo bench local \
+.PHONY: all provision modules provider progs checkpatch unit test demo bench local \
 	install deb clean

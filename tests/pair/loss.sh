@@ -26,8 +26,7 @@ timeout=${TIMEOUT:-14}	# local ACK timeout, 4.096 us * 2^14 = 67 ms
 
 trap 'tc qdisc del dev eth0 root 2>/dev/null || true' EXIT
 
-gcc -O2 -Wall -Werror -pthread -o /tmp/lossy \
-	"$SROCE_REPO/tests/vm/progs/lossy.c" -libverbs
+install_prog lossy
 modprobe sch_netem || fail "no sch_netem module"
 gid=$(roce_gid_index "$SROCE_DEV" 4) || fail "$SROCE_DEV has no IPv4 RoCE v2 GID"
 

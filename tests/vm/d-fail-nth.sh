@@ -95,8 +95,7 @@ leaks() {
 leaks > /tmp/fail-nth.leaks-before
 seen=$(dmesg | wc -l)
 
-gcc -O2 -Wall -Werror -Wl,-z,now -o /tmp/fail_nth \
-	"$SROCE_REPO/tests/vm/progs/fail_nth.c" -libverbs
+install_prog fail_nth
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 
 status=0

@@ -9,6 +9,20 @@ fail() {
 	exit 1
 }
 
+# install_prog <name>...: /tmp/<name>, the test program
+# tests/vm/progs/<name>.c as tests/vm/progs/Makefile builds it.  The host
+# builds them (make all, make test) at native speed; here make only checks
+# that each is current, and builds it under TCG if its source changed since.
+install_prog() {
+	local p progs=$SROCE_REPO/tests/vm/progs
+
+	for p in "$@"; do
+		make -s -C "$progs" "build/$p" ||
+			fail "tests/vm/progs/$p.c does not build"
+		cp "$progs/build/$p" "/tmp/$p" || fail "cannot copy $p to /tmp"
+	done
+}
+
 # Load sroce.ko (and the core modules it needs) unless it is loaded.
 sroce_load() {
 	[ -d /sys/module/sroce ] && return 0

@@ -75,8 +75,7 @@ lossy_run() {
 	return "$rc"
 }
 
-gcc -O2 -Wall -Werror -pthread -o /tmp/lossy \
-	"$SROCE_REPO/tests/vm/progs/lossy.c" -libverbs
+install_prog lossy
 modprobe sch_netem || fail "no sch_netem module"
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 # Both QPs use 192.0.2.1: the kernel sends that through lo, so netem on lo

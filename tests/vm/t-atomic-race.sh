@@ -7,8 +7,7 @@
 set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/atomic_race \
-	"$SROCE_REPO/tests/vm/progs/atomic_race.c" -libverbs -lpthread
+install_prog atomic_race
 runs=5 ops=20000 threads=2
 
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"

@@ -11,8 +11,7 @@
 set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/atomic_write \
-	"$SROCE_REPO/tests/vm/progs/atomic_write.c" -libverbs -lpthread
+install_prog atomic_write
 ops=10000
 
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"

@@ -9,7 +9,7 @@
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/big_msg "$SROCE_REPO/tests/vm/progs/big_msg.c" -libverbs
+install_prog big_msg
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 max=$(devinfo_field sroce0 max_msg_sz)
 [ "$((max))" -eq $((1 << 31)) ] || fail "sroce0's max_msg_sz is $max, not 2 GiB"

@@ -14,7 +14,7 @@ set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
 progs=$SROCE_REPO/tests/vm/progs
-gcc -O2 -Wall -Werror -o /tmp/close_order "$progs/close_order.c" -libverbs
+install_prog close_order
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 export GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.perturb=165
 # Iterations: 10 per order in C (the orders take turns), and of pyverbs'

@@ -14,10 +14,8 @@
 set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/cq_ex "$SROCE_REPO/tests/vm/progs/cq_ex.c" \
-	-libverbs
-gcc -O2 -Wall -Werror -o /tmp/cq_resize \
-	"$SROCE_REPO/tests/vm/progs/cq_resize.c" -libverbs
+install_prog cq_ex
+install_prog cq_resize
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 status=0
 timeout 300 /tmp/cq_ex sroce0 "$gid" > /tmp/cq_ex.sroce 2>&1 || status=1

@@ -17,10 +17,7 @@
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-# -O1: the guest's gcc, under TCG, takes half as long as with -O2
-gcc -O1 -Wall -Werror -pthread -I "$SROCE_REPO/driver" -o /tmp/inject \
-	"$SROCE_REPO/tests/vm/progs/inject.c" "$SROCE_REPO/driver/sroce_wire.c" \
-	-libverbs
+install_prog inject
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 addr=$(ip -4 -o addr show dev eth0 | awk '{ sub("/.*", "", $4); print $4; exit }')
 [ -n "$addr" ] || fail "eth0 has no IPv4 address"

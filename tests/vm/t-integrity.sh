@@ -6,8 +6,7 @@
 set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/integrity \
-	"$SROCE_REPO/tests/vm/progs/integrity.c" -libverbs
+install_prog integrity
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 gid6=$(roce_gid_index sroce0 6) || fail "sroce0 has no IPv6 RoCE v2 GID"
 

@@ -14,8 +14,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-gcc -O2 -Wall -Werror -o /tmp/isolation \
-	"$SROCE_REPO/tests/vm/progs/isolation.c" -libverbs
+install_prog isolation
 for n in a b; do
 	ip netns add ns$n
 	ip link add v${n}0 type veth peer name v${n}1

@@ -8,7 +8,7 @@
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/lifecycle "$SROCE_REPO/tests/vm/progs/lifecycle.c" -libverbs
+install_prog lifecycle
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 
 # Pages pinned with FOLL_PIN right now, system-wide, by anybody.

@@ -8,7 +8,7 @@
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/limits "$SROCE_REPO/tests/vm/progs/limits.c" -libverbs
+install_prog limits
 # Not dmesg -C: the guest's init reads the whole log at the end.
 seen=$(dmesg | wc -l)
 status=0

@@ -6,7 +6,7 @@
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/mr_test "$SROCE_REPO/tests/vm/progs/mr_test.c" -libverbs
+install_prog mr_test
 echo 8 > /proc/sys/vm/nr_hugepages
 /tmp/mr_test sroce0 all
 

@@ -13,7 +13,7 @@
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/mw "$SROCE_REPO/tests/vm/progs/mw.c" -libverbs
+install_prog mw
 
 # run_mw <dev>: the program's exit status, its output in /tmp/mw.<dev>.
 run_mw() {

@@ -48,10 +48,7 @@ cleanup() {
 trap cleanup EXIT
 
 modprobe rdma_ucm || fail "cannot load rdma_ucm"
-# Built while the shared mode part runs.
-gcc -O2 -Wall -Werror -o /tmp/netns_hold \
-	"$SROCE_REPO/tests/vm/progs/netns_hold.c" -libverbs &
-gcc_pid=$!
+install_prog netns_hold
 
 # in_lib <ns> <lib.sh function and arguments>: run it inside <ns>.
 in_lib() {
@@ -221,8 +218,6 @@ l=$(links nsb)
 [[ " $(rdma link show)" != *" sra/"* ]] || fail "init_net sees sra"
 echo "ok: each namespace sees its own device only"
 pingpong exclusive
-
-wait $gcc_pid || fail "netns_hold.c does not build"
 
 # hold <ns>: netns_hold on sra in <ns>, in the background, once ready.
 hold() {

@@ -22,8 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-gcc -O2 -Wall -Werror -o /tmp/odp_hung \
-	"$SROCE_REPO/tests/vm/progs/odp_hung.c" -libverbs -lpthread
+install_prog odp_hung
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 [ -c /dev/fuse ] || fail "no /dev/fuse"
 grep -qs " $conns fusectl " /proc/mounts ||

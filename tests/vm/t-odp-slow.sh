@@ -21,8 +21,7 @@ cleanup() {
 trap cleanup EXIT
 
 start=$SECONDS
-gcc -O2 -Wall -Werror -o /tmp/odp_slow \
-	"$SROCE_REPO/tests/vm/progs/odp_slow.c" -libverbs -lpthread
+install_prog odp_slow
 built=$SECONDS
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 [ -c /dev/fuse ] || fail "no /dev/fuse"

@@ -6,7 +6,7 @@
 set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/odp "$SROCE_REPO/tests/vm/progs/odp.c" -libverbs
+install_prog odp
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 status=0
 timeout 300 /tmp/odp sroce0 "$gid" | tee /tmp/odp.sroce || status=1

@@ -6,8 +6,7 @@
 set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/qp_states \
-	"$SROCE_REPO/tests/vm/progs/qp_states.c" -libverbs
+install_prog qp_states
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 status=0
 /tmp/qp_states sroce0 "$gid" | tee /tmp/qps.sroce || status=1

@@ -7,8 +7,7 @@
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/rc_engine \
-	"$SROCE_REPO/tests/vm/progs/rc_engine.c" -libverbs
+install_prog rc_engine
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 # For path-mtu: a destination whose route carries 1300-byte packets (and
 # a neighbour entry, since modify_qp resolves the destination's MAC).

@@ -13,13 +13,8 @@
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/srq "$SROCE_REPO/tests/vm/progs/srq.c" -libverbs
-rdma_core=$(ls -d /usr/src/rdma-core-*/libibverbs/.. | head -n1)
-gcc -O2 -Wall -Werror -I"$SROCE_REPO/provider" \
-	-I"$SROCE_REPO/provider/build/include" \
-	-I"$SROCE_REPO/driver/include/uapi" -I"$rdma_core" \
-	-I"$rdma_core/kernel-headers" -o /tmp/srq_hostile \
-	"$SROCE_REPO/tests/vm/progs/srq_hostile.c" -libverbs
+install_prog srq
+install_prog srq_hostile
 
 # run_srq <dev>: the program's output in /tmp/srq.<dev>.
 run_srq() {

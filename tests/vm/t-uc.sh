@@ -22,7 +22,7 @@ counters() {
 	rdma statistic show link "$dev"/1 | grep -o "$1 [0-9]*" | cut -d' ' -f2
 }
 
-gcc -O2 -Wall -Werror -o /tmp/uc "$SROCE_REPO/tests/vm/progs/uc.c" -libverbs
+install_prog uc
 gid4=$(roce_gid_index "$dev" 4) || fail "$dev has no IPv4 RoCE v2 GID"
 gid6=$(roce_gid_index "$dev" 6) || fail "$dev has no IPv6 RoCE v2 GID"
 mtu=$(devinfo_field "$dev" active_mtu)

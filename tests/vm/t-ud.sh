@@ -40,7 +40,7 @@ gid_index_of() {
 	return 1
 }
 
-gcc -O2 -Wall -Werror -o /tmp/ud "$SROCE_REPO/tests/vm/progs/ud.c" -libverbs
+install_prog ud
 gid4=$(roce_gid_index "$dev" 4) || fail "$dev has no IPv4 RoCE v2 GID"
 gid6=$(roce_gid_index "$dev" 6) || fail "$dev has no IPv6 RoCE v2 GID"
 # second addresses, the senders' side

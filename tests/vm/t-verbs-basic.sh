@@ -4,8 +4,7 @@
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/verbs_basic \
-	"$SROCE_REPO/tests/vm/progs/verbs_basic.c" -libverbs
+install_prog verbs_basic
 /tmp/verbs_basic sroce0
 # The same program against rdma_rxe keeps the test honest.
 use_rxe || fail "cannot switch to rdma_rxe"

@@ -6,8 +6,7 @@
 set -euo pipefail
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/wc_errors \
-	"$SROCE_REPO/tests/vm/progs/wc_errors.c" -libverbs
+install_prog wc_errors
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
 status=0
 /tmp/wc_errors sroce0 "$gid" | tee /tmp/wc.sroce || status=1

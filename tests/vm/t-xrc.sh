@@ -12,7 +12,7 @@
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-gcc -O2 -Wall -Werror -o /tmp/xrc "$SROCE_REPO/tests/vm/progs/xrc.c" -libverbs
+install_prog xrc
 
 # run_xrc <dev>: the program's output in /tmp/xrc.<dev>.
 run_xrc() {
