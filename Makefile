@@ -190,7 +190,7 @@ debug_tests = $(patsubst robust,$(DEBUG_ROBUST),$(DEBUG_TESTS))
 # KASAN and the checkers under TCG make everything several times slower,
 # and d-fail-nth.sh takes about half an hour.
 DEBUG_CASE_TIMEOUT ?= 3600
-check-debug: provider
+check-debug: provider progs
 	scripts/debug-kernel
 	@kver=$$(scripts/debug-kernel --print-kver) && kdir=$$(scripts/debug-kernel --print-dir) && \
 	  echo "building sroce.ko and tests/kmod for $$kver" && \
