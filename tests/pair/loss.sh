@@ -32,8 +32,7 @@ gid=$(roce_gid_index "$SROCE_DEV" 4) || fail "$SROCE_DEV has no IPv4 RoCE v2 GID
 
 # The port counters of $SROCE_DEV as "name value" lines.
 counters() {
-	rdma statistic show link "$SROCE_DEV/1" 2>/dev/null |
-		awk '{ for (i = 3; i < NF; i += 2) print $i, $(i + 1) }'
+	port_counters "$SROCE_DEV" 2>/dev/null
 }
 
 # phase <serving role> <loss %>: one lossy run; the server listens on a

@@ -126,6 +126,14 @@ port_counter() {	# port_counter <dev> <name>: a counter of the device's port 1
 			END { print v + 0 }'
 }
 
+# port_counters <dev>: "name value" lines, every counter of port 1 (rdma
+# prints them on one line or on several).
+port_counters() {
+	rdma statistic show link "$1"/1 |
+		tr -s ' \n' '\n\n' | awk 'NR > 2 && /^[a-z_]+$/ { k = $0; next }
+					 k != "" && /^[0-9]+$/ { print k, $0; k = "" }'
+}
+
 roce_gid_index() {
 	local dir=/sys/class/infiniband/$1/ports/1 path i gid type
 

@@ -24,9 +24,7 @@ addr=$(ip -4 -o addr show dev eth0 | awk '{ sub("/.*", "", $4); print $4; exit }
 
 # "name value" lines of the port counters
 counters() {
-	rdma statistic show link sroce0/1 |
-		tr -s ' ' '\n' | awk 'NR > 2 && /^[a-z_]+$/ { k = $0; next }
-				       k != "" && /^[0-9]+$/ { print k, $0; k = "" }'
+	port_counters sroce0
 }
 
 counters > /tmp/inject.before || fail "cannot read the port counters"
