@@ -54,13 +54,13 @@ static struct sroce_send_wqe *wr_begin(struct ibv_qp_ex *qpx, uint32_t opcode)
 	     opcode == IBV_WR_LOCAL_INV || opcode == IBV_WR_BIND_MW ||
 	     opcode == IBV_WR_ATOMIC_CMP_AND_SWP ||
 	     opcode == IBV_WR_ATOMIC_FETCH_AND_ADD ||
-	     opcode == IBV_WR_ATOMIC_WRITE || opcode == IBV_WR_FLUSH)) {
+	     opcode == IBV_WR_ATOMIC_WRITE || sroce_wr_is_flush(opcode))) {
 		qp->wr_err = EINVAL;
 		return NULL;
 	}
 	/* XRC has no opcodes for ATOMIC WRITE and FLUSH. */
 	if (qp->vqp.qp.qp_type == IBV_QPT_XRC_SEND &&
-	    (opcode == IBV_WR_ATOMIC_WRITE || opcode == IBV_WR_FLUSH)) {
+	    (opcode == IBV_WR_ATOMIC_WRITE || sroce_wr_is_flush(opcode))) {
 		qp->wr_err = EINVAL;
 		return NULL;
 	}
@@ -187,6 +187,7 @@ static void wr_atomic_write(struct ibv_qp_ex *qpx, uint32_t rkey,
 	memcpy(&wqe->compare_add, atomic_wr, sizeof(wqe->compare_add));
 }
 
+#if HAVE_IBV_WR_FLUSH
 /* FLUSH of @len bytes (IBV_FLUSH_RANGE) or of the MR (IBV_FLUSH_MR). */
 static void wr_flush(struct ibv_qp_ex *qpx, uint32_t rkey,
 		     uint64_t remote_addr, size_t len, uint8_t type,
@@ -206,6 +207,7 @@ static void wr_flush(struct ibv_qp_ex *qpx, uint32_t rkey,
 	wqe->compare_add = len;
 	wqe->swap = type | (uint32_t)level << 8;
 }
+#endif
 
 /* The WQE that a set_* call completes, or NULL (recording EINVAL). */
 static struct sroce_send_wqe *wr_current(struct sroce_qp *qp)
@@ -253,7 +255,8 @@ static void wr_set_sge_list(struct ibv_qp_ex *qpx, size_t num_sge,
 		return;
 	/* ATOMIC WRITE and FLUSH have no local data. */
 	if (num_sge > qp->max_send_sge ||
-	    wqe->opcode == IBV_WR_ATOMIC_WRITE || wqe->opcode == IBV_WR_FLUSH) {
+	    wqe->opcode == IBV_WR_ATOMIC_WRITE ||
+	    sroce_wr_is_flush(wqe->opcode)) {
 		qp->wr_err = EINVAL;
 		return;
 	}
@@ -287,7 +290,8 @@ static void wr_set_inline_data_list(struct ibv_qp_ex *qpx, size_t num_buf,
 	if (wqe->opcode == IBV_WR_RDMA_READ ||
 	    wqe->opcode == IBV_WR_ATOMIC_CMP_AND_SWP ||
 	    wqe->opcode == IBV_WR_ATOMIC_FETCH_AND_ADD ||
-	    wqe->opcode == IBV_WR_ATOMIC_WRITE || wqe->opcode == IBV_WR_FLUSH) {
+	    wqe->opcode == IBV_WR_ATOMIC_WRITE ||
+	    sroce_wr_is_flush(wqe->opcode)) {
 		qp->wr_err = EINVAL;
 		return;
 	}
@@ -380,8 +384,10 @@ int sroce_qp_ex_init(struct sroce_qp *qp, uint64_t send_ops_flags)
 		qpx->wr_atomic_fetch_add = wr_atomic_fetch_add;
 	if (send_ops_flags & IBV_QP_EX_WITH_ATOMIC_WRITE)
 		qpx->wr_atomic_write = wr_atomic_write;
+#if HAVE_IBV_WR_FLUSH
 	if (send_ops_flags & IBV_QP_EX_WITH_FLUSH)
 		qpx->wr_flush = wr_flush;
+#endif
 	if (qp->vqp.qp.qp_type == IBV_QPT_UD)
 		qpx->wr_set_ud_addr = wr_set_ud_addr;
 	if (qp->vqp.qp.qp_type == IBV_QPT_XRC_SEND)

@@ -11,6 +11,27 @@
 
 #include "ring.h"
 
+/*
+ * FLUSH is in verbs.h from rdma-core 45 on; 44 (Debian 12) has ATOMIC
+ * WRITE but no IBV_WR_FLUSH, IBV_QP_EX_WITH_FLUSH or wr_flush, so
+ * against it the provider offers no FLUSH (HAVE_IBV_WR_FLUSH: config.h,
+ * probed by the Makefile).
+ */
+#if HAVE_IBV_WR_FLUSH
+#define SROCE_QP_EX_WITH_FLUSH IBV_QP_EX_WITH_FLUSH
+#else
+#define SROCE_QP_EX_WITH_FLUSH 0
+#endif
+
+static inline bool sroce_wr_is_flush(enum ibv_wr_opcode opcode)
+{
+#if HAVE_IBV_WR_FLUSH
+	return opcode == IBV_WR_FLUSH;
+#else
+	return false;
+#endif
+}
+
 struct sroce_device {
 	struct verbs_device vdev;
 };

@@ -3,6 +3,25 @@
 # run.  Expects SROCE_REPO and SROCE_KVER from the VM runner's guest init.
 
 SROCE_KO="$SROCE_REPO/driver/build/$SROCE_KVER/sroce.ko"
+# The build directory of the provider and of the test programs for this
+# userland: Debian 12's (scripts/vm-run --userland 12) has its own, built
+# by make bookworm in the Debian 12 root filesystem.
+SROCE_B=build
+[ "${SROCE_USERLAND:-13}" != 12 ] || SROCE_B=build-bookworm
+
+# Install the provider into the guest's throwaway root (it is built there
+# only if its sources changed since the host built it).
+provider_install() {
+	make -s -C "$SROCE_REPO/provider" B="$SROCE_B" install >/dev/null
+}
+
+# not_applicable <why>: the case cannot run on this guest (a tool or
+# source that only Debian 13's root filesystem has).  tests/vm/run
+# reports it as NOT APPLICABLE, neither passed nor failed.
+not_applicable() {
+	echo "NOT APPLICABLE: $*"
+	exit 77
+}
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -17,9 +36,9 @@ install_prog() {
 	local p progs=$SROCE_REPO/tests/vm/progs
 
 	for p in "$@"; do
-		make -s -C "$progs" "build/$p" ||
+		make -s -C "$progs" B="$SROCE_B" "$SROCE_B/$p" ||
 			fail "tests/vm/progs/$p.c does not build"
-		cp "$progs/build/$p" "/tmp/$p" || fail "cannot copy $p to /tmp"
+		cp "$progs/$SROCE_B/$p" "/tmp/$p" || fail "cannot copy $p to /tmp"
 	done
 }
 

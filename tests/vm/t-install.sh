@@ -8,7 +8,7 @@ set -eu
 rdma link delete sroce0
 rmmod sroce
 cd "$SROCE_REPO"
-make -s install > /tmp/install.log 2>&1 || { cat /tmp/install.log; fail "make install"; }
+make -s install B="$SROCE_B" > /tmp/install.log 2>&1 || { cat /tmp/install.log; fail "make install"; }
 modinfo -n sroce | grep -q "^/lib/modules/$(uname -r)/" || fail "sroce.ko not installed"
 
 rdma link add sroce0 type sroce netdev eth0 || fail "rdma link add did not load sroce"
