@@ -35,7 +35,16 @@
 #define SROCE_PLACEMENT			true
 #define SROCE_DEVICE_PLACEMENT_CAPS	(IB_DEVICE_FLUSH_GLOBAL | \
 					 IB_DEVICE_ATOMIC_WRITE)
+#define SROCE_QP_ACCESS_FLUSH		(IB_ACCESS_FLUSH_GLOBAL | \
+					 IB_ACCESS_FLUSH_PERSISTENT)
 #else
+/*
+ * A QP's access flags reach the driver as user space gave them, unchecked
+ * by the core: a newer rdma-core's FLUSH bits (IB_UVERBS_ACCESS_FLUSH_*,
+ * bits 8 and 9, free before) arrive all the same, and are taken and
+ * ignored as on later kernels; only the MR grants a FLUSH.
+ */
+#define SROCE_QP_ACCESS_FLUSH		(BIT(8) | BIT(9))
 #define SROCE_PLACEMENT			false
 #define SROCE_DEVICE_PLACEMENT_CAPS	0
 #define IB_UVERBS_WR_FLUSH		14

@@ -100,8 +100,7 @@ static void sroce_qp_reset(struct sroce_qp *qp)
  */
 #define SROCE_QP_ACCESS_IGNORED	(IB_ACCESS_LOCAL_WRITE | \
 				 IB_ACCESS_ON_DEMAND | \
-				 IB_ACCESS_FLUSH_GLOBAL | \
-				 IB_ACCESS_FLUSH_PERSISTENT)
+				 SROCE_QP_ACCESS_FLUSH)
 
 /*
  * Does @path_mtu fit the path to the destination of @av?  Both ends of a

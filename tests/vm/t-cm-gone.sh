@@ -82,6 +82,16 @@ nothing_left() {	# nothing_left <label> [<devices>]
 	echo "ok: $1: nothing of a user left on ${2:-sra and srb}"
 }
 
+# Stop a watchdog subshell with SIGKILL, never a signal it can catch: one
+# killed right after its fork, before bash has reset the traps it
+# inherited, would run this shell's EXIT trap (cleanup) and delete the
+# namespaces under the rest of the case.  A client that fails within a
+# second of the cut, as on 6.1, hit that.
+stop_watchdog() {	# stop_watchdog <pid>
+	kill -9 "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
 # The client's status and output after the cut: exited by itself within
 # 60 s (else a watchdog kills it), not successfully, with its WRITEs
 # completed in error.
@@ -91,7 +101,7 @@ client_ended() {	# client_ended <label> <pid> <cut time>
 	( sleep 60; kill -9 "$2" 2>/dev/null ) &
 	watchdog=$!
 	wait "$2" || rc=$?
-	kill "$watchdog" 2>/dev/null || true
+	stop_watchdog "$watchdog"
 	took=$(( $(date +%s) - $3 ))
 	echo "--- client after the cut ($1): status $rc after ${took} s"
 	cat /tmp/gone.cli
@@ -192,7 +202,7 @@ kill -TERM "$srv" 2>/dev/null || true
 ( sleep 20; kill -9 "$srv" 2>/dev/null ) &
 watchdog=$!
 wait "$srv" && fail "wire cut: the server claims success" || true
-kill "$watchdog" 2>/dev/null || true
+stop_watchdog "$watchdog"
 nothing_left "wire cut"
 wire mend
 

@@ -24,6 +24,8 @@ start=$SECONDS
 install_prog odp_slow
 built=$SECONDS
 gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
+# FUSE is a module in some kernels (6.1), built in others.
+modprobe fuse || fail "cannot load fuse"
 [ -c /dev/fuse ] || fail "no /dev/fuse"
 grep -qs " $conns fusectl " /proc/mounts ||
 	mount -t fusectl fusectl "$conns" || fail "cannot mount fusectl"
