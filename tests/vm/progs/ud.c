@@ -437,8 +437,12 @@ static int expect_recv(struct end *to, struct end *from, uint64_t wr_id,
 		check(!(wc.wc_flags & IBV_WC_WITH_IMM),
 		      "%s: IBV_WC_WITH_IMM on a SEND", what);
 	off = differs(to->rbuf + GRH, len, seed);
-	check(off < 0, "%s: payload differs at byte %ld of %u", what, off,
-	      len);
+	check(off < 0, "%s: payload differs at byte %ld of %u (0x%02x there, 0x%02x expected; the buffer's first 8 bytes after the GRH: %02x %02x %02x %02x %02x %02x %02x %02x)",
+	      what, off, len, off < 0 ? 0 : to->rbuf[GRH + off],
+	      off < 0 ? 0 : (uint8_t)(seed * 131 + off * 7 + (off >> 8) + 1),
+	      to->rbuf[GRH], to->rbuf[GRH + 1], to->rbuf[GRH + 2],
+	      to->rbuf[GRH + 3], to->rbuf[GRH + 4], to->rbuf[GRH + 5],
+	      to->rbuf[GRH + 6], to->rbuf[GRH + 7]);
 	check(all_bytes(to->rbuf + GRH + len, 64, CANARY),
 	      "%s: bytes written past the payload", what);
 	check_grh(to->rbuf, len, imm, &gid_src, &gid_dst, what);
