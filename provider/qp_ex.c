@@ -54,13 +54,13 @@ static struct sroce_send_wqe *wr_begin(struct ibv_qp_ex *qpx, uint32_t opcode)
 	     opcode == IBV_WR_LOCAL_INV || opcode == IBV_WR_BIND_MW ||
 	     opcode == IBV_WR_ATOMIC_CMP_AND_SWP ||
 	     opcode == IBV_WR_ATOMIC_FETCH_AND_ADD ||
-	     opcode == IBV_WR_ATOMIC_WRITE || sroce_wr_is_flush(opcode))) {
+	     sroce_wr_is_placement(opcode))) {
 		qp->wr_err = EINVAL;
 		return NULL;
 	}
 	/* XRC has no opcodes for ATOMIC WRITE and FLUSH. */
 	if (qp->vqp.qp.qp_type == IBV_QPT_XRC_SEND &&
-	    (opcode == IBV_WR_ATOMIC_WRITE || sroce_wr_is_flush(opcode))) {
+	    sroce_wr_is_placement(opcode)) {
 		qp->wr_err = EINVAL;
 		return NULL;
 	}
@@ -254,9 +254,7 @@ static void wr_set_sge_list(struct ibv_qp_ex *qpx, size_t num_sge,
 	if (!wqe)
 		return;
 	/* ATOMIC WRITE and FLUSH have no local data. */
-	if (num_sge > qp->max_send_sge ||
-	    wqe->opcode == IBV_WR_ATOMIC_WRITE ||
-	    sroce_wr_is_flush(wqe->opcode)) {
+	if (num_sge > qp->max_send_sge || sroce_wr_is_placement(wqe->opcode)) {
 		qp->wr_err = EINVAL;
 		return;
 	}
@@ -290,8 +288,7 @@ static void wr_set_inline_data_list(struct ibv_qp_ex *qpx, size_t num_buf,
 	if (wqe->opcode == IBV_WR_RDMA_READ ||
 	    wqe->opcode == IBV_WR_ATOMIC_CMP_AND_SWP ||
 	    wqe->opcode == IBV_WR_ATOMIC_FETCH_AND_ADD ||
-	    wqe->opcode == IBV_WR_ATOMIC_WRITE ||
-	    sroce_wr_is_flush(wqe->opcode)) {
+	    sroce_wr_is_placement(wqe->opcode)) {
 		qp->wr_err = EINVAL;
 		return;
 	}

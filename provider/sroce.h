@@ -32,6 +32,15 @@ static inline bool sroce_wr_is_flush(enum ibv_wr_opcode opcode)
 #endif
 }
 
+/*
+ * ATOMIC WRITE and FLUSH: placement requests, RC only (XRC has no
+ * opcodes for them), without local data.
+ */
+static inline bool sroce_wr_is_placement(enum ibv_wr_opcode opcode)
+{
+	return opcode == IBV_WR_ATOMIC_WRITE || sroce_wr_is_flush(opcode);
+}
+
 struct sroce_device {
 	struct verbs_device vdev;
 };
