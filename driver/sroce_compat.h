@@ -107,6 +107,21 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 }
 #endif
 
+/*
+ * Read-only long-term pins in private mappings became reliable in 6.2: GUP
+ * copies a shared page (the zero page, a file's page in the page cache)
+ * before pinning it, as the process's first write would.  Before that, a
+ * read-only pin could keep the shared page while the process went on with
+ * its own copy, and the MR never saw another write.  There sroce pins a
+ * read-only registration as the core's umem did then: for writing, by
+ * force, which breaks copy-on-write at once.
+ */
+#ifdef SROCE_GUP_RO_PIN_MAY_GO_STALE
+#define SROCE_RO_PIN_UNSHARE	(FOLL_WRITE | FOLL_FORCE)
+#else
+#define SROCE_RO_PIN_UNSHARE	0
+#endif
+
 /* The socket's flags were bit fields until they became atomic bits. */
 #ifdef inet_set_bit
 #define sroce_sk_set_mc_loop(sk)	inet_set_bit(MC_LOOP, sk)

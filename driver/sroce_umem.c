@@ -6,7 +6,9 @@
  * out of movable zones and CMA, and nothing moves them while the device
  * uses them.  They are pinned writable only when the registration needs
  * writes, so read-only mappings can be registered for reading, and they are
- * marked dirty when unpinned, so the device's writes are never lost.
+ * marked dirty when unpinned, so the device's writes are never lost.  A
+ * read-only pin still sees the process's later writes: GUP breaks
+ * copy-on-write before it pins (see SROCE_RO_PIN_UNSHARE for old kernels).
  *
  * sroce does not DMA-map these pages: the CPU reaches them directly, which
  * is coherent by construction and never involves SWIOTLB.
@@ -69,6 +71,7 @@ struct sroce_umem *sroce_umem_alloc(u64 start, u64 length, bool writable)
 struct sroce_umem *sroce_umem_pin(u64 start, u64 length, bool writable)
 {
 	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
+	unsigned int unshare = writable ? 0 : SROCE_RO_PIN_UNSHARE;
 	struct sroce_umem *umem;
 	unsigned long done = 0;
 	u64 first = start & PAGE_MASK;
@@ -96,15 +99,24 @@ struct sroce_umem *sroce_umem_pin(u64 start, u64 length, bool writable)
 
 	while (done < umem->npages) {
 		unsigned long batch = min(umem->npages - done, SROCE_PIN_BATCH);
+		unsigned long addr;
 		int pinned;
 
 		if (fatal_signal_pending(current)) {
 			err = -EINTR;
 			goto err_unpin;
 		}
-		pinned = pin_user_pages_fast(first + (done << PAGE_SHIFT),
-					     batch, gup_flags,
+		addr = first + (done << PAGE_SHIFT);
+		pinned = pin_user_pages_fast(addr, batch, gup_flags | unshare,
 					     umem->pages + done);
+		/*
+		 * A shared mapping that cannot be written refuses even a
+		 * forced write, and has no copy-on-write to break: its next
+		 * page is pinned as it is.
+		 */
+		if (pinned == -EFAULT && unshare)
+			pinned = pin_user_pages_fast(addr, 1, gup_flags,
+						     umem->pages + done);
 		if (pinned <= 0) {
 			err = pinned ? pinned : -EFAULT;
 			goto err_unpin;

@@ -2,11 +2,13 @@
 # repeated registrations, iova, read-only, huge and shared memory, errnos;
 # RLIMIT_MEMLOCK for an unprivileged user; MRs of an exiting process are
 # released; the same page in many MRs of many processes; fork() leaves the
-# parent on the pages its MR pinned.
+# parent on the pages its MR pinned; read-only registrations see the
+# writes that follow them (copy-on-write of the zero page and of a file's
+# page in a private mapping).
 set -eu
 . "$SROCE_REPO/tests/vm/lib.sh"
 
-install_prog mr_test
+install_prog mr_test ro_pin
 echo 8 > /proc/sys/vm/nr_hugepages
 /tmp/mr_test sroce0 all
 
@@ -56,3 +58,7 @@ rm -f /dev/shm/sroce-shared-page
 # fork() after registration, without and with ibv_fork_init().
 /tmp/mr_test sroce0 fork
 /tmp/mr_test sroce0 fork-init
+
+# Registered read-only first, written after: the MR sees the writes.
+gid=$(roce_gid_index sroce0 4) || fail "sroce0 has no IPv4 RoCE v2 GID"
+/tmp/ro_pin sroce0 "$gid"
