@@ -129,7 +129,9 @@ bench: all
 	done
 
 # Long campaigns, run before resolving transport work (not in make test):
-# the loss test for a minute per loss level, a long READ that loses
+# first a newcomer's make demo in a fresh clone with an empty cache
+# (tests/host/fresh.sh: provisioning from the mirror, ten minutes or more),
+# then the loss test for a minute per loss level, a long READ that loses
 # responses at a short timeout, the injector's million packets, the
 # packages of make deb with DKMS building sroce.ko in the guest, and loss
 # across the wire of two VMs at 0, 1, 5 and 10 % (on
@@ -161,7 +163,8 @@ PAIR_NVME_RXE := NVME_FULL=1 SROCE_NVME_MB=16 tests/pair/nvmeof.sh && \
 COMPARE_CASES = $(notdir $(shell grep -l '^[^#]*compare_rxe' tests/vm/t-*.sh))
 
 check-long: all deb
-	@st=0; for k in $(KERNELS); do \
+	@st=0; tests/host/fresh.sh demo || st=1; \
+	for k in $(KERNELS); do \
 	  scripts/vm-run --kernel $$k --timeout 7200 --mem 4096 -- \
 	    LONG=1 INJECT_ARGS=--long SROCE_CASE_TIMEOUT=3600 \
 	    SROCE_NFS_MB=128 SROCE_NVME_MB=1024 \
