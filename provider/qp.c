@@ -18,9 +18,11 @@
 
 /*
  * The ibv_wr_* opcodes sroce offers, on a UD QP and on the others; asking
- * for others is EOPNOTSUPP.  A UC QP has the calls of an RC QP, but a
- * READ, an atomic, a SEND with Invalidate, a LOCAL_INV or a BIND_MW posted
- * on it fails its batch (qp_ex.c), as ibv_post_send refuses them.
+ * for others, or for those the device does not execute (ATOMIC WRITE and
+ * FLUSH on a kernel without them), is EOPNOTSUPP.  A UC QP has the calls
+ * of an RC QP, but a READ, an atomic, a SEND with Invalidate, a LOCAL_INV
+ * or a BIND_MW posted on it fails its batch (qp_ex.c), as ibv_post_send
+ * refuses them.
  * LOCAL_INV invalidates type 2 memory windows (a user MR may not be
  * invalidated: that completes with IBV_WC_MW_BIND_ERR); BIND_MW binds
  * windows (mw.c).
@@ -33,9 +35,14 @@
 	IBV_QP_EX_WITH_ATOMIC_WRITE | SROCE_QP_EX_WITH_FLUSH | \
 	IBV_QP_EX_WITH_LOCAL_INV | IBV_QP_EX_WITH_BIND_MW)
 
-static uint64_t sroce_send_ops(enum ibv_qp_type qp_type)
+static uint64_t sroce_send_ops(struct ibv_context *context,
+			       enum ibv_qp_type qp_type)
 {
-	return qp_type == IBV_QPT_UD ? SROCE_UD_SEND_OPS : SROCE_SEND_OPS;
+	struct sroce_context *ctx = to_sctx(context);
+
+	if (qp_type == IBV_QPT_UD)
+		return SROCE_UD_SEND_OPS;
+	return SROCE_SEND_OPS & ~ctx->unsupported_send_ops;
 }
 
 struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
@@ -56,7 +63,8 @@ struct ibv_qp *sroce_create_qp_ex(struct ibv_context *context,
 		return NULL;
 	}
 	if ((attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS) &&
-	    (attr->send_ops_flags & ~sroce_send_ops(attr->qp_type))) {
+	    (attr->send_ops_flags &
+	     ~sroce_send_ops(context, attr->qp_type))) {
 		errno = EOPNOTSUPP;
 		return NULL;
 	}

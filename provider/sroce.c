@@ -231,6 +231,24 @@ static const struct verbs_context_ops sroce_ctx_ops = {
 	.resize_cq = sroce_resize_cq,
 };
 
+/*
+ * The placement opcodes (ATOMIC WRITE, FLUSH) come with the kernel: one
+ * before 6.2 has none, and sroce's capability bits say so.
+ */
+static uint64_t sroce_unsupported_send_ops(struct ibv_context *context)
+{
+	struct ibv_device_attr_ex attr = {};
+	uint64_t ops = 0;
+
+	if (sroce_query_device(context, NULL, &attr, sizeof(attr)))
+		attr.device_cap_flags_ex = 0;
+	if (!(attr.device_cap_flags_ex & IB_UVERBS_DEVICE_ATOMIC_WRITE))
+		ops |= IBV_QP_EX_WITH_ATOMIC_WRITE;
+	if (!(attr.device_cap_flags_ex & IB_UVERBS_DEVICE_FLUSH_GLOBAL))
+		ops |= SROCE_QP_EX_WITH_FLUSH;
+	return ops;
+}
+
 static struct verbs_context *sroce_alloc_context(struct ibv_device *ibdev,
 						 int cmd_fd,
 						 void *private_data)
@@ -250,6 +268,8 @@ static struct verbs_context *sroce_alloc_context(struct ibv_device *ibdev,
 
 	verbs_set_ops(&ctx->vctx, &sroce_ctx_ops);
 	ctx->refs = 1;
+	ctx->unsupported_send_ops =
+		sroce_unsupported_send_ops(&ctx->vctx.context);
 	return &ctx->vctx;
 
 err_uninit:

@@ -59,6 +59,12 @@ struct sroce_context {
 	 * frees the context: sroce_ctx_get() and sroce_ctx_put().
 	 */
 	unsigned int refs;
+	/*
+	 * The ibv_wr_* opcodes that the device does not execute although the
+	 * provider has them (IBV_QP_EX_WITH_*): ATOMIC WRITE and FLUSH on a
+	 * kernel without them (before 6.2).  Set once at alloc_context.
+	 */
+	uint64_t unsupported_send_ops;
 };
 
 struct sroce_pd {

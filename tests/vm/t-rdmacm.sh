@@ -242,11 +242,27 @@ done
 # (connections without QPs, to fake QP numbers) is rejected on rdma_rxe
 # alike and fails the tool, so its status says nothing: the first
 # phase's table must be there, with every connection made.
+#
+# The server listens on the device first; from rdma-core 47 or so it then
+# also opens a TCP socket on the same port, through which its client
+# steps the test.  rdma-core 44's (Debian 12) has none, so readiness is
+# the device's listen plus, where one comes within 5 s, the socket's.
 cmtime_run() {
-	local addr=$1 us
+	local addr=$1 us spid
 
-	run_server_client "cmtime -b $addr -p 7473 -c 20" 7473 \
-		"cmtime -s $addr -p 7473 -c 20" 60 > /tmp/cmtime.out 2>&1 || true
+	timeout 60 cmtime -b "$addr" -p 7473 -c 20 > /tmp/cmtime.server 2>&1 &
+	spid=$!
+	wait_for "cm_listening 7473" 30 || true
+	wait_listen 7473 5 || true
+	timeout 60 cmtime -s "$addr" -p 7473 -c 20 > /tmp/cmtime.client 2>&1 ||
+		true
+	wait "$spid" || true
+	{
+		echo "--- server"
+		cat /tmp/cmtime.server
+		echo "--- client"
+		cat /tmp/cmtime.client
+	} > /tmp/cmtime.out
 	us=$(awk '/^--- client/ { c = 1 }
 		  c && /^full connect/ { print $3; exit }' /tmp/cmtime.out)
 	# the QP phase: its table, and no error on either side before the

@@ -70,9 +70,7 @@ static int pair_open(struct pair *p)
 			 .max_send_sge = 1, .max_recv_sge = 1 },
 		.comp_mask = IBV_QP_INIT_ATTR_PD |
 			     IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
-		.send_ops_flags = IBV_QP_EX_WITH_ATOMIC_WRITE |
-				  IBV_QP_EX_WITH_FLUSH |
-				  IBV_QP_EX_WITH_RDMA_WRITE,
+		.send_ops_flags = IBV_QP_EX_WITH_RDMA_WRITE,
 	};
 
 	struct ibv_qp_attr fa = {
@@ -83,6 +81,10 @@ static int pair_open(struct pair *p)
 				   IBV_ACCESS_FLUSH_PERSISTENT,
 	};
 
+	/* Where the device has none, asking for them is EOPNOTSUPP. */
+	if (placement)
+		qpa.send_ops_flags |= IBV_QP_EX_WITH_ATOMIC_WRITE |
+				      IBV_QP_EX_WITH_FLUSH;
 	memset(p, 0, sizeof(*p));
 	p->cqx = ibv_create_cq_ex(ctx, &cqa);
 	if (!p->cqx)
@@ -155,6 +157,23 @@ wait:
 static int atomic_write(struct pair *p, uint32_t rkey, uint64_t addr,
 			uint64_t value)
 {
+	struct ibv_send_wr wr = {
+		.opcode = IBV_WR_ATOMIC_WRITE,
+		.send_flags = IBV_SEND_INLINE,
+	}, *bad;
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)&value,
+		.length = sizeof(value),
+	};
+
+	/* Without the ibv_wr_* call (--absent), the one way left. */
+	if (!placement) {
+		wr.sg_list = &sge;
+		wr.num_sge = 1;
+		wr.wr.rdma.remote_addr = addr;
+		wr.wr.rdma.rkey = rkey;
+		return ibv_post_send(p->req, &wr, &bad);
+	}
 	ibv_wr_start(p->qpx);
 	p->qpx->wr_id = addr;
 	ibv_wr_atomic_write(p->qpx, rkey, addr, &value);
@@ -303,6 +322,36 @@ static void race(struct ibv_mr *mr, int ops)
 	pair_close(&p);
 }
 
+/* A QP with the ibv_wr_* call of @op cannot be made: EOPNOTSUPP. */
+static void refused_op(const char *what, uint64_t op)
+{
+	struct ibv_qp_init_attr_ex qpa = {
+		.qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = 1, .max_recv_wr = 1,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.comp_mask = IBV_QP_INIT_ATTR_PD |
+			     IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+		.send_ops_flags = IBV_QP_EX_WITH_RDMA_WRITE | op,
+		.pd = pd,
+	};
+	struct ibv_cq *cq = ibv_create_cq(ctx, 2, NULL, NULL, 0);
+	struct ibv_qp *qp;
+
+	if (!cq) {
+		check(0, "create a CQ: %s", strerror(errno));
+		return;
+	}
+	qpa.send_cq = cq;
+	qpa.recv_cq = cq;
+	qp = ibv_create_qp_ex(ctx, &qpa);
+	report(!qp && errno == EOPNOTSUPP,
+	       "a QP with the %s call is refused with EOPNOTSUPP (%s)", what,
+	       qp ? "created" : strerror(errno));
+	if (qp)
+		ibv_destroy_qp(qp);
+	ibv_destroy_cq(cq);
+}
+
 /* A kernel whose core has neither (--absent): both refused, clearly. */
 static void check_absent(void)
 {
@@ -339,10 +388,10 @@ static void check_absent(void)
 		       strerror(r));
 	}
 	pair_close(&p);
-	expect_error("ATOMIC WRITE posted anyway", mr_w->rkey,
+	refused_op("ATOMIC WRITE", IBV_QP_EX_WITH_ATOMIC_WRITE);
+	refused_op("FLUSH", IBV_QP_EX_WITH_FLUSH);
+	expect_error("ATOMIC WRITE posted anyway (ibv_post_send)", mr_w->rkey,
 		     (uintptr_t)buf + 64, 0, 0, 0, IBV_WC_LOC_QP_OP_ERR);
-	expect_error("FLUSH posted anyway", mr_w->rkey, (uintptr_t)buf, 1,
-		     IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, IBV_WC_LOC_QP_OP_ERR);
 	ibv_dereg_mr(mr_w);
 }
 
