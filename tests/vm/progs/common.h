@@ -61,6 +61,26 @@ static inline long msg_differs(const uint8_t *p, size_t len, unsigned int seed)
 	return -1;
 }
 
+/*
+ * Packets this host's stack dropped on receive: the backlog drops of every
+ * CPU (/proc/net/softnet_stat, second column), or -1 if unreadable.
+ */
+static inline long long softnet_drops(void)
+{
+	unsigned int processed, dropped;
+	long long sum = 0;
+	char line[256];
+	FILE *f = fopen("/proc/net/softnet_stat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%x %x", &processed, &dropped) == 2)
+			sum += dropped;
+	fclose(f);
+	return sum;
+}
+
 static inline struct ibv_context *open_by_name(const char *name)
 {
 	struct ibv_device **list = ibv_get_device_list(NULL);

@@ -1295,32 +1295,26 @@ static uint8_t rnd_syndrome(void)
 static uint64_t ctr(const char *name);
 
 /*
- * Packets this host dropped before they reached a QP, at a QP's full
- * queue, or at the responder for coming out of order: the backlog drops
- * of every CPU (/proc/net/softnet_stat, second column), sroce's
- * rx_qp_queue_full, and its seq_naks_sent (a responder that sees a gap
- * NAKs it and drops what follows until the gap is filled; looped back
- * packets may be reordered, as they are queued on the CPU that sent
- * them).  UINT64_MAX if unreadable.
+ * Packets this host dropped on the way out or before they reached a QP,
+ * at a QP's full queue, or at the responder for coming out of order:
+ * sroce's tx_errors (the stack refused a packet: a full qdisc or device
+ * queue under the flood), the backlog drops of every CPU
+ * (/proc/net/softnet_stat, second column), sroce's rx_qp_queue_full, and
+ * its seq_naks_sent (a responder that sees a gap NAKs it and drops what
+ * follows until the gap is filled; looped back packets may be reordered,
+ * as they are queued on the CPU that sent them).  UINT64_MAX if
+ * unreadable.
  */
 static uint64_t host_drops(void)
 {
-	unsigned int processed, dropped;
-	uint64_t sum = 0, q = ctr("rx_qp_queue_full"), n = ctr("seq_naks_sent");
-	char line[256];
-	FILE *f;
+	uint64_t q = ctr("rx_qp_queue_full"), n = ctr("seq_naks_sent");
+	uint64_t t = ctr("tx_errors");
+	long long backlog = softnet_drops();
 
-	f = fopen("/proc/net/softnet_stat", "r");
-	if (!f || q == UINT64_MAX || n == UINT64_MAX) {
-		if (f)
-			fclose(f);
+	if (backlog < 0 || q == UINT64_MAX || n == UINT64_MAX ||
+	    t == UINT64_MAX)
 		return UINT64_MAX;
-	}
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%x %x", &processed, &dropped) == 2)
-			sum += dropped;
-	fclose(f);
-	return sum + q + n;
+	return backlog + q + n + t;
 }
 
 /* A 256 KiB WRITE (1024 packets at MTU 256) with forgeries aimed at A. */
@@ -1427,7 +1421,7 @@ static void d_write(enum d_mode mode)
 			       d_names[mode], bad, first_bad * mtu,
 			       (unsigned long long)(sent_total - start));
 		else if (mode == D_ACK_SENT && dropped)
-			printf("note: d: %s: the WRITE completed with %u packets' data never written (the first at byte %u): the flood of %llu forgeries made this host drop %llu packets (backlog, full QP queue or out of order at B), and forged ACKs had covered those PSNs, so A could not send them again\n",
+			printf("note: d: %s: the WRITE completed with %u packets' data never written (the first at byte %u): the flood of %llu forgeries made this host drop %llu packets (refused on sending, backlog, full QP queue or out of order at B), and forged ACKs had covered those PSNs, so A could not send them again\n",
 			       d_names[mode], later, first_bad * mtu,
 			       (unsigned long long)(sent_total - start),
 			       (unsigned long long)dropped);
