@@ -77,14 +77,14 @@ progs: provider
 # make bookworm: the provider for Debian 12's rdma-core 44
 # (provider/build-bookworm), sroce.ko and tests/kmod for Debian 12's 6.1,
 # and the VM cases' programs (tests/vm/progs/build-bookworm), all built
-# in the optional Debian 12 root filesystem (scripts/provision-bookworm,
+# in the optional Debian 12 root filesystem (scripts/provision-userland 12,
 # built on first use: 8 minutes, 1.3 GB; nothing else needs it) with its
 # gcc 12, glibc 2.36 and libibverbs-dev 44, and driver.h from rdma-core
 # 56.1's source (the same private ABI, which provider/Makefile checks).
 # Then: scripts/vm-run --kernel 6.1 --userland 12 -- tests/vm/run
 BOOKWORM := SROCE_USERLAND=12 $(IN_ROOTFS)
 bookworm:
-	@scripts/provision-bookworm --check || scripts/provision-bookworm
+	@scripts/provision-userland 12 --check || scripts/provision-userland 12
 	@echo "building libsroce for rdma-core 44 (in the Debian 12 root filesystem)"
 	@$(BOOKWORM) $(MAKE) $(SUBMAKE_J) -C provider B=build-bookworm
 	@kver=$$(SROCE_USERLAND=12 scripts/kernel-version 6.1) || exit 1; \
@@ -93,6 +93,21 @@ bookworm:
 	  $(BOOKWORM) $(MAKE) $(SUBMAKE_J) -C tests/kmod KVER=$$kver W=$(W)
 	@echo "building the VM tests' programs for Debian 12 (tests/vm/progs/build-bookworm)"
 	@$(BOOKWORM) $(MAKE) $(SUBMAKE_J) -s -C tests/vm/progs B=build-bookworm
+
+# make sid: the provider for Debian unstable's rdma-core 65.0 (private ABI
+# IBVERBS_PRIVATE_65) with its own driver.h (provider/build-sid) and the
+# VM cases' programs (tests/vm/progs/build-sid), built in the optional
+# Debian unstable root filesystem (scripts/provision-userland sid, built on
+# first use; nothing else needs it).  It has no kernel: the guest boots
+# one of Debian 13's root, with the sroce.ko of make all.
+# Then: scripts/vm-run --kernel 7.3 --userland sid -- tests/vm/run
+SID := SROCE_USERLAND=sid $(IN_ROOTFS)
+sid:
+	@scripts/provision-userland sid --check || scripts/provision-userland sid
+	@echo "building libsroce for rdma-core 65 (in the Debian unstable root filesystem)"
+	@$(SID) $(MAKE) $(SUBMAKE_J) -C provider B=build-sid
+	@echo "building the VM tests' programs for Debian unstable (tests/vm/progs/build-sid)"
+	@$(SID) $(MAKE) $(SUBMAKE_J) -s -C tests/vm/progs B=build-sid
 
 # The packages' version: the newest v<N> tag's describe string, or the
 # commit's date and hash before any tag.
@@ -243,5 +258,5 @@ clean:
 	$(MAKE) -C tests/kmod clean
 	$(MAKE) -C tests/vm/progs clean
 
-.PHONY: all provision modules provider progs bookworm checkpatch unit test demo bench local \
+.PHONY: all provision modules provider progs bookworm sid checkpatch unit test demo bench local \
 	install deb clean

@@ -105,8 +105,8 @@ struct ibv_cq_ex *sroce_create_cq_ex(struct ibv_context *context,
 		errno = ENOMEM;
 		return NULL;
 	}
-	ret = ibv_cmd_create_cq_ex(context, attr, &cq->vcq, NULL, 0,
-				   &resp.ibv_resp, sizeof(resp), 0);
+	ret = sroce_cmd_create_cq_ex(context, attr, &cq->vcq, NULL, 0,
+				     &resp.ibv_resp, sizeof(resp), 0);
 	if (ret)
 		goto err_free;
 	ret = sroce_ring_map(&cq->ring, context->cmd_fd, &resp.cq);

@@ -262,8 +262,8 @@ static struct verbs_context *sroce_alloc_context(struct ibv_device *ibdev,
 	if (!ctx)
 		return NULL;
 
-	if (ibv_cmd_get_context(&ctx->vctx, &cmd, sizeof(cmd), &resp,
-				sizeof(resp)))
+	if (sroce_cmd_get_context(&ctx->vctx, &cmd, sizeof(cmd), &resp,
+				  sizeof(resp)))
 		goto err_uninit;
 
 	verbs_set_ops(&ctx->vctx, &sroce_ctx_ops);

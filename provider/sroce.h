@@ -23,6 +23,41 @@
 #define SROCE_QP_EX_WITH_FLUSH 0
 #endif
 
+/*
+ * rdma-core 65 added arguments that the provider leaves NULL: the file
+ * descriptors of ibv_cmd_get_context() and the CQ buffer of
+ * ibv_cmd_create_cq_ex() (HAVE_CMD_GET_CONTEXT_FD_ARR and
+ * HAVE_CMD_CREATE_CQ_PROV_ATTR: config.h, probed by the Makefile).
+ */
+static inline int sroce_cmd_get_context(struct verbs_context *vctx,
+					struct ibv_get_context *cmd,
+					size_t cmd_size,
+					struct ib_uverbs_get_context_resp *resp,
+					size_t resp_size)
+{
+#if HAVE_CMD_GET_CONTEXT_FD_ARR
+	return ibv_cmd_get_context(vctx, cmd, cmd_size, NULL, resp, resp_size);
+#else
+	return ibv_cmd_get_context(vctx, cmd, cmd_size, resp, resp_size);
+#endif
+}
+
+static inline int
+sroce_cmd_create_cq_ex(struct ibv_context *context,
+		       const struct ibv_cq_init_attr_ex *attr,
+		       struct verbs_cq *vcq, struct ibv_create_cq_ex *cmd,
+		       size_t cmd_size, struct ib_uverbs_ex_create_cq_resp *resp,
+		       size_t resp_size, uint32_t cmd_flags)
+{
+#if HAVE_CMD_CREATE_CQ_PROV_ATTR
+	return ibv_cmd_create_cq_ex(context, attr, NULL, vcq, cmd, cmd_size,
+				    resp, resp_size, cmd_flags);
+#else
+	return ibv_cmd_create_cq_ex(context, attr, vcq, cmd, cmd_size,
+				    resp, resp_size, cmd_flags);
+#endif
+}
+
 static inline bool sroce_wr_is_flush(enum ibv_wr_opcode opcode)
 {
 #if HAVE_IBV_WR_FLUSH

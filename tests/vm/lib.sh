@@ -4,10 +4,14 @@
 
 SROCE_KO="$SROCE_REPO/driver/build/$SROCE_KVER/sroce.ko"
 # The build directory of the provider and of the test programs for this
-# userland: Debian 12's (scripts/vm-run --userland 12) has its own, built
-# by make bookworm in the Debian 12 root filesystem.
-SROCE_B=build
-[ "${SROCE_USERLAND:-13}" != 12 ] || SROCE_B=build-bookworm
+# userland: Debian 12's and Debian unstable's (scripts/vm-run --userland
+# 12 or sid) have their own, built by make bookworm or make sid in their
+# root filesystems.
+case ${SROCE_USERLAND:-13} in
+13) SROCE_B=build ;;
+12) SROCE_B=build-bookworm ;;
+*) SROCE_B=build-$SROCE_USERLAND ;;
+esac
 
 # Install the provider into the guest's throwaway root (it is built there
 # only if its sources changed since the host built it).

@@ -243,24 +243,33 @@ done
 # alike and fails the tool, so its status says nothing: the first
 # phase's table must be there, with every connection made.
 #
-# The server listens on the device first; from rdma-core 47 or so it then
-# also opens a TCP socket on the same port, through which its client
-# steps the test.  rdma-core 44's (Debian 12) has none, so readiness is
-# the device's listen plus, where one comes within 5 s, the socket's.
+# rdma-core 65's cmtime is a mesh of peers that meet on the out-of-band
+# port of a controller (-C), the first one there its root: the server (-L)
+# starts first and is the root.  Before 65, the client named the server
+# (-s).  From rdma-core 47 or so the server also opens a TCP socket on
+# the same port, through which its client steps the test; 44's (Debian
+# 12) has none.  So the server is ready once it listens on the device or
+# on TCP, and then, where a socket comes within 5 s, on both.
 cmtime_run() {
-	local addr=$1 us spid
+	local addr=$1 us server client spid
 
-	timeout 60 cmtime -b "$addr" -p 7473 -c 20 > /tmp/cmtime.server 2>&1 &
+	server="cmtime -b $addr -p 7473 -c 20"
+	client="cmtime -s $addr -p 7473 -c 20"
+	if cmtime -h 2>&1 | grep -q controller_address; then
+		server="cmtime -b $addr -C $addr -p 7473 -c 20 -L"
+		client="cmtime -b $addr -C $addr -p 7473 -c 20"
+	fi
+	timeout 60 $server > /tmp/cmtime.server 2>&1 &
 	spid=$!
-	wait_for "cm_listening 7473" 30 || true
-	wait_listen 7473 5 || true
-	timeout 60 cmtime -s "$addr" -p 7473 -c 20 > /tmp/cmtime.client 2>&1 ||
+	wait_for "cm_listening 7473 || ss -Hltn 'sport = :7473' | grep -q ." 30 ||
 		true
+	wait_listen 7473 5 || true
+	timeout 60 $client > /tmp/cmtime.client 2>&1 || true
 	wait "$spid" || true
 	{
-		echo "--- server"
+		echo "--- server ($server)"
 		cat /tmp/cmtime.server
-		echo "--- client"
+		echo "--- client ($client)"
 		cat /tmp/cmtime.client
 	} > /tmp/cmtime.out
 	us=$(awk '/^--- client/ { c = 1 }
