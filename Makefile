@@ -146,7 +146,8 @@ bench: all
 # Long campaigns, run before resolving transport work (not in make test):
 # first a newcomer's make demo in a fresh clone with an empty cache
 # (tests/host/fresh.sh: provisioning from the mirror, ten minutes or more),
-# then the loss test for a minute per loss level, a long READ that loses
+# then make check-versions (the VM suite on 6.1, on Debian 12's userland
+# and on Debian unstable's), then the loss test for a minute per loss level, a long READ that loses
 # responses at a short timeout, the injector's million packets, the
 # packages of make deb with DKMS building sroce.ko in the guest, and loss
 # across the wire of two VMs at 0, 1, 5 and 10 % (on
@@ -177,8 +178,27 @@ PAIR_NVME_RXE := NVME_FULL=1 SROCE_NVME_MB=16 tests/pair/nvmeof.sh && \
 # as rxe0 in every module).
 COMPARE_CASES = $(notdir $(shell grep -l '^[^#]*compare_rxe' tests/vm/t-*.sh))
 
+# The whole VM suite where make test's matrix does not go: Debian 12's
+# kernel 6.1 (with Debian 13's userland), Debian 12's own userland
+# (rdma-core 44) on 6.1, and Debian unstable's (rdma-core 65) on 7.3.
+# Each is one guest running every case (about an hour each on the 2-core
+# machine); the optional root filesystems are built on first use.
+check-versions: all
+	@st=0; \
+	$(MAKE) -s modules KERNELS=6.1 && \
+	  scripts/vm-run --kernel 6.1 --timeout 5400 -- \
+	    SROCE_COMPARE_RXE=0 SROCE_LAST_KERNEL=0 tests/vm/run || st=1; \
+	$(MAKE) -s bookworm && \
+	  scripts/vm-run --kernel 6.1 --userland 12 --timeout 5400 -- \
+	    SROCE_COMPARE_RXE=0 SROCE_LAST_KERNEL=0 tests/vm/run || st=1; \
+	$(MAKE) -s sid && \
+	  scripts/vm-run --kernel 7.3 --userland sid --timeout 5400 -- \
+	    SROCE_COMPARE_RXE=0 SROCE_LAST_KERNEL=0 tests/vm/run || st=1; \
+	[ $$st -eq 0 ] && echo "check-versions: passed" || { echo "check-versions: FAILED"; exit 1; }
+
 check-long: all deb
 	@st=0; tests/host/fresh.sh demo || st=1; \
+	$(MAKE) -s check-versions || st=1; \
 	for k in $(KERNELS); do \
 	  scripts/vm-run --kernel $$k --timeout 7200 --mem 4096 -- \
 	    LONG=1 INJECT_ARGS=--long SROCE_CASE_TIMEOUT=3600 \
@@ -203,7 +223,7 @@ check-long: all deb
 	done; \
 	[ $$st -eq 0 ] && echo "check-long: passed" || { echo "check-long: FAILED"; exit 1; }
 
-.PHONY: check-long
+.PHONY: check-long check-versions
 
 # The VM suite on a debug build of Debian's 7.3 kernel (KASAN, lockdep,
 # DEBUG_OBJECTS, kmemleak, DMA_API_DEBUG, fault injection, hung-task and
