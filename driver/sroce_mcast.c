@@ -68,13 +68,15 @@ static int sroce_mcg_ip(struct sroce_dev *sdev, const union ib_gid *gid,
 	struct in_device *in_dev;
 	int err = 0;
 
-	if (!ipv6_addr_v4mapped(addr)) {
-		if (!IS_ENABLED(CONFIG_IPV6))
-			return -EAFNOSUPPORT;
-		return join ? ipv6_dev_mc_inc(ndev, addr) :
-			      ipv6_dev_mc_dec(ndev, addr);
-	}
+	if (!ipv6_addr_v4mapped(addr) && !IS_ENABLED(CONFIG_IPV6))
+		return -EAFNOSUPPORT;
+	/* IPv4's group calls need the RTNL, and 6.1's IPv6 ones assert it. */
 	rtnl_lock();
+	if (!ipv6_addr_v4mapped(addr)) {
+		err = join ? ipv6_dev_mc_inc(ndev, addr) :
+			     ipv6_dev_mc_dec(ndev, addr);
+		goto out;
+	}
 	in_dev = __in_dev_get_rtnl(ndev);
 	if (!in_dev)
 		err = -ENODEV;
@@ -82,6 +84,7 @@ static int sroce_mcg_ip(struct sroce_dev *sdev, const union ib_gid *gid,
 		ip_mc_inc_group(in_dev, addr->s6_addr32[3]);
 	else
 		ip_mc_dec_group(in_dev, addr->s6_addr32[3]);
+out:
 	rtnl_unlock();
 	return err;
 }
