@@ -272,8 +272,11 @@ cmtime_run() {
 		echo "--- client ($client)"
 		cat /tmp/cmtime.client
 	} > /tmp/cmtime.out
+	# us per connection: the "full connect" row's avg/conn; 44's table
+	# has none, and its "connect" row ends with us / conn.
 	us=$(awk '/^--- client/ { c = 1 }
-		  c && /^full connect/ { print $3; exit }' /tmp/cmtime.out)
+		  c && /^full connect/ { print $3; exit }
+		  c && /^connect +:/ { printf "%d\n", $NF; exit }' /tmp/cmtime.out)
 	# the QP phase: its table, and no error on either side before the
 	# second phase begins
 	if [ -n "$us" ] && [ "$us" -gt 0 ] &&
