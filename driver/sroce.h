@@ -548,6 +548,7 @@ struct sroce_qp {
 	u32 rd_asked_psn;		/* ... from this PSN */
 	u32 rd_srtt_us;			/* asking to first answer, smoothed */
 	u8 rd_batch;			/* missing runs asked for per round */
+	u8 rd_backoff;			/* rounds in a row without progress */
 	bool rd_asked;			/* a round is out */
 	bool rd_timed;			/* ... and its answer timed */
 	struct sroce_retry retry;

@@ -291,6 +291,7 @@ void sroce_reorder_asked_again(struct sroce_reorder *ro)
 
 void sroce_retry_init(struct sroce_retry *r, __u8 retry_cnt, __u8 rnr_retry)
 {
+	memset(r, 0, sizeof(*r));
 	r->retry_cnt = retry_cnt & 7;
 	r->rnr_retry = rnr_retry & 7;
 	r->retry_left = r->retry_cnt;
@@ -303,6 +304,12 @@ void sroce_retry_progress(struct sroce_retry *r)
 	r->retry_left = r->retry_cnt;
 	r->rnr_left = r->rnr_retry;
 	r->nak_seen = false;
+	r->new_data = false;
+}
+
+void sroce_retry_new_data(struct sroce_retry *r)
+{
+	r->new_data = true;
 }
 
 static void sroce_req_fail(struct sroce_req_verdict *v,
@@ -448,5 +455,11 @@ void sroce_req_on_timeout(struct sroce_retry *r,
 	memset(v, 0, sizeof(*v));
 	if (!n)
 		return;
+	if (r->new_data) {
+		r->new_data = false;
+		v->action = SROCE_REQ_RESEND;
+		v->resend_psn = wqe[0].first_psn;
+		return;
+	}
 	sroce_req_retry(r, wqe[0].first_psn, v);
 }

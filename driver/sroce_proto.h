@@ -252,12 +252,22 @@ struct sroce_retry {
 	__u8 rnr_left;
 	bool nak_seen;		/* a sequence NAK was acted on ... */
 	__u32 nak_psn;		/* ... for this PSN, with no progress since */
+	/* READ responses new to us came past a gap since the last timeout */
+	bool new_data;
 };
 
 void sroce_retry_init(struct sroce_retry *r, __u8 retry_cnt, __u8 rnr_retry);
 
 /* Forward progress (a new PSN acknowledged) refills both budgets. */
 void sroce_retry_progress(struct sroce_retry *r);
+
+/*
+ * A READ response never had before came past a gap.  The next timeout
+ * resends without spending a retry: a READ's responses are finite, so
+ * such timeouts are too, and a slow responder that is still answering
+ * is not taken for a lost path.
+ */
+void sroce_retry_new_data(struct sroce_retry *r);
 
 enum sroce_req_action {
 	SROCE_REQ_NONE,		/* nothing to do but complete what's done */

@@ -30,6 +30,8 @@
 #define SROCE_TAIL_PROBES	8
 /* READ requests asking again for missing responses, at most, per round. */
 #define SROCE_REREAD_MAX	64
+/* Doublings, at most, of the wait after rounds that brought nothing. */
+#define SROCE_REREAD_BACKOFF_MAX	5
 /* Bounds of the smoothed time from asking again to the first answer. */
 #define SROCE_RTT_INIT_US	1000
 #define SROCE_RTT_MIN_US	20
@@ -988,10 +990,14 @@ static void sroce_req_reread_round(struct sroce_qp *qp, struct sroce_swqe *s,
 {
 	u32 from = s->resp_psn, start, count, n = 0;
 
-	if (qp->rd_asked)
-		qp->rd_batch = s->resp_psn == qp->rd_asked_psn ?
-			       max_t(u8, qp->rd_batch / 2, 1) :
-			       min_t(u8, qp->rd_batch * 2, SROCE_REREAD_MAX);
+	if (qp->rd_asked && s->resp_psn == qp->rd_asked_psn) {
+		qp->rd_batch = max_t(u8, qp->rd_batch / 2, 1);
+		if (qp->rd_backoff < SROCE_REREAD_BACKOFF_MAX)
+			qp->rd_backoff++;
+	} else {
+		qp->rd_batch = min_t(u8, qp->rd_batch * 2, SROCE_REREAD_MAX);
+		qp->rd_backoff = 0;
+	}
 	qp->rd_asked_psn = s->resp_psn;
 	while (n < qp->rd_batch &&
 	       sroce_rd_map_hole(&qp->rd_map, from, s->tr.last_psn, &start,
@@ -1027,7 +1033,12 @@ void sroce_req_hold_check(struct sroce_qp *qp)
 		qp->rd_asked = false;
 		return;
 	}
-	quiet = qp->rd_ro.hold_us + 2 * qp->rd_srtt_us;
+	/*
+	 * Each round that brought nothing doubles the wait for the next
+	 * (a slow responder has a queue of rounds to answer, and each one
+	 * it takes up starts its answer over).
+	 */
+	quiet = qp->rd_ro.hold_us + (2 * qp->rd_srtt_us << qp->rd_backoff);
 	idle = min_t(u64, now - qp->rd_last_us, U32_MAX);
 	if (idle < quiet) {
 		sroce_hold_arm(qp, quiet - idle);
@@ -1061,7 +1072,11 @@ static void sroce_req_heard(struct sroce_qp *qp, u32 psn)
 	qp->probe = SROCE_PROBE_NONE;
 	if (sroce_psn_diff(psn, qp->rd_seen_hi) > 0)
 		qp->rd_seen_hi = psn;
-	if (qp->rd_asked && !qp->rd_timed) {
+	/*
+	 * Timed by the first response the round asked for: any other may
+	 * belong to an answer that was on its way before the round.
+	 */
+	if (qp->rd_asked && !qp->rd_timed && psn == qp->rd_asked_psn) {
 		u32 rtt = min_t(u64, now - qp->rd_asked_us, SROCE_RTT_MAX_US);
 
 		/* Smoothed as TCP does (RFC 6298), by an eighth. */
@@ -1090,8 +1105,12 @@ static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		goto drop;
 	if (s->tr.responded || sroce_psn_diff(psn, s->resp_psn) < 0 ||
 	    sroce_rd_map_test(&qp->rd_map, psn)) {
-		/* A copy: the network's, or an answer asked for twice. */
+		/*
+		 * A copy: the network's, or an answer asked for twice.
+		 * The responder is answering still: not quiet.
+		 */
 		sroce_reorder_duplicate(&qp->rd_ro, psn);
+		qp->rd_last_us = sroce_now_us();
 		goto drop;
 	}
 	if (!sroce_rd_map_covers(&qp->rd_map, psn))
@@ -1129,9 +1148,10 @@ static void sroce_req_read_resp(struct sroce_qp *qp, struct sroce_pkt *pkt,
 		/*
 		 * The responder is answering: a long answer, with a gap
 		 * that is asked for again only once it ends, may take
-		 * longer than the timeout.  (No retry is refilled: that
-		 * takes the gap filled.)
+		 * longer than the timeout.  No retry is refilled (that
+		 * takes the gap filled), but the next timeout spends none.
 		 */
+		sroce_retry_new_data(&qp->retry);
 		sroce_req_arm_timer(qp, true);
 	}
 	sroce_req_heard(qp, psn);
@@ -1304,6 +1324,7 @@ void sroce_req_rd_init(struct sroce_qp *qp)
 	qp->rd_seen_hi = sroce_psn_add(qp->req_psn, SROCE_PSN_MASK);
 	qp->rd_srtt_us = SROCE_RTT_INIT_US;
 	qp->rd_batch = SROCE_REREAD_MAX;
+	qp->rd_backoff = 0;
 	qp->rd_asked = false;
 }
 

@@ -779,6 +779,16 @@ static void sroce_resp_duplicate(struct sroce_qp *qp,
 		    pkt->reth.rkey != res->rkey ||
 		    pkt->reth.dma_len > res->length - off)
 			return;	/* not a part of that READ: ignored */
+		/*
+		 * A repeat of the one being answered, from where that answer
+		 * began: its answer is under way, and starting it over for a
+		 * copy of the request (a requester asks again while the first
+		 * answer is still coming when the path is slow) would only
+		 * cut it short, again and again.
+		 */
+		if (qp->rd_cur == res && qp->rd_first == off / qp->mtu &&
+		    qp->rd_next < qp->rd_end)
+			return;
 		/* Just the part asked for, which may end before the READ. */
 		qp->rd_cur = res;
 		qp->rd_first = off / qp->mtu;

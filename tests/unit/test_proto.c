@@ -250,6 +250,19 @@ static void test_timeouts(void)
 	sroce_req_on_timeout(&r, wqes, 3, &v);
 	sroce_req_on_ack(&r, &win, wqes, 3, sroce_aeth_ack(0), 12, &v);
 	expect(r.retry_left == 1, "an ACK with progress refills the budget");
+
+	/* New READ data past a gap: the next timeout is free, once. */
+	sroce_retry_init(&r, 1, 0);
+	sroce_retry_new_data(&r);
+	sroce_req_on_timeout(&r, wqes, 3, &v);
+	expect(v.action == SROCE_REQ_RESEND && v.resend_psn == 10 &&
+	       r.retry_left == 1,
+	       "a timeout after new responses past a gap spends no retry");
+	sroce_req_on_timeout(&r, wqes, 3, &v);
+	expect(v.action == SROCE_REQ_RESEND && r.retry_left == 0,
+	       "the timeout after it, with nothing new, spends one");
+	sroce_req_on_timeout(&r, wqes, 3, &v);
+	expect(v.action == SROCE_REQ_FAIL, "and then the budget is spent");
 }
 
 /* Responses count only within the PSNs actually sent. */
