@@ -32,7 +32,18 @@ import sys
 
 def child(dev, gid_index, iterations):
     import pyverbs.device as d
-    import pyverbs.enums as e
+    try:
+        import pyverbs.enums as e
+    except ImportError:
+        # rdma-core 65: most constants are members of enum classes
+        import types
+        import pyverbs.libibverbs_enums as m
+        e = types.SimpleNamespace()
+        for name, value in vars(m).items():
+            if name.startswith('IBV_'):
+                setattr(e, name, value)
+            for member, v in getattr(value, '__members__', {}).items():
+                setattr(e, member, v)
     from pyverbs.addr import AH, AHAttr, GlobalRoute
     from pyverbs.cq import CQ, CQEX, CqInitAttrEx
     from pyverbs.mr import MR
